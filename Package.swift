@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+// vipscope: packet-level evidence for bare-metal Kubernetes LoadBalancer IPs.
+// Layout (see README.md, "Architecture"): PacketCore is the pure-Swift decoding core; CPcap/CNetlink are
+// thin system-library shims; Capture wraps libpcap; executables stay thin.
+import PackageDescription
+
+let package = Package(
+    name: "vipscope",
+    products: [
+        .library(name: "PacketCore", targets: ["PacketCore"]),
+        .library(name: "Capture", targets: ["Capture"]),
+        .executable(name: "vipdump", targets: ["vipdump"]),
+    ],
+    dependencies: [
+        // The only dependency: typed, tested, self-documenting command lines for every executable.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure Swift, no I/O, no dependencies: every frame decoder, address types, TCP reassembly.
+        .target(name: "PacketCore"),
+
+        // System libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+
+        // libpcap wrapper: offline files, live interfaces, BPF filters, statistics, pcap writing.
+        .target(name: "Capture", dependencies: ["CPcap"]),
+
+        // Decode every frame of a capture through the core and print one line per frame.
+        .executableTarget(
+            name: "vipdump",
+            dependencies: ["PacketCore", "Capture", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore"], resources: []),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// libpcap, as the Capture target sees it. Nothing but includes: all logic lives in Swift.
+#include <pcap/pcap.h>
