@@ -34,7 +34,8 @@ public struct LinkHeader: Sendable, Hashable {
         case .linuxSLL2:
             try parseSLL2(&cursor)
         case .raw, .rawAlt12, .rawAlt14:
-            etherType = Self.etherTypeFromIPVersion(cursor.peekU8())
+            guard let first = cursor.peekU8() else { throw cursor.error(.truncated, "raw IP frame is empty") }
+            etherType = Self.etherTypeFromIPVersion(first)
         case .ipv4:
             etherType = .ipv4
         case .ipv6:
