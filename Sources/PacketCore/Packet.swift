@@ -27,22 +27,38 @@ public struct Packet: Sendable {
     /// Decode a frame of `linkType`. `originalLength` is the wire length from the capture record (defaults
     /// to the captured length); it tells snaplen truncation apart from malformation.
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int? = nil) -> Packet {
-        var cursor = Cursor(bytes)
-        return Packet(decoding: &cursor, linkType: linkType, originalLength: originalLength ?? bytes.count)
+        var packet = Packet()
+        packet.decode(bytes, linkType: linkType, originalLength: originalLength)
+        return packet
     }
 
-    /// Decode from a cursor over the whole frame.
-    public init(decoding cursor: inout Cursor, linkType: LinkType, originalLength: Int) {
-        self.linkType = linkType
-        capturedLength = cursor.remaining
-        self.originalLength = Swift.max(originalLength, cursor.remaining)
+    /// An empty packet, to be filled by `decode(_:linkType:originalLength:)`.
+    public init() {
+        linkType = .ethernet
+        capturedLength = 0
+        originalLength = 0
         link = LinkHeader()
         network = .none
         transport = .none
-        payload = cursor.endOffset..<cursor.endOffset
+        payload = 0..<0
+        issue = nil
+    }
+
+    /// Decode a frame into this value, replacing what it held. Hot loops keep one `Packet` and decode
+    /// every frame into it, so the (large) value is never copied.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int? = nil) {
+        var cursor = Cursor(bytes)
+        self.linkType = linkType
+        capturedLength = bytes.count
+        self.originalLength = Swift.max(originalLength ?? bytes.count, bytes.count)
+        network = .none
+        transport = .none
+        payload = bytes.count..<bytes.count
+        issue = nil
         do {
             link = try LinkHeader(parsing: &cursor, linkType: linkType)
         } catch {
+            link = LinkHeader()
             issue = error
             return
         }

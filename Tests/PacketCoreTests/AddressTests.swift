@@ -150,3 +150,17 @@ struct CursorTests {
         }
     }
 }
+
+@Suite("Timestamp text")
+struct TimestampTextTests {
+    @Test(arguments: [
+        (Int64(0), Int32(0), "1970-01-01T00:00:00.000000000Z"),
+        (951_782_400, 5, "2000-02-29T00:00:00.000000005Z"),  // leap day
+        (1_795_800_795, 202_385_772, "2026-11-27T17:33:15.202385772Z"),
+        (-1, 0, "1969-12-31T23:59:59.000000000Z"),
+        (4_102_444_800, 999_999_999, "2100-01-01T00:00:00.999999999Z"),
+    ])
+    func iso8601(seconds: Int64, nanoseconds: Int32, text: String) {
+        #expect(Timestamp(seconds: seconds, nanoseconds: nanoseconds).iso8601 == text)
+    }
+}

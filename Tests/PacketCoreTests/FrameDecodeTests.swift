@@ -196,7 +196,7 @@ struct FrameDecodeTests {
 
         let badIHL = FB.decode(FB.ethernet(type: 0x0800, payload: [0x44] + [UInt8](repeating: 0, count: 30)))
         #expect(badIHL.issue?.kind == .malformed)
-        #expect(badIHL.issue?.offset == 14 + 1)
+        #expect(badIHL.issue?.offset == 14)  // the version/IHL byte
     }
 
     // MARK: IPv6 and NDP

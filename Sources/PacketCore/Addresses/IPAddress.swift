@@ -229,12 +229,12 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
 }
 
 extension Cursor {
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readIPv4() throws(ParseError) -> IPv4Address {
         IPv4Address(rawValue: try readU32())
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readIPv6() throws(ParseError) -> IPv6Address {
         try require(16)
         let high = try readU64()

@@ -77,7 +77,7 @@ func hexDigit(_ nibble: UInt8) -> Character {
 
 extension Cursor {
     /// Read a 6-octet MAC address.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readMAC() throws(ParseError) -> MACAddress {
         try require(6)
         let high = try readU16()

@@ -60,14 +60,21 @@ public struct Cursor {
         ParseError(kind, at: offset, layer: layer, reason)
     }
 
-    @inlinable
-    func require(_ count: Int, _ reason: StaticString = "need more bytes") throws(ParseError) {
-        guard count >= 0, count <= end - position else { throw error(.truncated, reason) }
+    @inlinable @inline(__always)
+    func require(_ count: Int) throws(ParseError) {
+        guard count >= 0, count <= end - position else { throw truncation() }
+    }
+
+    /// The error for a read past the end, built out of line so the fast path of every read stays small
+    /// enough to inline.
+    @usableFromInline @inline(never)
+    func truncation() -> ParseError {
+        ParseError(.truncated, at: origin + position, layer: layer, "need more bytes")
     }
 
     // MARK: Big-endian (network order) reads
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU8() throws(ParseError) -> UInt8 {
         try require(1)
         let value = buffer[position]
@@ -75,7 +82,7 @@ public struct Cursor {
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU16() throws(ParseError) -> UInt16 {
         try require(2)
         let value = buffer.loadUnaligned(fromByteOffset: position, as: UInt16.self)
@@ -83,7 +90,7 @@ public struct Cursor {
         return UInt16(bigEndian: value)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU24() throws(ParseError) -> UInt32 {
         try require(3)
         let value = UInt32(buffer[position]) << 16 | UInt32(buffer[position + 1]) << 8 | UInt32(buffer[position + 2])
@@ -91,7 +98,7 @@ public struct Cursor {
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU32() throws(ParseError) -> UInt32 {
         try require(4)
         let value = buffer.loadUnaligned(fromByteOffset: position, as: UInt32.self)
@@ -99,7 +106,7 @@ public struct Cursor {
         return UInt32(bigEndian: value)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU64() throws(ParseError) -> UInt64 {
         try require(8)
         let value = buffer.loadUnaligned(fromByteOffset: position, as: UInt64.self)
@@ -109,7 +116,7 @@ public struct Cursor {
 
     // MARK: Little-endian reads (MySQL, MRT-embedded host-order fields)
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU16LE() throws(ParseError) -> UInt16 {
         try require(2)
         let value = buffer.loadUnaligned(fromByteOffset: position, as: UInt16.self)
@@ -117,7 +124,7 @@ public struct Cursor {
         return UInt16(littleEndian: value)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU24LE() throws(ParseError) -> UInt32 {
         try require(3)
         let value = UInt32(buffer[position]) | UInt32(buffer[position + 1]) << 8 | UInt32(buffer[position + 2]) << 16
@@ -125,7 +132,7 @@ public struct Cursor {
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU32LE() throws(ParseError) -> UInt32 {
         try require(4)
         let value = buffer.loadUnaligned(fromByteOffset: position, as: UInt32.self)
@@ -133,7 +140,7 @@ public struct Cursor {
         return UInt32(littleEndian: value)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readU64LE() throws(ParseError) -> UInt64 {
         try require(8)
         let value = buffer.loadUnaligned(fromByteOffset: position, as: UInt64.self)
@@ -167,7 +174,7 @@ public struct Cursor {
     // MARK: Windows and ranges
 
     /// Skip `count` bytes.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func skip(_ count: Int) throws(ParseError) {
         try require(count)
         position += count
@@ -180,7 +187,7 @@ public struct Cursor {
     }
 
     /// A cursor over the next `count` bytes (for a length-delimited structure); this cursor moves past them.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func sub(_ count: Int, layer: Layer? = nil) throws(ParseError) -> Cursor {
         try require(count)
         let window = Cursor(
@@ -191,7 +198,7 @@ public struct Cursor {
 
     /// A cursor over the next `count` bytes, or over what is left if fewer remain (snaplen truncation:
     /// decode what is there). The second value is true when the window was cut short.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func subUpTo(_ count: Int, layer: Layer? = nil) -> (Cursor, truncated: Bool) {
         let available = Swift.max(0, Swift.min(count, end - position))
         let window = Cursor(
@@ -202,7 +209,7 @@ public struct Cursor {
     }
 
     /// A cursor over everything left; this cursor becomes empty.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func rest(layer: Layer? = nil) -> Cursor {
         let window = Cursor(buffer: buffer, position: position, end: end, origin: origin, layer: layer ?? self.layer)
         position = end
@@ -210,7 +217,7 @@ public struct Cursor {
     }
 
     /// The absolute range of the next `count` bytes; this cursor moves past them.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readRange(_ count: Int) throws(ParseError) -> Range<Int> {
         try require(count)
         let start = origin + position
@@ -228,6 +235,18 @@ public struct Cursor {
             throw error(.malformed, "range outside buffer")
         }
         return Cursor(buffer: buffer, position: lower, end: upper, origin: origin, layer: layer ?? self.layer)
+    }
+
+    /// The next `count` bytes as a fixed-size header view; the cursor moves past them. Parsers of
+    /// fixed-layout headers check the length once here, then read fields by offset: with a constant
+    /// `count` and constant offsets the per-field checks fold away, which matters on the per-frame path.
+    @inlinable @inline(__always)
+    public mutating func readHeader(_ count: Int) throws(ParseError) -> HeaderBytes {
+        try require(count)
+        let header = HeaderBytes(
+            base: buffer.baseAddress.map { $0 + position }, count: count, origin: origin + position)
+        position += count
+        return header
     }
 
     // MARK: Copies (allocate: for cold paths such as strings and reassembly)
@@ -282,6 +301,57 @@ public struct Cursor {
         }
         return true
     }
+}
+
+/// A fixed-size window on a header, read by field offset (network byte order). Every read is checked
+/// against `count` (a trap, never an out-of-bounds read); the checks are free when offsets are constants.
+public struct HeaderBytes {
+    @usableFromInline let base: UnsafeRawPointer?
+    public let count: Int
+    /// Absolute offset of the first byte.
+    public let origin: Int
+
+    @inlinable
+    init(base: UnsafeRawPointer?, count: Int, origin: Int) {
+        self.base = base
+        self.count = count
+        self.origin = origin
+    }
+
+    @inlinable @inline(__always)
+    func pointer(_ offset: Int, _ width: Int) -> UnsafeRawPointer {
+        guard offset >= 0, offset + width <= count, let base else { preconditionFailure("header field out of range") }
+        return base + offset
+    }
+
+    @inlinable @inline(__always)
+    public func u8(_ offset: Int) -> UInt8 { pointer(offset, 1).load(as: UInt8.self) }
+
+    @inlinable @inline(__always)
+    public func u16(_ offset: Int) -> UInt16 {
+        UInt16(bigEndian: pointer(offset, 2).loadUnaligned(as: UInt16.self))
+    }
+
+    @inlinable @inline(__always)
+    public func u32(_ offset: Int) -> UInt32 {
+        UInt32(bigEndian: pointer(offset, 4).loadUnaligned(as: UInt32.self))
+    }
+
+    @inlinable @inline(__always)
+    public func u64(_ offset: Int) -> UInt64 {
+        UInt64(bigEndian: pointer(offset, 8).loadUnaligned(as: UInt64.self))
+    }
+
+    @inlinable @inline(__always)
+    public func mac(_ offset: Int) -> MACAddress {
+        MACAddress(rawValue: UInt64(u16(offset)) << 32 | UInt64(u32(offset + 2)))
+    }
+
+    @inlinable @inline(__always)
+    public func ipv4(_ offset: Int) -> IPv4Address { IPv4Address(rawValue: u32(offset)) }
+
+    @inlinable @inline(__always)
+    public func ipv6(_ offset: Int) -> IPv6Address { IPv6Address(high: u64(offset), low: u64(offset + 8)) }
 }
 
 /// Lend a cursor over an array's bytes for the duration of `body` (tests, reassembled streams).

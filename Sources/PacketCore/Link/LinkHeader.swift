@@ -56,18 +56,25 @@ public struct LinkHeader: Sendable, Hashable {
     /// ```
     private mutating func parseEthernet(_ cursor: inout Cursor) throws(ParseError) {
         guard cursor.remaining >= 14 else { throw cursor.error(.truncated, "Ethernet header needs 14 bytes") }
-        destination = try cursor.readMAC()
-        source = try cursor.readMAC()
-        try parseTypeAndTags(&cursor)
+        let header = try cursor.readHeader(14)
+        destination = header.mac(0)
+        source = header.mac(6)
+        let type = EtherType(rawValue: header.u16(12))
+        if type.isVLANTag {
+            try parseTags(&cursor, first: type)
+        } else {
+            // Values up to 1500 are an 802.3 length, not a type (LLC/SNAP follows): nothing we decode.
+            etherType = type.rawValue >= 0x0600 ? type : nil
+        }
     }
 
-    /// Reads an EtherType; while it is a VLAN TPID, reads the tag and the next type.
-    private mutating func parseTypeAndTags(_ cursor: inout Cursor) throws(ParseError) {
-        var type = EtherType(rawValue: try cursor.readU16())
+    /// Reads VLAN tags while the type is a VLAN TPID, then the type that follows them.
+    private mutating func parseTags(_ cursor: inout Cursor, first: EtherType) throws(ParseError) {
+        var type = first
         while type.isVLANTag {
             cursor.layer = .vlan
             guard cursor.remaining >= 4 else { throw cursor.error(.truncated, "VLAN tag needs 4 bytes") }
-            vlans.append(VLANTag(tpid: type, tci: try cursor.readU16()))
+            vlans.append(tpid: type, tci: try cursor.readU16())
             type = EtherType(rawValue: try cursor.readU16())
         }
         cursor.layer = .link
@@ -123,7 +130,7 @@ public struct LinkHeader: Sendable, Hashable {
         while type.isVLANTag {
             cursor.layer = .vlan
             guard cursor.remaining >= 4 else { throw cursor.error(.truncated, "VLAN tag needs 4 bytes") }
-            vlans.append(VLANTag(tpid: type, tci: try cursor.readU16()))
+            vlans.append(tpid: type, tci: try cursor.readU16())
             type = EtherType(rawValue: try cursor.readU16())
         }
         cursor.layer = .link

@@ -28,44 +28,46 @@ public struct VLANTag: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "vlan \(id)" + (priority != 0 ? " p \(priority)" : "") }
 }
 
-/// The VLAN tags of a frame, outermost first, kept inline (no allocation). Frames with more than
-/// `capacity` tags keep the outermost `capacity` and set `overflowed`.
+/// The VLAN tags of a frame, outermost first, kept inline as raw 32-bit words (no allocation, small to
+/// copy). Frames with more than `capacity` tags keep the outermost `capacity` and set `overflowed`.
 public struct VLANStack: Sendable, Hashable, RandomAccessCollection {
     public static let capacity = 4
-    private var storage: (VLANTag?, VLANTag?, VLANTag?, VLANTag?) = (nil, nil, nil, nil)
-    public private(set) var count = 0
+    /// Each word is TPID << 16 | TCI.
+    private var words: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    private var storedCount: UInt8 = 0
     /// More tags were present than are kept.
     public private(set) var overflowed = false
 
     public init() {}
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { count }
+    public var endIndex: Int { Int(storedCount) }
 
     public subscript(position: Int) -> VLANTag {
-        let tag: VLANTag?
+        precondition(position >= 0 && position < Int(storedCount), "VLANStack index out of range")
+        let word: UInt32
         switch position {
-        case 0: tag = storage.0
-        case 1: tag = storage.1
-        case 2: tag = storage.2
-        case 3: tag = storage.3
-        default: tag = nil
+        case 0: word = words.0
+        case 1: word = words.1
+        case 2: word = words.2
+        default: word = words.3
         }
-        guard let tag else { preconditionFailure("VLANStack index \(position) out of range 0..<\(count)") }
-        return tag
+        return VLANTag(tpid: EtherType(rawValue: UInt16(word >> 16)), tci: UInt16(truncatingIfNeeded: word))
     }
 
-    mutating func append(_ tag: VLANTag) {
-        switch count {
-        case 0: storage.0 = tag
-        case 1: storage.1 = tag
-        case 2: storage.2 = tag
-        case 3: storage.3 = tag
+    @inline(__always)
+    mutating func append(tpid: EtherType, tci: UInt16) {
+        let word = UInt32(tpid.rawValue) << 16 | UInt32(tci)
+        switch storedCount {
+        case 0: words.0 = word
+        case 1: words.1 = word
+        case 2: words.2 = word
+        case 3: words.3 = word
         default:
             overflowed = true
             return
         }
-        count += 1
+        storedCount += 1
     }
 
     public static func == (lhs: VLANStack, rhs: VLANStack) -> Bool {
@@ -73,7 +75,7 @@ public struct VLANStack: Sendable, Hashable, RandomAccessCollection {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(count)
+        hasher.combine(storedCount)
         for tag in self { hasher.combine(tag) }
     }
 }

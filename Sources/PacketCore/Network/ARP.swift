@@ -30,19 +30,19 @@ public struct ARPPacket: Sendable, Hashable {
     public init(parsing cursor: inout Cursor) throws(ParseError) {
         cursor.layer = .arp
         guard cursor.remaining >= 8 else { throw cursor.error(.truncated, "ARP header needs 8 bytes") }
-        hardwareType = try cursor.readU16()
-        protocolType = EtherType(rawValue: try cursor.readU16())
-        let hardwareLength = try cursor.readU8()
-        let protocolLength = try cursor.readU8()
-        operation = ARPOperation(rawValue: try cursor.readU16())
-        guard hardwareLength == 6, protocolLength == 4, protocolType == .ipv4 else {
-            throw cursor.error(.unsupported, "ARP for other than Ethernet/IPv4 addresses")
+        let fixed = try cursor.readHeader(8)
+        hardwareType = fixed.u16(0)
+        protocolType = EtherType(rawValue: fixed.u16(2))
+        operation = ARPOperation(rawValue: fixed.u16(6))
+        guard fixed.u8(4) == 6, fixed.u8(5) == 4, protocolType == .ipv4 else {
+            throw ParseError(.unsupported, at: fixed.origin + 2, layer: .arp, "ARP for other than Ethernet/IPv4 addresses")
         }
         guard cursor.remaining >= 20 else { throw cursor.error(.truncated, "ARP addresses need 20 bytes") }
-        senderMAC = try cursor.readMAC()
-        senderIP = try cursor.readIPv4()
-        targetMAC = try cursor.readMAC()
-        targetIP = try cursor.readIPv4()
+        let addresses = try cursor.readHeader(20)
+        senderMAC = addresses.mac(0)
+        senderIP = addresses.ipv4(6)
+        targetMAC = addresses.mac(10)
+        targetIP = addresses.ipv4(16)
         kind = ARPKind.classify(
             operation: operation, senderIP: senderIP, targetIP: targetIP, targetMAC: targetMAC)
         anomalies = []

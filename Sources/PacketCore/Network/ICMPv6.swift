@@ -127,11 +127,12 @@ public struct NDPMessage: Sendable, Hashable {
         switch type {
         case .neighborSolicitation, .neighborAdvertisement:
             guard cursor.remaining >= 20 else { throw cursor.error(.truncated, "NS/NA needs 20 bytes") }
-            let flags = try cursor.readU32()
+            let fixed = try cursor.readHeader(20)
+            let flags = fixed.u32(0)
             router = flags & 0x8000_0000 != 0
             solicited = flags & 0x4000_0000 != 0
             override = flags & 0x2000_0000 != 0
-            target = try cursor.readIPv6()
+            target = fixed.ipv6(4)
         case .routerSolicitation:
             try cursor.skip(4)
         case .routerAdvertisement:

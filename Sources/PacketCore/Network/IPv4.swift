@@ -43,25 +43,32 @@ public struct IPv4Header: Sendable, Hashable {
     public init(parsing cursor: inout Cursor) throws(ParseError) {
         cursor.layer = .ipv4
         guard cursor.remaining >= 20 else { throw cursor.error(.truncated, "IPv4 header needs 20 bytes") }
-        let versionAndLength = try cursor.readU8()
-        guard versionAndLength >> 4 == 4 else { throw cursor.error(.malformed, "IP version is not 4") }
+        let fixed = try cursor.readHeader(20)
+        let versionAndLength = fixed.u8(0)
+        guard versionAndLength >> 4 == 4 else {
+            throw ParseError(.malformed, at: fixed.origin, layer: .ipv4, "IP version is not 4")
+        }
         headerLength = Int(versionAndLength & 0x0F) * 4
-        guard headerLength >= 20 else { throw cursor.error(.malformed, "IPv4 header length below 20") }
-        let tos = try cursor.readU8()
+        guard headerLength >= 20 else {
+            throw ParseError(.malformed, at: fixed.origin, layer: .ipv4, "IPv4 header length below 20")
+        }
+        let tos = fixed.u8(1)
         dscp = tos >> 2
         ecn = tos & 0x3
-        totalLength = Int(try cursor.readU16())
-        identification = try cursor.readU16()
-        let flagsAndOffset = try cursor.readU16()
+        totalLength = Int(fixed.u16(2))
+        identification = fixed.u16(4)
+        let flagsAndOffset = fixed.u16(6)
         dontFragment = flagsAndOffset & 0x4000 != 0
         moreFragments = flagsAndOffset & 0x2000 != 0
         fragmentOffset = Int(flagsAndOffset & 0x1FFF) * 8
-        ttl = try cursor.readU8()
-        protocolNumber = IPProtocol(rawValue: try cursor.readU8())
-        checksum = try cursor.readU16()
-        source = try cursor.readIPv4()
-        destination = try cursor.readIPv4()
-        guard totalLength >= headerLength else { throw cursor.error(.malformed, "IPv4 total length below header") }
+        ttl = fixed.u8(8)
+        protocolNumber = IPProtocol(rawValue: fixed.u8(9))
+        checksum = fixed.u16(10)
+        source = fixed.ipv4(12)
+        destination = fixed.ipv4(16)
+        guard totalLength >= headerLength else {
+            throw ParseError(.malformed, at: fixed.origin + 2, layer: .ipv4, "IPv4 total length below header")
+        }
         options = try cursor.readRange(headerLength - 20)
     }
 }

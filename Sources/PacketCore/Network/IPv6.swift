@@ -43,15 +43,16 @@ public struct IPv6Header: Sendable, Hashable {
     public init(parsing cursor: inout Cursor) throws(ParseError) {
         cursor.layer = .ipv6
         guard cursor.remaining >= 40 else { throw cursor.error(.truncated, "IPv6 header needs 40 bytes") }
-        let word = try cursor.readU32()
-        guard word >> 28 == 6 else { throw cursor.error(.malformed, "IP version is not 6") }
+        let fixed = try cursor.readHeader(40)
+        let word = fixed.u32(0)
+        guard word >> 28 == 6 else { throw ParseError(.malformed, at: fixed.origin, layer: .ipv6, "IP version is not 6") }
         trafficClass = UInt8(truncatingIfNeeded: word >> 20)
         flowLabel = word & 0xF_FFFF
-        payloadLength = Int(try cursor.readU16())
-        nextHeader = IPProtocol(rawValue: try cursor.readU8())
-        hopLimit = try cursor.readU8()
-        source = try cursor.readIPv6()
-        destination = try cursor.readIPv6()
+        payloadLength = Int(fixed.u16(4))
+        nextHeader = IPProtocol(rawValue: fixed.u8(6))
+        hopLimit = fixed.u8(7)
+        source = fixed.ipv6(8)
+        destination = fixed.ipv6(24)
         upperProtocol = nextHeader
         extensionCount = 0
         extensions = cursor.offset..<cursor.offset

@@ -31,16 +31,17 @@ public struct TCPHeader: Sendable, Hashable {
     public init(parsing cursor: inout Cursor) throws(ParseError) {
         cursor.layer = .tcp
         guard cursor.remaining >= 20 else { throw cursor.error(.truncated, "TCP header needs 20 bytes") }
-        sourcePort = try cursor.readU16()
-        destinationPort = try cursor.readU16()
-        sequence = try cursor.readU32()
-        acknowledgment = try cursor.readU32()
-        let offsetAndFlags = try cursor.readU16()
+        let fixed = try cursor.readHeader(20)
+        sourcePort = fixed.u16(0)
+        destinationPort = fixed.u16(2)
+        sequence = fixed.u32(4)
+        acknowledgment = fixed.u32(8)
+        let offsetAndFlags = fixed.u16(12)
         headerLength = Int(offsetAndFlags >> 12) * 4
         flags = TCPFlags(rawValue: offsetAndFlags & 0x01FF)
-        window = try cursor.readU16()
-        checksum = try cursor.readU16()
-        urgentPointer = try cursor.readU16()
+        window = fixed.u16(14)
+        checksum = fixed.u16(16)
+        urgentPointer = fixed.u16(18)
         guard headerLength >= 20 else { throw cursor.error(.malformed, "TCP data offset below 5") }
         let (optionBytes, cut) = cursor.subUpTo(headerLength - 20, layer: .tcp)
         options = TCPOptions(parsing: optionBytes)
@@ -75,28 +76,48 @@ public struct TCPOptions: Sendable, Hashable {
     /// A malformed option; options before it were decoded.
     public var error: ParseError?
 
+    /// Decodes the options in `window`. A straight loop over a fixed window rather than `forEach`: this
+    /// runs for every TCP segment, and most carry only NOP, NOP, timestamps.
     init(parsing window: Cursor) {
         range = window.remainingRange
         var cursor = window
-        do throws(ParseError) {
-            try Self.forEach(in: &cursor) { (option: Option) throws(ParseError) in
-                var value = option.value
-                switch option.kind {
-                case 2 where value.remaining == 2: maximumSegmentSize = try value.readU16()
-                case 3 where value.remaining == 1: windowScale = try value.readU8()
-                case 4: sackPermitted = true
-                case 5: sackBlockCount = value.remaining / 8
-                case 8 where value.remaining == 8:
-                    timestampValue = try value.readU32()
-                    timestampEcho = try value.readU32()
-                case 19 where value.remaining == 16: md5Signature = value.remainingRange
-                case 29: authenticationOption = true
-                case 0, 1: break
-                default: unknownCount += 1
-                }
+        let count = cursor.remaining
+        guard count > 0, let bytes = try? cursor.readHeader(count) else { return }
+        var index = 0
+        while index < count {
+            let kind = bytes.u8(index)
+            if kind == 0 { break }  // end of option list
+            if kind == 1 {  // NOP
+                index += 1
+                continue
             }
-        } catch {
-            self.error = error
+            guard index + 1 < count else {
+                error = ParseError(.truncated, at: bytes.origin + index, layer: .tcp, "TCP option length missing")
+                return
+            }
+            let length = Int(bytes.u8(index + 1))
+            guard length >= 2 else {
+                error = ParseError(.malformed, at: bytes.origin + index, layer: .tcp, "TCP option length below 2")
+                return
+            }
+            guard index + length <= count else {
+                error = ParseError(.truncated, at: bytes.origin + index, layer: .tcp, "TCP option past header end")
+                return
+            }
+            let value = index + 2
+            switch kind {
+            case 2 where length == 4: maximumSegmentSize = bytes.u16(value)
+            case 3 where length == 3: windowScale = bytes.u8(value)
+            case 4: sackPermitted = true
+            case 5: sackBlockCount = (length - 2) / 8
+            case 8 where length == 10:
+                timestampValue = bytes.u32(value)
+                timestampEcho = bytes.u32(value + 4)
+            case 19 where length == 18: md5Signature = (bytes.origin + value)..<(bytes.origin + value + 16)
+            case 29: authenticationOption = true
+            default: unknownCount += 1
+            }
+            index += length
         }
     }
 

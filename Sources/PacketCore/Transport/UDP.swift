@@ -13,9 +13,10 @@ public struct UDPHeader: Sendable, Hashable {
     public init(parsing cursor: inout Cursor) throws(ParseError) {
         cursor.layer = .udp
         guard cursor.remaining >= 8 else { throw cursor.error(.truncated, "UDP header needs 8 bytes") }
-        sourcePort = try cursor.readU16()
-        destinationPort = try cursor.readU16()
-        length = Int(try cursor.readU16())
-        checksum = try cursor.readU16()
+        let fixed = try cursor.readHeader(8)
+        sourcePort = fixed.u16(0)
+        destinationPort = fixed.u16(2)
+        length = Int(fixed.u16(4))
+        checksum = fixed.u16(6)
     }
 }
