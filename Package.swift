@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
 
         // libpcap wrapper: offline files, live interfaces, BPF filters, statistics, pcap writing.
-        .target(name: "Capture", dependencies: ["CPcap"]),
+        .target(name: "Capture", dependencies: ["CPcap", "PacketCore"]),
 
         // Decode every frame of a capture through the core and print one line per frame.
         .executableTarget(
@@ -32,7 +32,13 @@ let package = Package(
             dependencies: ["PacketCore", "Capture", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore"], resources: []),
+        // The measuring half of scripts/bench-core: a bare libpcap loop versus the core's full decode.
+        .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
+
+        .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore"]),
+        // Recorded captures (captures/) against the values tshark decoded at recording time, and every
+        // capture of tcpdump's own test suite (../shared/corpus/tcpdump) through the core without a crash.
+        .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore"]),
     ]
 )

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Capture
+import Glibc
+import PacketCore
+
+/// `vipdump`: print every frame as the shared core decodes it, one line per frame. It is the window into
+/// PacketCore that the four tools build on: what the core sees is what garpwatch, bgpdecode and svcprobe see.
+@main
+struct VipDump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vipdump",
+        abstract: "Decode every frame of a capture through vipscope's core and print one line per frame.",
+        discussion: """
+            Reads pcap or pcapng files (-r, several allowed, '-' for standard input) or a live interface (-i),
+            any link type the core decodes (Ethernet with 802.1Q/QinQ tags, Linux cooked SLL/SLL2 from
+            'tcpdump -i any', raw IP, BSD loopback). Each line: frame number, UTC time, link addresses,
+            VLAN tags, then ARP (with its kind: request, reply, gratuitous-request, gratuitous-reply, probe,
+            announcement), IPv4/IPv6, TCP/UDP/ICMPv6 NDP. A problem in a frame is shown in brackets with
+            its layer and byte offset; the frame is decoded as far as it goes.
+
+            Examples:
+              vipdump -r captures/garp-arping.pcap
+              vipdump -r captures/bgp-bird-frr.pcap --filter 'tcp port 179' --count 10
+              vipdump -i eth0 --filter 'arp or icmp6' --duration 30
+            """)
+
+    @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
+        "A pcap or pcapng file to read ('-' reads standard input). Repeat for several files.", valueName: "file"))
+    var files: [String] = []
+
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp(
+        "Capture live on this interface (needs root or CAP_NET_RAW).", valueName: "iface"))
+    var interface: String?
+
+    @Option(name: [.customShort("f"), .customLong("filter")], help: ArgumentHelp(
+        "A BPF filter expression, as tcpdump takes it (e.g. 'arp or icmp6').", valueName: "expr"))
+    var filter: String?
+
+    @Option(name: [.customShort("c"), .customLong("count")], help: "Stop after this many frames.")
+    var count: Int?
+
+    @Option(help: ArgumentHelp("Stop a live capture after this many seconds.", valueName: "seconds"))
+    var duration: Double?
+
+    @Flag(help: "Print only the per-file totals (frames, layers, problems), not each frame.")
+    var summaryOnly = false
+
+    func validate() throws {
+        if files.isEmpty && interface == nil {
+            throw ValidationError("Give a capture to read with -r FILE, or an interface to watch with -i IFACE.")
+        }
+        if !files.isEmpty && interface != nil {
+            throw ValidationError("Read files (-r) or capture live (-i), not both at once.")
+        }
+        if let count, count <= 0 { throw ValidationError("--count must be a positive number of frames.") }
+        if let duration, duration <= 0 || !duration.isFinite {
+            throw ValidationError("--duration must be a positive number of seconds.")
+        }
+        if duration != nil && interface == nil { throw ValidationError("--duration applies to live capture (-i) only.") }
+    }
+
+    func run() throws {
+        var totals = Totals()
+        do {
+            if let interface {
+                StopSignal.install()
+                let source = try PacketSource.openLive(interface)
+                try dump(source, totals: &totals)
+                if let statistics = source.statistics() {
+                    printError("vipdump: \(interface): \(statistics)")
+                }
+            } else {
+                for path in files {
+                    let source = try PacketSource.openFile(path)
+                    try dump(source, totals: &totals)
+                    if let count, totals.frames >= count { break }
+                }
+            }
+        } catch let error as CaptureError {
+            if totals.frames > 0 { print(totals.report) }
+            printError("vipdump: \(error.message)")
+            throw ExitCode(2)
+        }
+        if summaryOnly || files.count > 1 { print(totals.report) }
+    }
+
+    private func dump(_ source: PacketSource, totals: inout Totals) throws {
+        if let filter { try source.setFilter(filter) }
+        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        try source.forEach(until: deadline, shouldStop: { StopSignal.isRaised }) { record in
+            let packet = Packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
+            totals.add(packet)
+            if !summaryOnly {
+                print("\(totals.frames) \(record.timestamp.iso8601) \(packet.summary)")
+            }
+            if let count, totals.frames >= count { return .stop }
+            return .continue
+        }
+    }
+}
+
+/// What a run saw, for the closing summary line.
+struct Totals {
+    var frames = 0
+    var arp = 0
+    var ipv4 = 0
+    var ipv6 = 0
+    var tcp = 0
+    var udp = 0
+    var ndp = 0
+    var truncated = 0
+    var malformed = 0
+    var unsupported = 0
+
+    mutating func add(_ packet: Packet) {
+        frames += 1
+        switch packet.network {
+        case .arp: arp += 1
+        case .ipv4: ipv4 += 1
+        case .ipv6: ipv6 += 1
+        default: break
+        }
+        switch packet.transport {
+        case .tcp: tcp += 1
+        case .udp: udp += 1
+        default: break
+        }
+        if packet.ndp != nil { ndp += 1 }
+        switch packet.issue?.kind {
+        case .truncated?: truncated += 1
+        case .malformed?: malformed += 1
+        case .unsupported?: unsupported += 1
+        case nil: break
+        }
+    }
+
+    var report: String {
+        "\(frames) frames: \(arp) ARP, \(ipv4) IPv4, \(ipv6) IPv6, \(tcp) TCP, \(udp) UDP, \(ndp) NDP; "
+            + "problems: \(truncated) truncated, \(malformed) malformed, \(unsupported) unsupported"
+    }
+}
+
+/// Standard error without Foundation (Swift 6 rejects the C global `stderr`).
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(2, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
