@@ -1,0 +1,29 @@
+import Glibc
+import Synchronization
+
+/// Turns SIGINT/SIGTERM into a flag a capture loop polls, so Ctrl-C ends a live capture cleanly (statistics printed,
+/// files flushed). A second signal gets the default action, so a stuck program can still be killed.
+///
+/// This is the one piece of process-wide state in Capture: a signal handler cannot be handed context, so the flag
+/// it sets has to be global. It is an atomic, written only by the handler.
+///
+///     StopSignal.install()
+///     try source.forEach(shouldStop: { StopSignal.isRaised }) { record in ... }
+public enum StopSignal {
+    private static let raised = Atomic<Bool>(false)
+
+    /// Install the handler for `signals` (SIGINT and SIGTERM by default).
+    public static func install(_ signals: [Int32] = [SIGINT, SIGTERM]) {
+        // Initialise the flag now: lazy initialisation inside a signal handler would not be async-signal-safe.
+        raised.store(false, ordering: .relaxed)
+        for signalNumber in signals {
+            signal(signalNumber) { signalNumber in
+                StopSignal.raised.store(true, ordering: .relaxed)
+                signal(signalNumber, SIG_DFL)
+            }
+        }
+    }
+
+    /// Whether one of the installed signals has arrived.
+    public static var isRaised: Bool { raised.load(ordering: .relaxed) }
+}
