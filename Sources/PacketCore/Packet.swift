@@ -55,10 +55,10 @@ public struct Packet: Sendable {
         transport = .none
         payload = bytes.count..<bytes.count
         issue = nil
+        link.reset()
         do {
-            link = try LinkHeader(parsing: &cursor, linkType: linkType)
+            try link.parse(&cursor, linkType: linkType)
         } catch {
-            link = LinkHeader()
             issue = error
             return
         }

@@ -352,3 +352,26 @@ struct FrameDecodeTests {
         #expect(llc.network == .other(nil))
     }
 }
+
+@Suite("TCP option fast paths")
+struct TCPOptionFastPathTests {
+    /// Linux's two everyday layouts take a shortcut; the same options padded with EOL take the general
+    /// loop. Both must decode to the same values.
+    @Test(arguments: [
+        [1, 1, 8, 10] + FB.be32(0xDEAD_BEEF) + FB.be32(42),  // data: NOP NOP TS
+        [2, 4, 0x05, 0xB4, 4, 2, 8, 10] + FB.be32(7) + FB.be32(0) + [1, 3, 3, 9],  // SYN: MSS SACKOK TS NOP WS
+    ])
+    func shortcutsAgreeWithTheGeneralLoop(options: [UInt8]) throws {
+        func decode(_ options: [UInt8]) throws -> TCPOptions {
+            let packet = FB.decode(FB.ethernet(type: 0x0800, payload: FB.ipv4(protocolNumber: 6, payload: FB.tcp(options: options))))
+            #expect(packet.issue == nil)
+            return try #require(packet.tcp?.options)
+        }
+        let fast = try decode(options)
+        var slow = try decode(options + [0, 0, 0, 0])
+        #expect(slow.range.count == fast.range.count + 4)
+        slow.range = fast.range
+        #expect(fast == slow)
+        #expect(fast.timestampValue != nil)
+    }
+}

@@ -19,11 +19,29 @@ public struct LinkHeader: Sendable, Hashable {
 
     public init() {}
 
+    /// Back to the empty state, field by field (cheaper than assigning a new value on the per-frame path).
+    @inline(__always)
+    mutating func reset() {
+        source = nil
+        destination = nil
+        vlans = VLANStack()
+        etherType = nil
+        cookedPacketType = nil
+        interfaceIndex = nil
+        length = 0
+    }
+
     /// Decode the link header for `linkType`; on return `cursor` is at the first byte of the next header.
     ///
     /// Truncation inside the link header throws `.truncated`; an unknown link type throws `.unsupported`.
     public init(parsing cursor: inout Cursor, linkType: LinkType) throws(ParseError) {
         self.init()
+        try parse(&cursor, linkType: linkType)
+    }
+
+    /// Decode into this value (which must be freshly initialised): the in-place form of
+    /// `init(parsing:linkType:)`, so the packet decoder does not copy the header per frame.
+    mutating func parse(_ cursor: inout Cursor, linkType: LinkType) throws(ParseError) {
         cursor.layer = .link
         let start = cursor.offset
         switch linkType {

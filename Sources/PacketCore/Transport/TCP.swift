@@ -83,6 +83,21 @@ public struct TCPOptions: Sendable, Hashable {
         var cursor = window
         let count = cursor.remaining
         guard count > 0, let bytes = try? cursor.readHeader(count) else { return }
+        // The two layouts Linux sends on nearly every segment, recognised in one comparison each:
+        // data segments carry NOP, NOP, TS; SYNs carry MSS, SACK-permitted, TS, NOP, window scale.
+        if count == 12, bytes.u32(0) == 0x0101_080A {
+            timestampValue = bytes.u32(4)
+            timestampEcho = bytes.u32(8)
+            return
+        }
+        if count == 20, bytes.u16(0) == 0x0204, bytes.u32(4) == 0x0402_080A, bytes.u16(16) == 0x0103, bytes.u8(18) == 3 {
+            maximumSegmentSize = bytes.u16(2)
+            sackPermitted = true
+            timestampValue = bytes.u32(8)
+            timestampEcho = bytes.u32(12)
+            windowScale = bytes.u8(19)
+            return
+        }
         var index = 0
         while index < count {
             let kind = bytes.u8(index)
