@@ -4,6 +4,8 @@
 // thin system-library shims; Capture wraps libpcap; executables stay thin.
 import PackageDescription
 
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
 let package = Package(
     name: "vipscope",
     products: [
@@ -26,11 +28,11 @@ let package = Package(
         // libpcap wrapper: offline files, live interfaces, BPF filters, statistics, pcap writing.
         .target(name: "Capture", dependencies: ["CPcap", "PacketCore"]),
 
+        // Shared by the tools: capture options, JSON Lines, exit statuses, stderr, number formatting.
+        .target(name: "ToolSupport", dependencies: ["PacketCore", "Capture", argumentParser]),
+
         // Decode every frame of a capture through the core and print one line per frame.
-        .executableTarget(
-            name: "vipdump",
-            dependencies: ["PacketCore", "Capture", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "vipdump", dependencies: ["PacketCore", "Capture", "ToolSupport", argumentParser]),
 
         // The measuring half of scripts/bench-core: a bare libpcap loop versus the core's full decode.
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
@@ -40,5 +42,6 @@ let package = Package(
         // Recorded captures (captures/) against the values tshark decoded at recording time, and every
         // capture of tcpdump's own test suite (../shared/corpus/tcpdump) through the core without a crash.
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore"]),
+        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore"]),
     ]
 )

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Capture
-import Glibc
+import ToolSupport
 import PacketCore
 
 /// `vipdump`: print every frame as the shared core decodes it, one line per frame. It is the window into
@@ -140,15 +140,4 @@ struct Totals {
     }
 }
 
-/// Standard error without Foundation (Swift 6 rejects the C global `stderr`).
-func printError(_ message: String) {
-    var line = message + "\n"
-    line.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(2, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-            if written <= 0 { return }
-            offset += written
-        }
-    }
-}
+func printError(_ message: String) { StandardStreams.error(message) }
