@@ -51,28 +51,39 @@ public struct Packet: Sendable {
         self.linkType = linkType
         capturedLength = bytes.count
         self.originalLength = Swift.max(originalLength ?? bytes.count, bytes.count)
-        network = .none
-        transport = .none
         payload = bytes.count..<bytes.count
         issue = nil
         link.reset()
+        // `network` and `transport` are assigned exactly once on every path below, never reset first:
+        // assigning a case of these large enums copies the whole value, and that showed in the profile.
         do {
             try link.parse(&cursor, linkType: linkType)
         } catch {
             issue = error
+            network = .none
+            clearTransport()
             return
         }
         payload = cursor.remainingRange
         switch link.etherType {
         case .arp?:
             decodeARP(&cursor)
+            clearTransport()
         case .ipv4?:
             decodeIPv4(&cursor)
         case .ipv6?:
             decodeIPv6(&cursor)
         default:
             network = .other(link.etherType)
+            clearTransport()
         }
+    }
+
+    /// `transport = .none`, skipped when it already is (the common ARP-after-ARP case costs a compare).
+    @inline(__always)
+    private mutating func clearTransport() {
+        if case .none = transport { return }
+        transport = .none
     }
 
     // MARK: Layers
@@ -95,6 +106,7 @@ public struct Packet: Sendable {
             header = try IPv4Header(parsing: &cursor)
         } catch {
             network = .other(.ipv4)
+            clearTransport()
             note(error)
             return
         }
@@ -114,6 +126,7 @@ public struct Packet: Sendable {
             header = try IPv6Header(parsing: &cursor)
         } catch {
             network = .other(.ipv6)
+            clearTransport()
             note(error)
             return
         }
@@ -126,6 +139,7 @@ public struct Packet: Sendable {
             try header.parseExtensions(&body)
         } catch {
             network = .ipv6(header)
+            clearTransport()
             payload = body.remainingRange
             note(error)
             return
