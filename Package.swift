@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PacketCore", targets: ["PacketCore"]),
         .library(name: "Capture", targets: ["Capture"]),
         .executable(name: "vipdump", targets: ["vipdump"]),
+        .executable(name: "garpwatch", targets: ["garpwatch"]),
     ],
     dependencies: [
         // The only dependency: typed, tested, self-documenting command lines for every executable.
@@ -34,6 +35,11 @@ let package = Package(
         // Decode every frame of a capture through the core and print one line per frame.
         .executableTarget(name: "vipdump", dependencies: ["PacketCore", "Capture", "ToolSupport", argumentParser]),
 
+        // garpwatch: who announces each IP (ARP, NDP), failover timing, split-brain. Logic in the Kit.
+        .target(name: "GarpWatchKit", dependencies: ["PacketCore", "ToolSupport"]),
+        .executableTarget(
+            name: "garpwatch", dependencies: ["GarpWatchKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+
         // The measuring half of scripts/bench-core: a bare libpcap loop versus the core's full decode.
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
 
@@ -43,5 +49,6 @@ let package = Package(
         // capture of tcpdump's own test suite (../shared/corpus/tcpdump) through the core without a crash.
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore"]),
+        .testTarget(name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport"]),
     ]
 )

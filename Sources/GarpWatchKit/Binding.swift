@@ -1,0 +1,230 @@
+import PacketCore
+
+/// One MAC that has claimed an address.
+public struct Claimant: Sendable, Hashable {
+    public var mac: MACAddress
+    public var firstSeen: Timestamp
+    public var lastSeen: Timestamp
+    /// Frames in this run (0 for a claimant known only from the state file).
+    public var frames: Int
+    public var gratuitous: Int
+    /// Report-once flags: lint bits in the low byte, then ethernet-mismatch.
+    var reported: UInt16 = 0
+
+    static let reportedMismatch: UInt16 = 1 << 8
+}
+
+/// A takeover waiting for its burst and conflict windows to pass before it is reported.
+struct PendingTakeover: Sendable, Hashable {
+    var oldOwner: MACAddress
+    var newOwner: MACAddress
+    var takeover: Takeover
+    var deadline: Timestamp
+}
+
+/// Everything known about one address on one VLAN path.
+public struct Binding: Sendable, Hashable {
+    public var key: BindingKey
+    public internal(set) var owner: MACAddress
+    public internal(set) var ownerSince: Timestamp
+    public internal(set) var previousOwner: MACAddress?
+    public internal(set) var firstSeen: Timestamp
+    public internal(set) var lastSeen: Timestamp
+    /// Claiming frames in this run.
+    public internal(set) var frames = 0
+    public internal(set) var gratuitous = 0
+    public internal(set) var takeovers = 0
+    /// Split-brain episodes (started in this run).
+    public internal(set) var conflicts = 0
+    /// Every MAC seen for the address, newest owner first at index `ownerSlot` (at most `historyLimit`).
+    public internal(set) var claimants: [Claimant]
+    /// The split-brain in progress, if any.
+    public internal(set) var conflict: Conflict?
+    var ownerSlot = 0
+    var pending: PendingTakeover?
+    /// When the binding next needs `expire(now:)`.
+    var deadline: Timestamp?
+    var isScheduled = false
+    var bogonReported = false
+
+    static let historyLimit = 8
+
+    init(key: BindingKey, mac: MACAddress, time: Timestamp, gratuitous: Bool) {
+        self.key = key
+        owner = mac
+        ownerSince = time
+        firstSeen = time
+        lastSeen = time
+        frames = 1
+        self.gratuitous = gratuitous ? 1 : 0
+        claimants = [Claimant(mac: mac, firstSeen: time, lastSeen: time, frames: 1, gratuitous: gratuitous ? 1 : 0)]
+    }
+
+    /// A binding restored from a state file: its history, no frames in this run.
+    init(restoring key: BindingKey, owner: MACAddress, previousOwner: MACAddress?, firstSeen: Timestamp,
+         lastSeen: Timestamp, claimants: [Claimant]) {
+        self.key = key
+        self.owner = owner
+        ownerSince = lastSeen
+        self.previousOwner = previousOwner
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        frames = 0
+        var claimants = claimants
+        if !claimants.contains(where: { $0.mac == owner }) {
+            claimants.append(Claimant(mac: owner, firstSeen: firstSeen, lastSeen: lastSeen, frames: 0, gratuitous: 0))
+        }
+        self.claimants = Array(claimants.prefix(Self.historyLimit))
+        ownerSlot = self.claimants.firstIndex { $0.mac == owner } ?? 0
+    }
+
+    /// MACs that claimed the address in this run.
+    public var activeClaimants: [Claimant] { claimants.filter { $0.frames > 0 } }
+
+    /// A takeover seen but not yet reported (its windows have not passed).
+    public var pendingTakeover: Takeover? { pending?.takeover }
+
+    /// Record one claiming frame; events go to `events`.
+    @inline(__always)
+    mutating func claim(
+        mac: MACAddress, kind: Observation.Kind, time: Timestamp, options: AnalyzerOptions, events: inout [Event]
+    ) {
+        let isGratuitous = kind.isGratuitous
+        frames += 1
+        if time > lastSeen { lastSeen = time }
+        if isGratuitous { gratuitous += 1 }
+        if mac == owner {
+            claimants[ownerSlot].touch(time, gratuitous: isGratuitous)
+            if isGratuitous, pending != nil, let first = pending?.takeover.newFirst,
+                time.nanoseconds(since: first) <= options.burstWindow
+            {
+                pending?.takeover.burst.add(time, roundGap: options.roundGap)
+            }
+            return
+        }
+        changeOwner(to: mac, kind: kind, time: time, isGratuitous: isGratuitous, options: options, events: &events)
+    }
+
+    private mutating func changeOwner(
+        to mac: MACAddress, kind: Observation.Kind, time: Timestamp, isGratuitous: Bool, options: AnalyzerOptions,
+        events: inout [Event]
+    ) {
+        let slot = claimants.firstIndex { $0.mac == mac }
+        let oldOwner = owner
+        let oldLast = claimants[ownerSlot].lastSeen
+        var moved = Event(
+            kind: slot == nil ? .changedEthernetAddress : (mac == previousOwner ? .flipFlop : .reusedOldEthernetAddress),
+            time: time, key: key, mac: mac)
+        moved.oldMAC = oldOwner
+        moved.frameKind = kind
+        events.append(moved)
+
+        let window = options.conflictWindow
+        // Interleaving: this MAC claimed the address within the window, then the current owner did, and now
+        // this MAC again. A clean handover never goes back.
+        let interleaves = slot.map { within(claimants[$0].lastSeen, time, window) } ?? false
+        if conflict != nil {
+            conflict?.flips += 1
+            conflict?.lastFlip = time
+            if conflict?.macs.contains(mac) == false { conflict?.macs.append(mac) }
+            deadline = time.adding(nanoseconds: window)
+        } else if interleaves && within(oldLast, time, window) {
+            // The takeover that looked clean was not: it is part of the split-brain.
+            let started = pending?.takeover.newFirst ?? slot.map { claimants[$0].lastSeen } ?? time
+            pending = nil
+            var macs = claimants.filter { within($0.lastSeen, time, window) }.sorted { $0.firstSeen < $1.firstSeen }
+                .map(\.mac)
+            if !macs.contains(mac) { macs.append(mac) }
+            conflict = Conflict(macs: macs, started: min(started, time), lastFlip: time, flips: 1)
+            conflicts += 1
+            var event = Event(kind: .splitBrain, time: time, key: key, mac: mac)
+            event.oldMAC = oldOwner
+            event.conflict = conflict
+            events.append(event)
+            deadline = time.adding(nanoseconds: window)
+        } else {
+            if let previous = pending {
+                report(previous, events: &events)
+            }
+            var burst = Burst()
+            if isGratuitous { burst.add(time, roundGap: options.roundGap) }
+            let waiting = max(window, options.burstWindow)
+            pending = PendingTakeover(
+                oldOwner: oldOwner, newOwner: mac, takeover: Takeover(oldLast: oldLast, newFirst: time, burst: burst),
+                deadline: time.adding(nanoseconds: waiting))
+            deadline = pending?.deadline
+        }
+
+        previousOwner = oldOwner
+        owner = mac
+        ownerSince = time
+        if let slot {
+            claimants[slot].touch(time, gratuitous: isGratuitous)
+            ownerSlot = slot
+        } else {
+            let claimant = Claimant(mac: mac, firstSeen: time, lastSeen: time, frames: 1, gratuitous: isGratuitous ? 1 : 0)
+            if claimants.count < Self.historyLimit {
+                claimants.append(claimant)
+                ownerSlot = claimants.count - 1
+            } else {
+                // Forget the MAC heard from longest ago (never the old owner: flip-flop needs it).
+                var oldest = ownerSlot == 0 ? 1 : 0
+                for index in claimants.indices where index != ownerSlot && claimants[index].lastSeen < claimants[oldest].lastSeen {
+                    oldest = index
+                }
+                claimants[oldest] = claimant
+                ownerSlot = oldest
+            }
+        }
+    }
+
+    private mutating func report(_ pending: PendingTakeover, events: inout [Event]) {
+        takeovers += 1
+        var event = Event(kind: .takeover, time: pending.takeover.newFirst, key: key, mac: pending.newOwner)
+        event.oldMAC = pending.oldOwner
+        event.takeover = pending.takeover
+        events.append(event)
+        self.pending = nil
+    }
+
+    /// Report what has waited long enough by `now`; returns the next time this binding needs a look.
+    mutating func expire(now: Timestamp, options: AnalyzerOptions, events: inout [Event], final: Bool = false)
+        -> Timestamp?
+    {
+        if let pending, final || now >= pending.deadline {
+            report(pending, events: &events)
+        }
+        if let conflict {
+            let window = options.conflictWindow
+            let lastOther = claimants.indices.filter { $0 != ownerSlot }.map { claimants[$0].lastSeen }.max()
+            let quietSince = max(conflict.lastFlip, lastOther ?? conflict.lastFlip)
+            if !final && now.nanoseconds(since: quietSince) >= window {
+                // Stamped with the last competing frame: from then on only the owner answered.
+                var event = Event(kind: .splitBrainResolved, time: quietSince, key: key, mac: owner)
+                event.conflict = conflict
+                events.append(event)
+                self.conflict = nil
+            } else if !final {
+                deadline = quietSince.adding(nanoseconds: window)
+            }
+        }
+        if pending == nil && conflict == nil { deadline = nil }
+        return deadline
+    }
+}
+
+extension Claimant {
+    @inline(__always)
+    mutating func touch(_ time: Timestamp, gratuitous isGratuitous: Bool) {
+        if time > lastSeen { lastSeen = time }
+        frames += 1
+        if isGratuitous { gratuitous += 1 }
+    }
+}
+
+/// `a` and `b` are at most `window` nanoseconds apart (either order: frames from several interfaces interleave).
+@inline(__always)
+func within(_ a: Timestamp, _ b: Timestamp, _ window: Int64) -> Bool {
+    let difference = b.nanoseconds(since: a)
+    return difference <= window && difference >= -window
+}

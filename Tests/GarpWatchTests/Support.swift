@@ -1,0 +1,177 @@
+import Capture
+import Foundation
+import GarpWatchKit
+import PacketCore
+import Testing
+
+/// Paths, child processes and hand-built frames for the garpwatch tests.
+enum Support {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let captures = repository.appendingPathComponent("captures")
+    static let garpwatchCaptures = captures.appendingPathComponent("garpwatch")
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    static func capture(_ name: String) -> String {
+        name.hasPrefix("../")
+            ? captures.appendingPathComponent(String(name.dropFirst(3))).path
+            : garpwatchCaptures.appendingPathComponent(name).path
+    }
+
+    /// The garpwatch executable built beside this test bundle.
+    static func garpwatchBinary() throws -> String {
+        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
+        var directory = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("garpwatch").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        let fallback = repository.appendingPathComponent(".build/debug/garpwatch").path
+        try #require(FileManager.default.isExecutableFile(atPath: fallback), "garpwatch is not built (swift build)")
+        return fallback
+    }
+
+    struct Output {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+        var lines: [String] { standardOutput.split(separator: "\n").map(String.init) }
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let outputPipe = Pipe()
+        let errorPipe = Pipe()
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        try process.run()
+        let errorData = PipeReader(errorPipe)
+        let output = outputPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
+            standardError: String(decoding: errorData.value(), as: UTF8.self))
+    }
+
+    static func mustRun(_ arguments: [String]) throws {
+        let output = try run(arguments)
+        try #require(output.status == 0, "`\(arguments.joined(separator: " "))` failed: \(output.standardError)")
+    }
+
+    /// tshark's values for `fields` on every frame matching `filter` (one array per frame).
+    static func tshark(_ path: String, filter: String, fields: [String]) throws -> [[String]] {
+        let output = try run(
+            ["tshark", "-n", "-r", path, "-Y", filter, "-T", "fields", "-E", "separator=|", "-E", "occurrence=f"]
+                + fields.flatMap { ["-e", $0] })
+        try #require(output.status == 0, "tshark failed on \(path): \(output.standardError)")
+        return output.lines.map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    /// A `seconds.nanoseconds` epoch time as tshark prints `frame.time_epoch`.
+    static func timestamp(_ text: String) -> Timestamp? {
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let seconds = Int64(parts[0]) else { return nil }
+        let digits = String(parts[1].prefix(9)).padding(toLength: 9, withPad: "0", startingAt: 0)
+        return Int32(digits).map { Timestamp(seconds: seconds, nanoseconds: $0) }
+    }
+
+    /// Run a capture file through the analyzer as garpwatch does; all events in order.
+    static func analyze(_ path: String, options: AnalyzerOptions = AnalyzerOptions()) throws -> (Analyzer, [Event]) {
+        var analyzer = Analyzer(options: options)
+        var events: [Event] = []
+        let source = try PacketSource.openFile(path)
+        var packet = Packet()
+        try source.forEach { record in
+            packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
+            analyzer.process(packet, at: record.timestamp)
+            events += analyzer.takeEvents()
+            return .continue
+        }
+        analyzer.finish()
+        events += analyzer.takeEvents()
+        return (analyzer, events)
+    }
+}
+
+/// Reads a pipe to its end on a background thread, so a chatty child cannot block on a full pipe.
+final class PipeReader: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+        init(_ pipe: Pipe) {
+            let handle = pipe.fileHandleForReading
+            DispatchQueue.global().async {
+                self.data = handle.readDataToEndOfFile()
+                self.done.signal()
+            }
+        }
+        func value() -> Data {
+            done.wait()
+            return data
+        }
+}
+
+/// Frames built field by field (RFC 826 ARP, RFC 4861 NS/NA), for the corners a lab cannot produce on demand.
+enum Frames {
+    static func be16(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xFF)] }
+    static func mac(_ text: String) -> [UInt8] { MACAddress(text).map(\.octets) ?? [] }
+    static func ip4(_ text: String) -> [UInt8] {
+        IPv4Address(text).map { v in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v.rawValue >> $0) } } ?? []
+    }
+    static func ip6(_ text: String) -> [UInt8] { IPv6Address(text).map { $0.groups.flatMap(be16) } ?? [] }
+
+    static func ethernet(source: String, destination: String = "ff:ff:ff:ff:ff:ff", vlans: [UInt16] = [],
+                         type: UInt16, payload: [UInt8]) -> [UInt8] {
+        var frame = mac(destination) + mac(source)
+        for id in vlans { frame += be16(0x8100) + be16(id) }
+        return frame + be16(type) + payload
+    }
+
+    /// An ARP frame; `ethernetSource` defaults to the sender MAC.
+    static func arp(op: UInt16, sender: String, senderIP: String, target: String = "ff:ff:ff:ff:ff:ff",
+                    targetIP: String, ethernetSource: String? = nil, vlans: [UInt16] = []) -> [UInt8] {
+        let body = be16(1) + be16(0x0800) + [6, 4] + be16(op) + mac(sender) + ip4(senderIP) + mac(target) + ip4(targetIP)
+        return ethernet(source: ethernetSource ?? sender, vlans: vlans, type: 0x0806, payload: body)
+    }
+
+    /// MetalLB's pair: gratuitous request and reply, both broadcast with target MAC ff:ff:ff:ff:ff:ff.
+    static func metallb(_ mac: String, _ vip: String) -> [[UInt8]] {
+        [arp(op: 1, sender: mac, senderIP: vip, targetIP: vip), arp(op: 2, sender: mac, senderIP: vip, targetIP: vip)]
+    }
+
+    static func neighborAdvertisement(mac source: String, target: String, solicited: Bool = false,
+                                      targetLinkLayer: Bool = true, hopLimit: UInt8 = 255) -> [UInt8] {
+        var icmp: [UInt8] = [136, 0, 0, 0, solicited ? 0x60 : 0x20, 0, 0, 0] + ip6(target)
+        if targetLinkLayer { icmp += [2, 1] + mac(source) }
+        let header: [UInt8] = [0x60, 0, 0, 0] + be16(UInt16(icmp.count)) + [58, hopLimit] + ip6("fe80::1") + ip6("ff02::1")
+        return ethernet(source: source, destination: "33:33:00:00:00:01", type: 0x86DD, payload: header + icmp)
+    }
+
+    static func decode(_ frame: [UInt8]) -> Packet {
+        frame.withUnsafeBytes { Packet.decode($0, linkType: .ethernet) }
+    }
+}
+
+/// Feeds hand-built frames at given times (seconds) to an analyzer.
+struct Feeder {
+    var analyzer: Analyzer
+    var events: [Event] = []
+
+    init(_ options: AnalyzerOptions = AnalyzerOptions()) { analyzer = Analyzer(options: options) }
+
+    mutating func feed(_ frame: [UInt8], at seconds: Double) {
+        let time = Timestamp(seconds: 1_700_000_000 + Int64(seconds), nanoseconds: Int32((seconds - seconds.rounded(.down)) * 1e9 + 0.5))
+        analyzer.process(Frames.decode(frame), at: time)
+        events += analyzer.takeEvents()
+    }
+
+    mutating func finish() {
+        analyzer.finish()
+        events += analyzer.takeEvents()
+    }
+
+    func kinds(_ kind: Event.Kind) -> [Event] { events.filter { $0.kind == kind } }
+}

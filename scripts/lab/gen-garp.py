@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Write a deterministic ARP-only pcap for scripts/bench-garpwatch.
+
+Usage: gen-garp.py OUT.pcap [FRAMES] [ADDRESSES]     defaults: 1,000,000 frames over 10,000 addresses
+
+Classic pcap, nanosecond magic, Ethernet, one frame per millisecond. The addresses are 198.18.0.0/15
+(RFC 2544's benchmarking range: the file is only ever read offline, never sent). Each address has an owner
+among 64 MACs; most frames are the owners' ordinary ARP replies and requests, and every 1,000 frames one
+address moves to another MAC with a MetalLB-style gratuitous request + reply (about 1,000 moves in all,
+some of them back to an earlier owner: flip flops). Pure struct packing: a million frames in a few seconds.
+"""
+import random
+import struct
+import sys
+
+out = sys.argv[1]
+frames = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+count = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
+rng = random.Random(0x47415250)  # "GARP"
+macs = [bytes([0x02, 0x42, 0xC6, 0x12, 0x00, i + 1]) for i in range(64)]
+ips = [struct.pack("!I", (198 << 24) | (18 << 16) + i + 1) for i in range(count)]
+owner = [rng.randrange(64) for _ in range(count)]
+BROADCAST = b"\xff" * 6
+
+
+def arp(op, sha, spa, tha, tpa, dst):
+    return dst + sha + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sha + spa + tha + tpa
+
+
+with open(out, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
+    record = struct.Struct("<IIII")
+    seconds, nanos = 1_700_000_000, 0
+    chunks = []
+    for n in range(frames):
+        if n % 1000 == 999:
+            i = rng.randrange(count)
+            owner[i] = (owner[i] + 1 + rng.randrange(3)) % 64
+            mac, ip = macs[owner[i]], ips[i]
+            frame = arp(1 if n % 2 else 2, mac, ip, BROADCAST, ip, BROADCAST)
+        else:
+            i = rng.randrange(count)
+            mac, ip = macs[owner[i]], ips[i]
+            peer = ips[(i + 1) % count]
+            if n % 2:
+                frame = arp(2, mac, ip, macs[0], peer, macs[0])
+            else:
+                frame = arp(1, mac, ip, b"\x00" * 6, peer, BROADCAST)
+        nanos += 1_000_000
+        if nanos >= 1_000_000_000:
+            seconds, nanos = seconds + 1, nanos - 1_000_000_000
+        chunks.append(record.pack(seconds, nanos, len(frame), len(frame)) + frame)
+        if len(chunks) >= 65536:
+            f.write(b"".join(chunks))
+            chunks.clear()
+    f.write(b"".join(chunks))
