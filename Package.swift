@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Capture", targets: ["Capture"]),
         .executable(name: "vipdump", targets: ["vipdump"]),
         .executable(name: "garpwatch", targets: ["garpwatch"]),
+        .executable(name: "svcprobe", targets: ["svcprobe"]),
     ],
     dependencies: [
         // The only dependency: typed, tested, self-documenting command lines for every executable.
@@ -40,6 +41,11 @@ let package = Package(
         .executableTarget(
             name: "garpwatch", dependencies: ["GarpWatchKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
+        // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
+        .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport"]),
+        .executableTarget(
+            name: "svcprobe", dependencies: ["SvcProbeKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+
         // The measuring half of scripts/bench-core: a bare libpcap loop versus the core's full decode.
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
 
@@ -50,5 +56,6 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore"]),
         .testTarget(name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport"]),
+        .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture"]),
     ]
 )

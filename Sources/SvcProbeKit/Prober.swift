@@ -1,0 +1,476 @@
+import Glibc
+import PacketCore
+
+/// How a probe behaves once it has a greeting.
+public enum LoginMode: Sendable, Hashable {
+    /// Finish the protocol's login exchange as user `user` with an empty password, so the server never
+    /// counts the probe as a handshake error (the default; see `Prober`).
+    case polite(user: String)
+    /// Close as soon as the greeting is read, as nmap, curl and most TCP health checks do. MariaDB and
+    /// MySQL count every such connection against `max_connect_errors` for the client's address.
+    case closeAfterGreeting
+}
+
+public struct ProbeOptions: Sendable {
+    /// Budget for connect + greeting, and again for the login exchange after the greeting.
+    public var timeoutNanoseconds: Int64 = 3_000_000_000
+    /// Probes in flight at once (each holds one socket).
+    public var concurrency = 256
+    public var login: LoginMode = .polite(user: "svcprobe")
+    /// How long to keep reading a non-MySQL banner that has no line end yet.
+    public var bannerWaitNanoseconds: Int64 = 300_000_000
+    /// How long to wait for the server to close after its login verdict (so the close is the server's).
+    public var drainNanoseconds: Int64 = 1_000_000_000
+
+    public init() {}
+}
+
+/// Probes many TCP targets at once with non-blocking sockets and one `poll` loop (no threads): connect,
+/// read what the server says first, decode a MySQL/MariaDB greeting or ERR packet, and take the
+/// connection down politely.
+///
+/// Politeness, from MariaDB's source (sql/sql_acl.cc `acl_authenticate`, sql/hostname.h
+/// `Host_errors::sum_connect_errors`): of all the errors counted per client address, only *handshake*
+/// errors (CR_AUTH_HANDSHAKE: the client vanished or sent garbage before the authentication finished)
+/// feed `max_connect_errors`; a failed login (wrong user or password) is counted apart and never blocks the
+/// host. A probe that reads the greeting and closes is a handshake error; so is one that sends COM_QUIT
+/// in place of the login packet (it is too short to be a HandshakeResponse). So the polite probe sends a
+/// well-formed HandshakeResponse41 for a user with an empty password, answers auth-switch requests with an
+/// empty reply, reads the verdict (normally ERR 1045), sends COM_QUIT if let in, and lets the server close.
+public struct Prober: Sendable {
+    public var options: ProbeOptions
+
+    public init(options: ProbeOptions = ProbeOptions()) {
+        self.options = options
+    }
+
+    /// Resolve and probe every target; results come back in the targets' order. `onResult` sees each one
+    /// as it completes (completion order).
+    public func run(_ targets: [ProbeTarget], onResult: (ProbeResult) -> Void = { _ in }) -> [ProbeResult] {
+        var results = [ProbeResult?](repeating: nil, count: targets.count)
+        var pending: [(Int, SocketAddress)] = []
+        var resolved: [String: Result<SocketAddress, ResolutionError>] = [:]
+        for (index, target) in targets.enumerated() {
+            let key = target.description
+            let resolution = resolved[key] ?? SocketAddress.resolve(target)
+            resolved[key] = resolution
+            switch resolution {
+            case .success(let address):
+                pending.append((index, address))
+            case .failure(let error):
+                var result = ProbeResult(target: target, outcome: .unresolved)
+                result.detail = error.message
+                result.startedAt = Monotonic.now()
+                onResult(result)
+                results[index] = result
+            }
+        }
+        let limit = Self.raiseDescriptorLimit(wanted: options.concurrency + 32)
+        let concurrency = max(1, min(options.concurrency, limit - 32))
+        var active: [Connection] = []
+        var next = 0
+        var descriptors: [pollfd] = []
+        while next < pending.count || !active.isEmpty {
+            // Start a few at a time and poll in between, so a connect that completes while hundreds of
+            // others are being started is noticed (and timed) at once, not after the whole batch.
+            var startedThisTurn = 0
+            while active.count < concurrency, next < pending.count, startedThisTurn < 32 {
+                startedThisTurn += 1
+                let (index, address) = pending[next]
+                next += 1
+                let connection = Connection(index: index, target: targets[index], address: address, options: options)
+                connection.start()
+                if connection.isDone {
+                    onResult(connection.result)
+                    results[index] = connection.result
+                } else {
+                    active.append(connection)
+                }
+            }
+            if active.isEmpty { continue }
+            descriptors.removeAll(keepingCapacity: true)
+            var earliest = Int64.max
+            for connection in active {
+                descriptors.append(pollfd(fd: connection.descriptor, events: connection.pollEvents, revents: 0))
+                earliest = min(earliest, connection.wakeAt)
+            }
+            let wait = next < pending.count && active.count < concurrency ? 0 : max(0, earliest - Monotonic.now())
+            let waitMilliseconds = Int32(clamping: (wait + 999_999) / 1_000_000)
+            let ready = poll(&descriptors, nfds_t(descriptors.count), waitMilliseconds)
+            if ready < 0 && errno != EINTR { break }
+            for (position, connection) in active.enumerated() where descriptors[position].revents != 0 {
+                connection.handle(revents: descriptors[position].revents)
+            }
+            let now = Monotonic.now()
+            for connection in active where !connection.isDone && connection.wakeAt <= now {
+                connection.wake(now: now)
+            }
+            active.removeAll { connection in
+                guard connection.isDone else { return false }
+                onResult(connection.result)
+                results[connection.index] = connection.result
+                return true
+            }
+        }
+        return results.enumerated().map { index, result in
+            result ?? ProbeResult(target: targets[index], outcome: .failed)
+        }
+    }
+
+    /// Raise the soft open-files limit toward `wanted` (never above the hard limit); returns the limit.
+    static func raiseDescriptorLimit(wanted: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < rlim_t(wanted) {
+            var raised = limit
+            raised.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+}
+
+/// One probe's socket and state machine.
+final class Connection {
+    enum Phase {
+        case connecting, greeting, banner, login, draining, done
+    }
+
+    let index: Int
+    let options: ProbeOptions
+    var result: ProbeResult
+    private(set) var descriptor: Int32 = -1
+    private var phase = Phase.connecting
+    private var startedAt: Int64 = 0
+    private var deadline: Int64 = 0
+    private var bannerDeadline: Int64 = .max
+    private var stream = StreamBuffer(capacity: 70_000, layer: .mysql)
+    private var head: [UInt8] = []
+    private var output: [UInt8] = []
+    private var packets: [(sequence: UInt8, payload: [UInt8])] = []
+    private var authRounds = 0
+
+    init(index: Int, target: ProbeTarget, address: SocketAddress, options: ProbeOptions) {
+        self.index = index
+        self.options = options
+        result = ProbeResult(target: target, outcome: .failed)
+        result.address = address
+    }
+
+    var isDone: Bool { phase == .done }
+
+    var pollEvents: Int16 {
+        switch phase {
+        case .connecting: Int16(POLLOUT)
+        case .done: 0
+        default: Int16(POLLIN) | (output.isEmpty ? 0 : Int16(POLLOUT))
+        }
+    }
+
+    var wakeAt: Int64 { phase == .banner ? min(deadline, bannerDeadline) : deadline }
+
+    func start() {
+        guard let address = result.address else { return finish(.failed, detail: "no address") }
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        descriptor = socket(address.family, type, 0)
+        startedAt = Monotonic.now()
+        result.startedAt = startedAt
+        deadline = startedAt + options.timeoutNanoseconds
+        guard descriptor >= 0 else { return finish(.failed, detail: "socket: " + Self.describe(errno)) }
+        // Small writes go out at once: the login packet must not wait for Nagle.
+        var one: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let status = address.withSockaddr { connect(descriptor, $0, $1) }
+        if status == 0 {
+            connected()
+        } else if errno != EINPROGRESS {
+            connectFailed(errno)
+        }
+    }
+
+    func handle(revents: Int16) {
+        switch phase {
+        case .connecting:
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) != 0 { error = errno }
+            if error == 0 && revents & Int16(POLLOUT) != 0 { connected() } else { connectFailed(error == 0 ? ECONNREFUSED : error) }
+        case .done:
+            return
+        default:
+            if revents & Int16(POLLOUT) != 0 { flush() }
+            if revents & (Int16(POLLIN) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { receive() }
+        }
+    }
+
+    /// A deadline passed.
+    func wake(now: Int64) {
+        switch phase {
+        case .connecting:
+            finish(.timeout, detail: "no answer to the SYN within the timeout")
+        case .greeting:
+            if head.isEmpty {
+                finish(.silent, detail: "connected, but the server sent nothing")
+            } else {
+                finish(.silent, detail: "incomplete greeting: \(head.count) bytes, then nothing")
+            }
+        case .banner:
+            result.banner = printableBanner(head)
+            finish(.banner)
+        case .login:
+            result.login = .incomplete("no verdict from the server within the timeout")
+            finish(result.outcome)
+        case .draining:
+            finish(result.outcome)
+        case .done:
+            return
+        }
+    }
+
+    // MARK: Steps
+
+    private func connected() {
+        result.timings.connect = Monotonic.now() - startedAt
+        phase = .greeting
+    }
+
+    private func connectFailed(_ code: Int32) {
+        switch code {
+        case ECONNREFUSED: finish(.refused, detail: Self.describe(code))
+        case ETIMEDOUT: finish(.timeout, detail: Self.describe(code))
+        case EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN: finish(.unreachable, detail: Self.describe(code))
+        default: finish(.failed, detail: "connect: " + Self.describe(code))
+        }
+    }
+
+    private func receive() {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while phase != .done {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                let now = Monotonic.now()
+                if result.timings.firstByte == nil { result.timings.firstByte = now - startedAt }
+                consume(Array(chunk[0..<count]), now: now)
+                continue
+            }
+            if count == 0 { return endOfStream() }
+            switch errno {
+            case EAGAIN, EWOULDBLOCK: return
+            case EINTR: continue
+            case ECONNRESET: return connectionReset()
+            default: return finish(phase == .greeting ? .failed : result.outcome, detail: "recv: " + Self.describe(errno))
+            }
+        }
+    }
+
+    private func consume(_ bytes: [UInt8], now: Int64) {
+        switch phase {
+        case .greeting, .login:
+            if head.count < 256 { head += bytes.prefix(256 - head.count) }
+            do {
+                try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws in
+                    try stream.feed(raw, framer: { MySQLPacket.frame(&$0, maximumPayload: 65_536) }) { message in
+                        guard let packet = try? MySQLPacket(parsing: &message),
+                            var body = try? message.window(packet.payload)
+                        else { return }
+                        let payload = body.readRest()
+                        packets.append((packet.header.sequenceID, payload))
+                    }
+                }
+            } catch {
+                if phase == .greeting { return enterBanner(now: now) }
+                result.login = .incomplete("unreadable reply from the server")
+                return startDraining(now: now)
+            }
+            processPackets(now: now)
+        case .banner:
+            if head.count < 256 { head += bytes.prefix(256 - head.count) }
+            if head.contains(0x0A) || head.count >= 256 {
+                result.banner = printableBanner(head)
+                finish(.banner)
+            }
+        case .draining, .connecting, .done:
+            return
+        }
+    }
+
+    private func enterBanner(now: Int64) {
+        phase = .banner
+        bannerDeadline = now + options.bannerWaitNanoseconds
+        if head.contains(0x0A) || head.count >= 256 {
+            result.banner = printableBanner(head)
+            finish(.banner)
+        }
+    }
+
+    private func processPackets(now: Int64) {
+        while !packets.isEmpty, phase == .greeting || phase == .login {
+            let (sequence, payload) = packets.removeFirst()
+            if phase == .greeting {
+                greetingPacket(sequence: sequence, payload: payload, now: now)
+            } else {
+                loginReply(sequence: sequence, payload: payload, now: now)
+            }
+        }
+    }
+
+    private func greetingPacket(sequence: UInt8, payload: [UInt8], now: Int64) {
+        guard sequence == 0, let first = payload.first, first == 10 || first == 9 || first == 0xFF else {
+            return enterBanner(now: now)
+        }
+        result.timings.greeting = now - startedAt
+        if first == 0xFF {
+            do {
+                result.error = try withCursor(over: payload, layer: .mysql) { (cursor: inout Cursor) throws(ParseError) in
+                    try MySQLErrorPacket(parsing: &cursor)
+                }
+            } catch {
+                result.parseError = error
+            }
+            result.outcome = .error
+            return startDraining(now: now)
+        }
+        let greeting: MySQLGreeting
+        do {
+            greeting = try withCursor(over: payload, layer: .mysql) { (cursor: inout Cursor) throws(ParseError) in
+                try MySQLGreeting(parsing: &cursor)
+            }
+        } catch {
+            result.parseError = error
+            result.banner = printableBanner(head)
+            return finish(.banner, detail: "looked like MySQL but did not decode: \(error)")
+        }
+        result.greeting = greeting
+        result.outcome = .greeting
+        guard case .polite(let user) = options.login else { return finish(.greeting) }
+        guard greeting.protocolVersion == 10, greeting.capabilities.contains([.protocol41, .secureConnection]) else {
+            result.login = .incomplete("pre-4.1 server: no login attempted")
+            return finish(.greeting)
+        }
+        var capabilities: MySQLCapabilities = [.longPassword, .protocol41, .secureConnection]
+        let plugin = greeting.authPluginName ?? "mysql_native_password"
+        if greeting.capabilities.contains(.pluginAuth) { capabilities.insert(.pluginAuth) }
+        let collation = greeting.collation ?? .latin1SwedishCI
+        let response = MySQLClientHello.handshakeResponse(
+            capabilities: capabilities, collation: collation, user: user, plugin: plugin)
+        send(MySQLPacket.encode(response, sequenceID: sequence &+ 1))
+        phase = .login
+        // The login exchange gets its own budget, so a greeting that arrives late is still answered.
+        deadline = now + options.timeoutNanoseconds
+    }
+
+    private func loginReply(sequence: UInt8, payload: [UInt8], now: Int64) {
+        let reply: MySQLServerReply
+        do {
+            reply = try withCursor(over: payload, layer: .mysql) { (cursor: inout Cursor) throws(ParseError) in
+                try MySQLServerReply(parsing: &cursor)
+            }
+        } catch {
+            result.login = .incomplete("unreadable reply: \(error)")
+            return startDraining(now: now)
+        }
+        switch reply {
+        case .ok:
+            result.timings.login = now - startedAt
+            result.login = .accepted
+            send(MySQLPacket.encode([0x01], sequenceID: 0))  // COM_QUIT
+            startDraining(now: now)
+        case .error(let error):
+            result.timings.login = now - startedAt
+            result.login = .denied(error)
+            startDraining(now: now)
+        case .authSwitch(let plugin):
+            result.authSwitches.append(plugin)
+            answerAuthRound(sequence: sequence, now: now)
+        case .authMoreData:
+            // caching_sha2_password's "fast auth succeeded" (0x01 0x03) is followed by OK: just wait.
+            if payload == [0x01, 0x03] { return }
+            answerAuthRound(sequence: sequence, now: now)
+        case .other(let byte):
+            result.login = .incomplete("unexpected reply 0x" + String(byte, radix: 16))
+            startDraining(now: now)
+        }
+    }
+
+    /// An empty password is an empty auth response, whatever the plugin.
+    private func answerAuthRound(sequence: UInt8, now: Int64) {
+        authRounds += 1
+        guard authRounds <= 4 else {
+            result.login = .incomplete("more than 4 authentication rounds")
+            return startDraining(now: now)
+        }
+        send(MySQLPacket.encode([], sequenceID: sequence &+ 1))
+    }
+
+    private func startDraining(now: Int64) {
+        phase = .draining
+        deadline = min(max(deadline, now), now + options.drainNanoseconds)
+    }
+
+    private func endOfStream() {
+        switch phase {
+        case .greeting:
+            if head.isEmpty {
+                finish(.closed, detail: "the server closed the connection without sending anything")
+            } else {
+                finish(.closed, detail: "the server closed the connection after \(head.count) bytes of an incomplete greeting")
+            }
+        case .banner:
+            result.banner = printableBanner(head)
+            finish(.banner)
+        case .login:
+            result.login = .incomplete("the server closed the connection during the login")
+            finish(result.outcome)
+        default:
+            finish(result.outcome)
+        }
+    }
+
+    private func connectionReset() {
+        switch phase {
+        case .greeting:
+            finish(.reset, detail: head.isEmpty ? "reset before any byte" : "reset after \(head.count) bytes of the greeting")
+        case .banner:
+            result.banner = printableBanner(head)
+            finish(.banner)
+        case .login:
+            result.login = .incomplete("the server reset the connection during the login")
+            finish(result.outcome)
+        default:
+            finish(result.outcome)
+        }
+    }
+
+    private func send(_ bytes: [UInt8]) {
+        output += bytes
+        flush()
+    }
+
+    private func flush() {
+        while !output.isEmpty {
+            let sent = output.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent > 0 {
+                output.removeFirst(sent)
+            } else if sent < 0 && errno == EINTR {
+                continue
+            } else {
+                return  // EAGAIN: POLLOUT will call again; errors surface on the next read
+            }
+        }
+    }
+
+    private func finish(_ outcome: ProbeOutcome, detail: String? = nil) {
+        result.outcome = outcome
+        if let detail { result.detail = detail }
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+        }
+        result.timings.total = Monotonic.now() - startedAt
+        phase = .done
+    }
+
+    static func describe(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

@@ -1,0 +1,234 @@
+import PacketCore
+import ToolSupport
+
+/// Text and JSON Lines renderings of probe results (one line per probe; `--verbose` adds indented detail).
+public enum ProbeRendering {
+    /// Microseconds with three decimals, in milliseconds: `0.081ms`.
+    static func ms(_ nanoseconds: Int64?) -> String? {
+        nanoseconds.map { Formatting.fixed(Double($0) / 1e6, decimals: 3) + "ms" }
+    }
+
+    static func microseconds(_ nanoseconds: Int64?) -> Double? {
+        nanoseconds.map { (Double($0) / 1e3 * 1000).rounded() / 1000 }
+    }
+
+    /// One line: `TARGET OUTCOME what-it-said timings`.
+    public static func text(_ result: ProbeResult) -> String {
+        var parts = [result.target.description]
+        if let address = result.address, address.ip != result.target.host { parts.append("(\(address.ip))") }
+        parts.append(result.outcome.rawValue)
+        if let greeting = result.greeting {
+            parts.append(greeting.flavour.rawValue)
+            parts.append(greeting.version)
+            parts.append("id=\(greeting.connectionID)")
+        }
+        if let error = result.error {
+            parts.append("\(error.code.rawValue) \(error.code.symbol)")
+            if let state = error.sqlState { parts.append("[\(state)]") }
+            parts.append("\"\(error.message)\"")
+        }
+        if let banner = result.banner { parts.append("\"\(banner)\"") }
+        var timing: [String] = []
+        if let value = ms(result.timings.connect) { timing.append("connect=\(value)") }
+        if let value = ms(result.timings.firstByte) { timing.append("first-byte=\(value)") }
+        if let value = ms(result.timings.greeting) { timing.append("greeting=\(value)") }
+        if result.timings.connect == nil, let value = ms(result.timings.total) { timing.append("after=\(value)") }
+        parts += timing
+        if let greeting = result.greeting {
+            parts.append("tls=" + (greeting.offersTLS ? "offered" : "no"))
+            if let plugin = greeting.authPluginName { parts.append("auth=\(plugin)") }
+            if let collation = greeting.collation { parts.append("collation=\(collation)") }
+        }
+        switch result.login {
+        case .notAttempted: break
+        case .accepted: parts.append("login=accepted")
+        case .denied(let error): parts.append("login=denied(\(error.code.rawValue))")
+        case .incomplete: parts.append("login=incomplete")
+        }
+        if let detail = result.detail, result.greeting == nil, result.error == nil { parts.append("(\(detail))") }
+        return parts.joined(separator: " ")
+    }
+
+    /// Indented detail lines for `--verbose`.
+    public static func details(_ result: ProbeResult) -> [String] {
+        var lines: [String] = []
+        if let greeting = result.greeting {
+            let mariaDB = greeting.flavour == .mariaDB
+            lines.append("  protocol \(greeting.protocolVersion), server version \"\(greeting.serverVersion)\"")
+            lines.append("  capabilities 0x\(String(greeting.capabilities.classic, radix: 16)): "
+                + greeting.capabilities.names(mariaDB: mariaDB).filter { !$0.hasPrefix("MARIADB_") }.joined(separator: " "))
+            if mariaDB {
+                let extended = greeting.capabilities.names(mariaDB: true).filter { $0.hasPrefix("MARIADB_") }
+                lines.append("  mariadb extended capabilities 0x\(String(greeting.capabilities.mariaDBExtended, radix: 16)): "
+                    + extended.joined(separator: " "))
+            }
+            if let status = greeting.status {
+                lines.append("  status 0x\(String(status.rawValue, radix: 16)): \(status.names.joined(separator: " "))")
+            }
+            if let collation = greeting.collation {
+                lines.append("  collation \(collation.rawValue) \(collation) (charset \(collation.characterSet ?? "?"))")
+            }
+        }
+        if let meaning = result.error?.code.meaning { lines.append("  error meaning: \(meaning)") }
+        switch result.login {
+        case .denied(let error):
+            lines.append("  login as probe user: denied \(error.code.rawValue) \(error.code.symbol): \(error.message)")
+        case .incomplete(let reason): lines.append("  login as probe user: incomplete: \(reason)")
+        case .accepted: lines.append("  login as probe user: accepted, COM_QUIT sent")
+        case .notAttempted: break
+        }
+        if !result.authSwitches.isEmpty { lines.append("  auth switch to: \(result.authSwitches.joined(separator: ", "))") }
+        if let value = ms(result.timings.login) { lines.append("  login verdict at \(value)") }
+        if let value = ms(result.timings.total) { lines.append("  total \(value)") }
+        if let detail = result.detail, result.greeting != nil || result.error != nil { lines.append("  \(detail)") }
+        if let parseError = result.parseError { lines.append("  decode problem: \(parseError)") }
+        return lines
+    }
+
+    /// One JSON object (field names are the documented schema: add, never rename).
+    public static func json(_ result: ProbeResult, event: String = "probe") -> JSONLine {
+        var line = JSONLine()
+        line.add("event", event)
+        line.add("target", result.target.description)
+        line.add("address", result.address?.ip)
+        line.add("port", Int(result.target.port))
+        line.add("outcome", result.outcome.rawValue)
+        line.add("up", result.outcome.isUp)
+        line.add("connect_us", microseconds(result.timings.connect))
+        line.add("first_byte_us", microseconds(result.timings.firstByte))
+        line.add("greeting_us", microseconds(result.timings.greeting))
+        line.add("login_us", microseconds(result.timings.login))
+        line.add("total_us", microseconds(result.timings.total))
+        if let greeting = result.greeting { addGreeting(greeting, to: &line) }
+        if let error = result.error { addError(error, prefix: "error", to: &line) }
+        line.add("banner", result.banner)
+        line.add("login", result.greeting == nil ? nil : result.login.word)
+        if case .denied(let error) = result.login { addError(error, prefix: "login_error", to: &line) }
+        if case .incomplete(let reason) = result.login { line.add("login_detail", reason) }
+        if !result.authSwitches.isEmpty { line.add("auth_switches", list: result.authSwitches) }
+        line.add("detail", result.detail)
+        line.add("decode_error", result.parseError.map { String(describing: $0) })
+        return line
+    }
+
+    static func addGreeting(_ greeting: MySQLGreeting, to line: inout JSONLine) {
+        line.add("protocol", Int(greeting.protocolVersion))
+        line.add("flavour", greeting.flavour.rawValue)
+        line.add("version", greeting.version)
+        line.add("server_version", greeting.serverVersion)
+        line.add("connection_id", greeting.connectionID)
+        line.add("capabilities", greeting.capabilities.classic)
+        line.add("capability_names", list: greeting.capabilities.names(mariaDB: greeting.flavour == .mariaDB))
+        if greeting.flavour == .mariaDB { line.add("mariadb_capabilities", greeting.capabilities.mariaDBExtended) }
+        line.add("collation_id", greeting.collation.map { Int($0.rawValue) })
+        line.add("collation", greeting.collation.map { $0.description })
+        line.add("status", greeting.status.map { Int($0.rawValue) })
+        if let status = greeting.status { line.add("status_names", list: status.names) }
+        line.add("auth_plugin", greeting.authPluginName)
+        line.add("tls_offered", greeting.offersTLS)
+    }
+
+    static func addError(_ error: MySQLErrorPacket, prefix: String, to line: inout JSONLine) {
+        line.add("\(prefix)_code", Int(error.code.rawValue))
+        line.add("\(prefix)_name", error.code.symbol)
+        line.add("\(prefix)_sqlstate", error.sqlState)
+        line.add("\(prefix)_message", error.message)
+    }
+}
+
+/// The exit statuses a script can trust (documented in `svcprobe --help`).
+public enum ProbeVerdict {
+    /// `--expect-up`: some target did not answer (refused, timeout, unreachable, reset, closed, silent,
+    /// unresolved, failed).
+    public static let down: Int32 = 10
+    /// `--expect-up`: some target answered with an ERR packet instead of a greeting (1129, 1130, 1040, ...).
+    public static let serverError: Int32 = 11
+    /// `--expect-version`: a greeting's version did not match the expression (or there was no greeting).
+    public static let versionMismatch: Int32 = 12
+
+    /// The status for a set of results: 0, or the most severe failed expectation (10 before 11 before 12).
+    public static func status(
+        _ results: [ProbeResult], expectUp: Bool, expectVersion: Regex<AnyRegexOutput>?
+    ) -> Int32 {
+        let checkUp = expectUp || expectVersion != nil
+        if checkUp, results.contains(where: { !$0.outcome.isUp && $0.outcome != .error }) { return down }
+        if checkUp, results.contains(where: { $0.outcome == .error }) { return serverError }
+        if let expectVersion {
+            for result in results {
+                guard let version = result.greeting?.version else { return versionMismatch }
+                if (try? expectVersion.firstMatch(in: version)) == nil { return versionMismatch }
+            }
+        }
+        return ExitStatus.ok
+    }
+}
+
+extension ProbeRendering {
+    static func since(_ later: Timestamp?, _ earlier: Timestamp?) -> Int64? {
+        guard let later, let earlier else { return nil }
+        return later.nanoseconds(since: earlier)
+    }
+
+    static func verdictWord(_ reply: MySQLServerReply?) -> String? {
+        switch reply {
+        case .ok?: "accepted"
+        case .error(let error)?: "denied(\(error.code.rawValue))"
+        case .authSwitch(let plugin)?: "auth-switch(\(plugin))"
+        case .authMoreData?: "auth-more-data"
+        case .other(let byte)?: "reply-0x\(String(byte, radix: 16))"
+        case nil: nil
+        }
+    }
+
+    /// One line per connection found in a capture, in the live probe's words; times are packet times
+    /// relative to the client's SYN.
+    public static func text(_ finding: CaptureFinding) -> String {
+        var parts: [String] = []
+        parts.append((finding.synAt ?? finding.greetingAt).map { $0.iso8601 } ?? "-")
+        parts.append("\(finding.client) > \(finding.server)")
+        parts.append(finding.outcome.rawValue)
+        if let greeting = finding.greeting {
+            parts += [greeting.flavour.rawValue, greeting.version, "id=\(greeting.connectionID)"]
+        }
+        if let error = finding.error {
+            parts.append("\(error.code.rawValue) \(error.code.symbol)")
+            if let state = error.sqlState { parts.append("[\(state)]") }
+            parts.append("\"\(error.message)\"")
+        }
+        if let value = ms(since(finding.synAckAt, finding.synAt)) { parts.append("connect=\(value)") }
+        if let value = ms(since(finding.greetingAt, finding.synAt)) { parts.append("greeting=\(value)") }
+        if let greeting = finding.greeting {
+            parts.append("tls=" + (greeting.offersTLS ? "offered" : "no"))
+            if let plugin = greeting.authPluginName { parts.append("auth=\(plugin)") }
+            if let collation = greeting.collation { parts.append("collation=\(collation)") }
+        }
+        if let hello = finding.clientHello {
+            parts.append(hello.isSSLRequest ? "client=ssl-request" : "user=\(hello.user ?? "")")
+        }
+        if let verdict = verdictWord(finding.verdict) { parts.append("login=\(verdict)") }
+        if let problem = finding.problem { parts.append("(\(problem))") }
+        return parts.joined(separator: " ")
+    }
+
+    public static func json(_ finding: CaptureFinding) -> JSONLine {
+        var line = JSONLine()
+        line.add("event", "handshake")
+        line.add("time", finding.synAt ?? finding.greetingAt)
+        line.add("client", finding.client.description)
+        line.add("server", finding.server.description)
+        line.add("outcome", finding.outcome.rawValue)
+        line.add("connect_us", microseconds(since(finding.synAckAt, finding.synAt)))
+        line.add("greeting_us", microseconds(since(finding.greetingAt, finding.synAt)))
+        if let greeting = finding.greeting { addGreeting(greeting, to: &line) }
+        if let error = finding.error { addError(error, prefix: "error", to: &line) }
+        if let hello = finding.clientHello {
+            line.add("ssl_request", hello.isSSLRequest)
+            line.add("user", hello.user)
+        }
+        line.add("login", verdictWord(finding.verdict))
+        if case .error(let error)? = finding.verdict { addError(error, prefix: "login_error", to: &line) }
+        line.add("close", finding.closeReason?.rawValue)
+        line.add("decode_error", finding.problem.map { String(describing: $0) })
+        return line
+    }
+}

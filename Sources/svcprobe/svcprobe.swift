@@ -1,0 +1,268 @@
+import ArgumentParser
+import Capture
+import Glibc
+import PacketCore
+import SvcProbeKit
+import ToolSupport
+
+/// `svcprobe`: does IP:port answer, how fast, and what does the MySQL/MariaDB server say, without getting
+/// the client's address blocked by `max_connect_errors`.
+@main
+struct SvcProbe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "svcprobe",
+        abstract: "Probe TCP services and decode what a MySQL or MariaDB server says, without getting blocked.",
+        discussion: """
+            Each target is connected to with a non-blocking TCP connect (many at once, --concurrency), timed
+            with the monotonic clock (connect, first byte, greeting; printed in ms with microsecond
+            resolution), and classified: greeting (MySQL/MariaDB HandshakeV10/V9 decoded: flavour, real
+            version without MariaDB's 5.5.5- prefix, connection id, capabilities incl. MariaDB's extended
+            ones, collation, status, auth plugin, TLS offered), error (an ERR packet instead of a greeting:
+            1130 host not allowed, 1129 host blocked, 1040 too many connections, ...), banner (another
+            protocol spoke first: SSH, SMTP, ...), silent (connected, nothing said), closed / reset (the server
+            hung up before a complete greeting), refused (RST), timeout (no answer to the SYN), unreachable
+            (ICMP unreachable, no route, no ARP/NDP answer), unresolved.
+
+            WHAT THE PROBE SENDS. MariaDB and MySQL count a connection that ends before the login exchange
+            completes (connect, read the greeting, close: what nmap, curl and TCP health checks do) as a
+            handshake error for the client's address; after max_connect_errors of them the address gets ERR
+            1129 until FLUSH HOSTS. A failed login is not counted. So after a 4.1+ greeting svcprobe sends one
+            HandshakeResponse41 for user 'svcprobe' (--user) with an EMPTY password and the server's auth
+            plugin name, answers auth-switch requests with an empty reply (at most 4), reads the verdict
+            (normally ERR 1045 access denied), sends COM_QUIT if it was let in, and waits for the server to
+            close. Nothing else: no password, no query. The server's error log shows "Access denied for user
+            'svcprobe'" (with log_warnings >= 2); a passwordless account without privileges
+            (CREATE USER svcprobe@'%') makes the logins succeed quietly. --close-after-greeting does the
+            impolite thing instead. Non-MySQL servers only get connect, read, close.
+
+            TARGETS: HOST:PORT, [IPv6]:PORT, HOST (port 3306), HOST:LOW-HIGH (a port range); names are
+            resolved with getaddrinfo (the first address is probed). Results print in argument order.
+
+            OUTPUT: one line per target; --json prints one JSON object per line with the fields event, target,
+            address, port, outcome, up, connect_us, first_byte_us, greeting_us, login_us, total_us, protocol,
+            flavour, version, server_version, connection_id, capabilities, capability_names,
+            mariadb_capabilities, collation_id, collation, status, status_names, auth_plugin, tls_offered,
+            error_code, error_name, error_sqlstate, error_message, banner, login (none, accepted, denied,
+            incomplete), login_error_code, login_error_name, login_error_message, login_detail, detail
+            (absent fields do not apply). --watch adds events initial/down/up/changed and a summary;
+            -r prints event "handshake" objects.
+
+            EXIT STATUS: 0 ran (and every expectation held); 1 could not run (unreadable capture, ...);
+            2 interrupted; 64 usage error; with --expect-up or --expect-version (which implies --expect-up):
+            10 a target did not answer (refused, timeout, unreachable, reset, closed, silent, unresolved),
+            11 a target answered with an ERR packet instead of a greeting, 12 a greeting's version did not
+            match --expect-version. When several apply, the lowest code wins. In --watch mode, 10 means the
+            service was down at some point.
+
+            Examples:
+              svcprobe 198.51.100.20:3306
+              svcprobe db.example:3306 '[2001:db8::20]:3306' 203.0.113.5:22 --json
+              svcprobe 198.51.100.20 --expect-up --expect-version '^10\\.11\\.' && echo healthy
+              svcprobe 198.51.100.20:3306 --watch --interval 200ms --duration 60s
+              svcprobe -r captures/mariadb-greeting.pcap
+            """)
+
+    @Argument(help: ArgumentHelp("Targets: HOST:PORT, [IPv6]:PORT, HOST (port 3306), HOST:LOW-HIGH.", valueName: "target"))
+    var targets: [String] = []
+
+    @Option(help: ArgumentHelp("Give up on a step after this long (e.g. 500ms, 3s).", valueName: "duration"))
+    var timeout = "3s"
+
+    @Option(help: "Probes in flight at once.")
+    var concurrency = 256
+
+    @Option(help: ArgumentHelp("The user name in the polite login (empty password).", valueName: "name"))
+    var user = "svcprobe"
+
+    @Flag(help: "Close right after the greeting, as nmap and curl do (counts against max_connect_errors).")
+    var closeAfterGreeting = false
+
+    @Flag(help: "Exit 10 if a target did not answer, 11 if it answered with an ERR packet.")
+    var expectUp = false
+
+    @Option(help: ArgumentHelp(
+        "Exit 12 unless every greeting's version (without the 5.5.5- prefix) matches this regular expression.",
+        valueName: "regex"))
+    var expectVersion: String?
+
+    @Flag(help: "Probe again and again; print a timeline of up/down changes with outage lengths.")
+    var watch = false
+
+    @Option(help: ArgumentHelp("Time between probe rounds in --watch mode.", valueName: "duration"))
+    var interval = "1s"
+
+    @Option(help: ArgumentHelp("Stop --watch after this long (default: until Ctrl-C).", valueName: "duration"))
+    var duration: String?
+
+    @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
+        "Find the MySQL handshakes in this pcap/pcapng file instead of probing. Repeatable.", valueName: "file"))
+    var files: [String] = []
+
+    @Option(help: "The server port to look for in -r captures.")
+    var port: UInt16 = 3306
+
+    @Option(name: [.customShort("f"), .customLong("filter")], help: ArgumentHelp(
+        "An extra BPF filter for -r captures.", valueName: "expr"))
+    var filter: String?
+
+    @Flag(help: "Print JSON Lines instead of text.")
+    var json = false
+
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Add capability, status and login details.")
+    var verbose = false
+
+    func validate() throws {
+        if targets.isEmpty && files.isEmpty {
+            throw ValidationError("Give targets to probe (HOST:PORT ...) or a capture to read with -r FILE.")
+        }
+        if !targets.isEmpty && !files.isEmpty { throw ValidationError("Probe targets or read captures (-r), not both.") }
+        guard let timeoutNanoseconds = DurationText.nanoseconds(timeout), timeoutNanoseconds > 0 else {
+            throw ValidationError("--timeout must be a positive duration such as 500ms or 3s.")
+        }
+        _ = timeoutNanoseconds
+        guard DurationText.nanoseconds(interval).map({ $0 > 0 }) == true else {
+            throw ValidationError("--interval must be a positive duration such as 200ms or 1s.")
+        }
+        if let duration, DurationText.nanoseconds(duration).map({ $0 > 0 }) != true {
+            throw ValidationError("--duration must be a positive duration such as 60s.")
+        }
+        if duration != nil && !watch { throw ValidationError("--duration applies to --watch only.") }
+        if watch && !files.isEmpty { throw ValidationError("--watch probes live targets; it cannot read captures.") }
+        if concurrency < 1 || concurrency > 65_536 { throw ValidationError("--concurrency must be between 1 and 65536.") }
+        if let expectVersion, (try? Regex(expectVersion)) == nil {
+            throw ValidationError("--expect-version '\(expectVersion)' is not a valid regular expression.")
+        }
+        if user.isEmpty || user.utf8.contains(0) { throw ValidationError("--user must be a non-empty name.") }
+        for target in targets {
+            do { _ = try ProbeTarget.parse(target) } catch { throw ValidationError("Bad target \(error)") }
+        }
+    }
+
+    func run() throws {
+        if !files.isEmpty { return try readCaptures() }
+        var parsed: [ProbeTarget] = []
+        for target in targets { parsed += (try? ProbeTarget.parse(target)) ?? [] }
+        var options = ProbeOptions()
+        options.timeoutNanoseconds = DurationText.nanoseconds(timeout) ?? 3_000_000_000
+        options.concurrency = concurrency
+        options.login = closeAfterGreeting ? .closeAfterGreeting : .polite(user: user)
+        let prober = Prober(options: options)
+        let expression = expectVersion.flatMap { try? Regex($0) }
+        if watch { return try runWatch(prober, parsed, expression) }
+        let results = prober.run(parsed)
+        for result in results { emit(result) }
+        let status = ProbeVerdict.status(results, expectUp: expectUp, expectVersion: expression)
+        if status != ExitStatus.ok { throw ExitCode(status) }
+    }
+
+    private func emit(_ result: ProbeResult) {
+        if json {
+            StandardStreams.output(ProbeRendering.json(result).text + "\n")
+        } else {
+            var text = ProbeRendering.text(result) + "\n"
+            if verbose { for line in ProbeRendering.details(result) { text += line + "\n" } }
+            StandardStreams.output(text)
+        }
+    }
+
+    private func runWatch(_ prober: Prober, _ parsed: [ProbeTarget], _ expression: Regex<AnyRegexOutput>?) throws {
+        StopSignal.install()
+        let intervalNanoseconds = DurationText.nanoseconds(interval) ?? 1_000_000_000
+        let start = Monotonic.now()
+        let end = duration.flatMap(DurationText.nanoseconds).map { start + $0 }
+        var timeline = WatchTimeline()
+        var everDown = false
+        var mismatch = false
+        var round: Int64 = 0
+        while !StopSignal.isRaised {
+            let roundStart = Monotonic.now()
+            if let end, roundStart >= end { break }
+            for result in prober.run(parsed) {
+                if !result.outcome.isUp { everDown = true }
+                if let expression, let version = result.greeting?.version, (try? expression.firstMatch(in: version)) == nil {
+                    mismatch = true
+                }
+                if let event = timeline.record(result) { emitWatch(event, result: result, start: start) }
+            }
+            round += 1
+            // Rounds start on a fixed grid; a round that overran starts the next one at once.
+            let next = start + round * intervalNanoseconds
+            while !StopSignal.isRaised {
+                let now = Monotonic.now()
+                let stopAt = min(next, end ?? .max)
+                if now >= stopAt { break }
+                var pause = timespec(tv_sec: 0, tv_nsec: Int(min(stopAt - now, 50_000_000)))
+                nanosleep(&pause, nil)
+            }
+        }
+        let now = Monotonic.now()
+        for summary in timeline.summaries(now: now) {
+            if json {
+                var line = JSONLine()
+                line.add("event", "summary")
+                line.add("target", summary.target)
+                line.add("probes", summary.probes)
+                line.add("failed_probes", summary.failedProbes)
+                line.add("outages", summary.outages)
+                line.add("longest_outage_ms", Double(summary.longestOutage) / 1e6)
+                line.add("total_outage_ms", Double(summary.totalOutage) / 1e6)
+                line.add("down_at_end", summary.downAtEnd)
+                StandardStreams.output(line.text + "\n")
+            } else {
+                StandardStreams.output(
+                    "summary \(summary.target) probes=\(summary.probes) failed=\(summary.failedProbes) "
+                        + "outages=\(summary.outages) longest=\(Formatting.milliseconds(summary.longestOutage))ms "
+                        + "total-down=\(Formatting.milliseconds(summary.totalOutage))ms"
+                        + (summary.downAtEnd ? " down-at-end" : "") + "\n")
+            }
+        }
+        if expectUp || expectVersion != nil {
+            if everDown { throw ExitCode(ProbeVerdict.down) }
+            if mismatch { throw ExitCode(ProbeVerdict.versionMismatch) }
+        }
+    }
+
+    private func emitWatch(_ event: WatchTimeline.Event, result: ProbeResult, start: Int64) {
+        let elapsed = Formatting.fixed(Double(event.at - start) / 1e9, decimals: 3) + "s"
+        if json {
+            var line = ProbeRendering.json(result, event: event.change.rawValue)
+            line.add("elapsed_s", Double(event.at - start) / 1e9)
+            line.add("state", event.state)
+            if event.change == .up { line.add("outage_ms", event.duration.map { Double($0) / 1e6 }) }
+            if event.change == .down { line.add("up_for_ms", event.duration.map { Double($0) / 1e6 }) }
+            line.add("failed_probes", event.failedProbes)
+            StandardStreams.output(line.text + "\n")
+            return
+        }
+        var text = "\(realtimeNow().iso8601) +\(elapsed) \(event.change.rawValue) \(event.target) \(event.state)"
+        switch event.change {
+        case .up:
+            text += " after outage=\(Formatting.milliseconds(event.duration ?? 0))ms (\(event.failedProbes ?? 0) probes failed)"
+        case .down:
+            text += " (was up for \(Formatting.milliseconds(event.duration ?? 0))ms)"
+            if let detail = result.detail { text += " \(detail)" }
+        case .initial, .changed:
+            break
+        }
+        StandardStreams.output(text + "\n")
+    }
+
+    private func readCaptures() throws {
+        for path in files {
+            do {
+                for finding in try CaptureScanner.scan(path: path, port: port, extraFilter: filter) {
+                    StandardStreams.output((json ? ProbeRendering.json(finding).text : ProbeRendering.text(finding)) + "\n")
+                }
+            } catch let error as CaptureError {
+                StandardStreams.error("svcprobe: \(error.message)")
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
+    }
+}
+
+func realtimeNow() -> Timestamp {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Timestamp(seconds: Int64(now.tv_sec), nanoseconds: Int32(now.tv_nsec))
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Testing
+
+/// A real MariaDB server (Debian's package) in a network namespace, probed with the svcprobe executable
+/// from a second namespace across a veth pair (not loopback: MariaDB's host cache, and so
+/// `max_connect_errors`, ignores loopback clients).
+///
+/// Server namespace: eth0 203.0.113.1/24 and fd99:7::1/64; the server listens on all addresses, port
+/// 3306, with name resolution ON (with --skip-name-resolve MariaDB never blocks a host) through
+/// namespace-local /etc/netns/NS/hosts so reverse lookups of the client addresses succeed at once.
+/// It forwards, so it can also answer for 198.51.100.0/24 routes: 198.51.100.98 is `unreachable` (ICMP
+/// host unreachable back to the client), 198.51.100.99 is a `blackhole` (silently dropped: a timeout).
+/// Client namespace: eth0 203.0.113.2/24 (account probe@203.0.113.2) and 203.0.113.3 (no account).
+final class MariaDBLab {
+    let server: String
+    let client: String
+    let directory: String
+    var daemon: Process?
+    static let serverAddress = "203.0.113.1"
+    static let serverAddress6 = "fd99:7::1"
+
+    init(maxConnectErrors: Int) throws {
+        let pid = getpid()
+        server = "sp\(pid)db"
+        client = "sp\(pid)cl"
+        directory = NSTemporaryDirectory() + "sp-mariadb-\(pid)-\(UUID().uuidString.prefix(8))"
+        tearDown()
+        do {
+            try setUp(maxConnectErrors: maxConnectErrors)
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    private func setUp(maxConnectErrors: Int) throws {
+        for namespace in [server, client] {
+            try Support.mustRun(["ip", "netns", "add", namespace])
+            try Support.mustRun(["ip", "-n", namespace, "link", "set", "lo", "up"])
+        }
+        try Support.mustRun([
+            "ip", "-n", server, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", client,
+        ])
+        try Support.mustRun(["ip", "-n", server, "addr", "add", "\(Self.serverAddress)/24", "dev", "eth0"])
+        try Support.mustRun(["ip", "-n", server, "addr", "add", "\(Self.serverAddress6)/64", "dev", "eth0", "nodad"])
+        try Support.mustRun(["ip", "-n", client, "addr", "add", "203.0.113.2/24", "dev", "eth0"])
+        try Support.mustRun(["ip", "-n", client, "addr", "add", "203.0.113.3/24", "dev", "eth0"])
+        try Support.mustRun(["ip", "-n", client, "addr", "add", "fd99:7::2/64", "dev", "eth0", "nodad"])
+        try Support.mustRun(["ip", "-n", server, "link", "set", "eth0", "up"])
+        try Support.mustRun(["ip", "-n", client, "link", "set", "eth0", "up"])
+        try Support.mustRun(["ip", "netns", "exec", server, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        try Support.mustRun(["ip", "-n", server, "route", "add", "unreachable", "198.51.100.98/32"])
+        try Support.mustRun(["ip", "-n", server, "route", "add", "blackhole", "198.51.100.99/32"])
+        try Support.mustRun(["ip", "-n", client, "route", "add", "198.51.100.0/24", "via", Self.serverAddress])
+
+        // Name resolution inside the server namespace: /etc/hosts for the clients, no DNS server at all.
+        let etc = "/etc/netns/\(server)"
+        try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
+        try "127.0.0.1 localhost\n203.0.113.2 spclient2\n203.0.113.3 spclient3\nfd99:7::2 spclient6\n"
+            .write(toFile: etc + "/hosts", atomically: true, encoding: .utf8)
+        try "nameserver 127.0.0.1\n".write(toFile: etc + "/resolv.conf", atomically: true, encoding: .utf8)
+
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Support.mustRun(["chmod", "755", directory])
+        try Support.mustRun(["chown", "mysql:mysql", directory])
+        try Support.mustRun([
+            "mariadb-install-db", "--no-defaults", "--user=mysql", "--datadir=\(directory)/data", "--skip-test-db",
+            "--auth-root-authentication-method=socket",
+        ])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "ip", "netns", "exec", server, "mariadbd", "--no-defaults", "--user=mysql", "--datadir=\(directory)/data",
+            "--socket=\(directory)/s.sock", "--pid-file=\(directory)/pid", "--log-error=\(directory)/err.log",
+            // "::" would listen on IPv6 only in MariaDB 10.11; "*" is both families.
+            "--bind-address=*", "--port=3306", "--max-connect-errors=\(maxConnectErrors)",
+            "--innodb-buffer-pool-size=16M", "--max-connections=200",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        daemon = process
+        var ready = false
+        for _ in 0..<300 {
+            if (try? Support.run(["mariadb-admin", "--no-defaults", "-S", "\(directory)/s.sock", "-u", "root", "ping"]))?
+                .status == 0
+            {
+                ready = true
+                break
+            }
+            usleep(100_000)
+        }
+        let log = (try? String(contentsOfFile: "\(directory)/err.log", encoding: .utf8)) ?? ""
+        try #require(ready, "mariadbd did not start within 30 s: \(log.suffix(800))")
+        try sql("CREATE USER 'probe'@'203.0.113.2' IDENTIFIED BY 'vipscope-probe'; "
+            + "CREATE USER 'probe'@'fd99:7::2' IDENTIFIED BY 'vipscope-probe';")
+    }
+
+    /// Run SQL as root over the server's Unix socket; returns the tab-separated rows.
+    @discardableResult
+    func sql(_ statement: String) throws -> String {
+        let output = try Support.run([
+            "mariadb", "--no-defaults", "-S", "\(directory)/s.sock", "-u", "root", "-N", "-B", "-e", statement,
+        ])
+        try #require(output.status == 0, "SQL failed: \(statement): \(output.standardError)")
+        return output.standardOutput
+    }
+
+    /// Log in over TCP from the client namespace as the probe account; returns (status, stdout, stderr).
+    func clientQuery(_ statement: String, host: String = serverAddress) throws -> Support.Output {
+        try Support.run([
+            "ip", "netns", "exec", client, "mariadb", "--no-defaults", "--skip-ssl", "--protocol=TCP", "-h", host,
+            "-P", "3306", "-u", "probe", "-pvipscope-probe", "-N", "-B", "-e", statement,
+        ])
+    }
+
+    /// Run svcprobe in the client namespace with `--json`.
+    func probe(_ arguments: [String]) throws -> (status: Int32, lines: [[String: Any]], stderr: String) {
+        let output = try Support.run(["ip", "netns", "exec", client, try Support.svcprobe(), "--json"] + arguments)
+        return (output.status, try Support.jsonLines(output.standardOutput), output.standardError)
+    }
+
+    func tearDown() {
+        if ProcessInfo.processInfo.environment["SP_KEEP_LAB"] != nil, daemon != nil { return }
+        if let daemon, daemon.isRunning {
+            kill(daemon.processIdentifier, SIGTERM)
+            for _ in 0..<100 where daemon.isRunning { usleep(50_000) }
+            if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }
+            daemon.waitUntilExit()
+        }
+        // mariadbd itself is a child of `ip netns exec` (which execs it: same PID); anything left in the
+        // namespaces was started by this lab.
+        for namespace in [server, client] {
+            if let pids = try? Support.run(["ip", "netns", "pids", namespace]).standardOutput {
+                for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            }
+            _ = try? Support.run(["ip", "netns", "del", namespace])
+        }
+        try? FileManager.default.removeItem(atPath: "/etc/netns/\(server)")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite("svcprobe against a real MariaDB in network namespaces (root)", .serialized)
+struct MariaDBLabTests {
+    static func prerequisites() throws {
+        try #require(Support.isRoot, "the MariaDB lab needs root (network namespaces)")
+        for tool in ["ip", "mariadbd", "mariadb", "mariadb-install-db", "mariadb-admin", "python3"] {
+            try #require(Support.which(tool) != nil, "install \(tool) (scripts/setup)")
+        }
+    }
+
+    @Test("Greeting decode matches what the server says about itself; ERR 1130; refused, timeout, unreachable, silent")
+    func greetingAndOutcomes() throws {
+        try Self.prerequisites()
+        let lab = try MariaDBLab(maxConnectErrors: 100)
+        defer { lab.tearDown() }
+        let (servers, ports) = try TestServers.start(address: "203.0.113.1", modes: ["silent"], namespace: lab.server)
+        defer { servers.stop() }
+
+        let probed = try lab.probe(["203.0.113.1:3306", "--timeout", "2s"])
+        #expect(probed.status == 0)
+        let greeting = try #require(probed.lines.first)
+        #expect(greeting["outcome"] as? String == "greeting")
+        // The server's own view, from the very next connection (thread ids count up by one per connection).
+        let view = try lab.clientQuery(
+            "SELECT VERSION(), CONNECTION_ID(), @@collation_server, "
+                + "(SELECT ID FROM information_schema.COLLATIONS WHERE COLLATION_NAME = @@collation_server), "
+                + "@@have_ssl")
+        try #require(view.status == 0, "mariadb client: \(view.standardError)")
+        let fields = view.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\t").map(String.init)
+        try #require(fields.count == 5, "unexpected: \(view.standardOutput)")
+        #expect(greeting["version"] as? String == fields[0])
+        #expect((greeting["server_version"] as? String) == "5.5.5-" + fields[0], "MariaDB 10.x greets with the prefix")
+        let connectionID = try #require(greeting["connection_id"] as? Int)
+        #expect(connectionID + 1 == Int(fields[1]))
+        #expect(greeting["collation"] as? String == fields[2])
+        #expect(greeting["collation_id"] as? Int == Int(fields[3]).map { $0 & 0xFF })
+        #expect(greeting["tls_offered"] as? Bool == (fields[4] == "YES"))
+        #expect(greeting["flavour"] as? String == "mariadb")
+        #expect(greeting["login"] as? String == "denied")
+        #expect([1045, 1698].contains(greeting["login_error_code"] as? Int ?? 0), "access denied (1698: no password)")
+        #expect((greeting["connect_us"] as? Double ?? 0) > 0)
+
+        // IPv6 across the same veth; the probe account exists for fd99:7::2 too.
+        let v6 = try lab.probe(["[fd99:7::1]:3306"])
+        #expect(v6.lines.first?["outcome"] as? String == "greeting")
+        #expect(v6.lines.first?["address"] as? String == "fd99:7::1")
+
+        // Refused, silent, unreachable (ICMP from the server namespace), timeout (blackhole).
+        let mixed = try lab.probe([
+            "203.0.113.1:3307", "203.0.113.1:\(ports[0])", "198.51.100.98:3306", "198.51.100.99:3306",
+            "--timeout", "700ms", "--expect-up",
+        ])
+        #expect(mixed.lines.map { $0["outcome"] as? String } == ["refused", "silent", "unreachable", "timeout"])
+        #expect(mixed.status == 10, "--expect-up with targets down")
+        let unreachableAfter = mixed.lines[2]["total_us"] as? Double ?? .infinity
+        #expect(unreachableAfter < 500_000, "ICMP unreachable ends the connect at once, not at the timeout")
+
+        // ERR 1130 for the address without an account: its traffic now leaves from 203.0.113.3.
+        try Support.mustRun(["ip", "-n", lab.client, "route", "replace", "203.0.113.1/32", "dev", "eth0", "src", "203.0.113.3"])
+        let refusedHost = try lab.probe(["203.0.113.1:3306", "--expect-up"])
+        #expect(refusedHost.status == 11)
+        let error = try #require(refusedHost.lines.first)
+        #expect(error["outcome"] as? String == "error")
+        #expect(error["error_code"] as? Int == 1130)
+        #expect(error["error_name"] as? String == "ER_HOST_NOT_PRIVILEGED")
+        // Name resolution is on: the server names the client by its (namespace /etc/hosts) name.
+        #expect((error["error_message"] as? String)?.contains("'spclient3'") == true)
+        #expect(error["error_sqlstate"] == nil, "no SQLSTATE before the greeting")
+
+        // --expect-version
+        try Support.mustRun(["ip", "-n", lab.client, "route", "del", "203.0.113.1/32"])
+        let major = fields[0].split(separator: ".").first.map(String.init) ?? "10"
+        #expect(try lab.probe(["203.0.113.1", "--expect-version", "^\(major)\\."]).status == 0)
+        #expect(try lab.probe(["203.0.113.1", "--expect-version", "^9\\."]).status == 12)
+    }
+
+    @Test("Hundreds of polite probes never get the client blocked; closing after the greeting does")
+    func politeProbesAreNotCountedAsConnectErrors() throws {
+        try Self.prerequisites()
+        let maxConnectErrors = 3
+        let lab = try MariaDBLab(maxConnectErrors: maxConnectErrors)
+        defer { lab.tearDown() }
+        let probes = 300
+        let polite = try lab.probe(
+            [String](repeating: "203.0.113.1:3306", count: probes) + ["--concurrency", "16", "--expect-up"])
+        #expect(polite.status == 0, "\(polite.stderr)")
+        #expect(polite.lines.count == probes)
+        let outcomes = Dictionary(grouping: polite.lines.map { $0["outcome"] as? String ?? "?" }, by: { $0 })
+            .mapValues(\.count)
+        #expect(outcomes == ["greeting": probes], "every polite probe got a greeting: \(outcomes)")
+        #expect(polite.lines.allSatisfy { [1045, 1698].contains($0["login_error_code"] as? Int ?? 0) })
+        let ids = Set(polite.lines.compactMap { $0["connection_id"] as? Int })
+        #expect(ids.count == probes, "each probe was a distinct server connection")
+
+        // A normal client from the same address still gets in.
+        let after = try lab.clientQuery("SELECT 1")
+        #expect(after.status == 0 && after.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "1",
+            "blocked after polite probes: \(after.standardError)")
+
+        // The same server, the same address, the impolite way: blocked after max_connect_errors.
+        // One probe per run, a moment apart: the server counts a handshake error when its connection
+        // thread sees the close, which may be after the next connection's host check.
+        var rudeOutcomes: [(String, Int?)] = []
+        for _ in 0..<10 {
+            let rude = try lab.probe(["203.0.113.1:3306", "--close-after-greeting"])
+            rudeOutcomes += rude.lines.map { ($0["outcome"] as? String ?? "?", $0["error_code"] as? Int) }
+            usleep(100_000)
+        }
+        #expect(rudeOutcomes.prefix(maxConnectErrors).allSatisfy { $0.0 == "greeting" })
+        #expect(rudeOutcomes.last?.0 == "error" && rudeOutcomes.last?.1 == 1129,
+            "\(rudeOutcomes) \((try? String(contentsOfFile: lab.directory + "/err.log", encoding: .utf8))?.suffix(1500) ?? "")")
+        let blocked = try lab.clientQuery("SELECT 1")
+        #expect(blocked.status != 0 && blocked.standardError.contains("1129"), "client: \(blocked.standardError)")
+        // And once blocked, svcprobe says why.
+        let why = try lab.probe(["203.0.113.1:3306"])
+        #expect(why.lines.first?["error_name"] as? String == "ER_HOST_IS_BLOCKED")
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+
+/// Helpers for the svcprobe tests: child processes, the built svcprobe executable, JSON Lines.
+enum Support {
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    static var isRoot: Bool { getuid() == 0 }
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let captures = repository.appendingPathComponent("captures")
+
+    static func which(_ program: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let directories: [String] = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+        for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(program)") {
+            return "\(directory)/\(program)"
+        }
+        return nil
+    }
+
+    struct Output {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let outputPipe = Pipe()
+        let errorPipe = Pipe()
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        try process.run()
+        // Drain stderr on another thread so neither pipe can fill up and block the child.
+        nonisolated(unsafe) var errorData = Data()
+        let reader = Thread { errorData = errorPipe.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let output = outputPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while reader.isExecuting || !reader.isFinished { usleep(1000) }
+        return Output(
+            status: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self))
+    }
+
+    static func mustRun(_ arguments: [String]) throws {
+        let output = try run(arguments)
+        try #require(output.status == 0, "`\(arguments.joined(separator: " "))` failed: \(output.standardError)")
+    }
+
+    /// The svcprobe executable built beside this test bundle.
+    static func svcprobe() throws -> String {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [bundleDirectory.appendingPathComponent("svcprobe").path]
+        var directory = bundleDirectory
+        for _ in 0..<4 {
+            directory = directory.deletingLastPathComponent()
+            candidates.append(directory.appendingPathComponent("svcprobe").path)
+            candidates.append(directory.appendingPathComponent("debug/svcprobe").path)
+        }
+        let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return try #require(found, "build the svcprobe executable first (swift build --build-tests)")
+    }
+
+    /// JSON Lines output as dictionaries.
+    static func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+            return try #require(object as? [String: Any], "not a JSON object: \(line)")
+        }
+    }
+}
+
+/// A child process started in the background and ended by its PID.
+final class Background {
+    let process = Process()
+    let output = Pipe()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// The first line the child prints (it announces readiness), or nil at end of file.
+    func firstLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let data = output.fileHandleForReading.readData(ofLength: 1)
+            guard let byte = data.first else { return nil }
+            if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<50 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+/// Small TCP servers in Python that misbehave in the ways a probe must classify. Each binds port 0 on
+/// `address` and the script prints `ready PORT...` in the order of `modes`.
+enum TestServers {
+    static let script = #"""
+        import socket, struct, sys, threading, time
+        address, modes = sys.argv[1], sys.argv[2:]
+        held = []
+        def packet(seq, payload):
+            return struct.pack('<I', len(payload))[:3] + bytes([seq]) + payload
+        greeting = packet(0, b'\x0a' + b'5.5.5-10.11.19-MariaDB\x00' + struct.pack('<I', 7) + b'abcdefgh\x00'
+                          + struct.pack('<H', 0xf7fe) + b'\x08' + struct.pack('<H', 2) + struct.pack('<H', 0x81ff)
+                          + b'\x15' + b'\x00' * 6 + struct.pack('<I', 0x1d) + b'ijklmnopqrst\x00'
+                          + b'mysql_native_password\x00')
+        def serve(sock, mode):
+            while True:
+                conn, _ = sock.accept()
+                if mode == 'silent':
+                    held.append(conn)
+                elif mode == 'banner':
+                    conn.sendall(b'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n'); held.append(conn)
+                elif mode == 'close':
+                    conn.close()
+                elif mode == 'reset':
+                    conn.sendall(greeting[:20]); time.sleep(0.05)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); conn.close()
+                elif mode == 'toomany':
+                    conn.sendall(packet(0, b'\xff' + struct.pack('<H', 1040) + b'Too many connections')); conn.close()
+                elif mode == 'slowgreeting':
+                    for i in range(0, len(greeting), 7):
+                        conn.sendall(greeting[i:i + 7]); time.sleep(0.01)
+                    held.append(conn)
+        family = socket.AF_INET6 if ':' in address else socket.AF_INET
+        ports = []
+        for mode in modes:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((address, 0)); sock.listen(64)
+            ports.append(sock.getsockname()[1])
+            threading.Thread(target=serve, args=(sock, mode), daemon=True).start()
+        print('ready', *ports, flush=True)
+        while True:
+            time.sleep(3600)
+        """#
+
+    /// Start the servers (optionally inside a network namespace); returns the process and the ports.
+    static func start(address: String, modes: [String], namespace: String? = nil) throws -> (Background, [UInt16]) {
+        let prefix = namespace.map { ["ip", "netns", "exec", $0] } ?? []
+        let server = try Background(prefix + ["python3", "-c", script, address] + modes)
+        guard let line = server.firstLine(), line.hasPrefix("ready") else {
+            server.stop()
+            throw TestFailure("the Python test servers did not start")
+        }
+        let ports = line.split(separator: " ").dropFirst().compactMap { UInt16($0) }
+        return (server, ports)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
