@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Capture", targets: ["Capture"]),
         .executable(name: "vipdump", targets: ["vipdump"]),
         .executable(name: "garpwatch", targets: ["garpwatch"]),
+        .executable(name: "bgpdecode", targets: ["bgpdecode"]),
         .executable(name: "svcprobe", targets: ["svcprobe"]),
     ],
     dependencies: [
@@ -41,6 +42,12 @@ let package = Package(
         .executableTarget(
             name: "garpwatch", dependencies: ["GarpWatchKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
+        // bgpdecode: BGP from captures, MRT and a passive listener; per-session RIBs. BGP/MRT parsers are
+        // in PacketCore; sessions, RIBs and rendering in the Kit.
+        .target(name: "BGPDecodeKit", dependencies: ["PacketCore", "Capture", "ToolSupport"]),
+        .executableTarget(
+            name: "bgpdecode", dependencies: ["BGPDecodeKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
         .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport"]),
         .executableTarget(
@@ -56,6 +63,7 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore"]),
         .testTarget(name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport"]),
+        .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture"]),
         .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture"]),
     ]
 )

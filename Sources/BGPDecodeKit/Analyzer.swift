@@ -1,0 +1,465 @@
+import PacketCore
+
+/// The state of a BGP analysis: every session's RIB, built from decoded messages, whatever their source
+/// (TCP reassembly of a capture, an MRT file, or a passive listener's sockets). Sources call
+/// `handleMessage` with a cursor over one whole BGP message and the sender's decoding context, and
+/// `endSession` when the transport ends; events go to `onEvent` as they happen (nil: no events are built,
+/// which is the fast path for `--table`).
+public final class BGPAnalyzer {
+    public private(set) var sessions: [BGPSessionKey: BGPSession] = [:]
+    public var onEvent: ((BGPEvent) -> Void)?
+    var paths = PathTable()
+    /// Reused for every UPDATE's attribute key, so the common case allocates nothing.
+    private var scratch: [UInt8] = []
+    public private(set) var messages = 0
+
+    public init(onEvent: ((BGPEvent) -> Void)? = nil) {
+        self.onEvent = onEvent
+        scratch.reserveCapacity(4096)
+    }
+
+    public func path(_ id: Int32) -> BGPPath { paths[id] }
+
+    public var sortedSessions: [BGPSession] { sessions.values.sorted { $0.key < $1.key } }
+
+    /// The session last used: consecutive messages almost always belong to one session.
+    private var lastSession: BGPSession?
+
+    func session(_ key: BGPSessionKey, _ timestamp: Timestamp) -> BGPSession {
+        if let lastSession, lastSession.key == key { return lastSession }
+        let session = sessions[key] ?? BGPSession(key: key, timestamp: timestamp)
+        sessions[key] = session
+        lastSession = session
+        return session
+    }
+
+    /// Summaries of paths for rendering, built once per path.
+    private var summaries: [Int32: String] = [:]
+
+    public func summary(_ id: Int32) -> String {
+        if let text = summaries[id] { return text }
+        let text = paths[id].summary
+        summaries[id] = text
+        return text
+    }
+
+    // MARK: Messages
+
+    /// Decode one BGP message (`message` covers it exactly, marker first) sent by `key.speaker`, apply it to
+    /// that session's RIB and report events. Returns the OPEN when the message is one, so a connection
+    /// tracker can derive the context of later messages.
+    @discardableResult
+    public func handleMessage(
+        _ message: Cursor, session key: BGPSessionKey, context: BGPMessageContext, timestamp: Timestamp
+    ) -> BGPOpen? {
+        messages += 1
+        let session = session(key, timestamp)
+        session.messages += 1
+        session.lastSeen = timestamp
+        var cursor = message
+        let origin = BGPEventOrigin(timestamp: timestamp, session: key, offset: cursor.offset)
+        let header: BGPMessageHeader
+        do throws(ParseError) {
+            header = try BGPMessageHeader(parsing: &cursor)
+        } catch {
+            reportDecodeError(session, origin, error)
+            return nil
+        }
+        switch header.type {
+        case .update:
+            handleUpdate(cursor, session, context, origin)
+        case .keepalive:
+            onEvent?(.keepalive(origin))
+        case .open:
+            do throws(ParseError) {
+                let open = try BGPOpen(parsing: &cursor)
+                handleOpen(open, session, origin)
+                return open
+            } catch {
+                reportDecodeError(session, origin, error)
+            }
+        case .notification:
+            do throws(ParseError) {
+                let notification = try BGPNotification(parsing: &cursor)
+                session.lastNotification = notification
+                onEvent?(.notification(origin, notification))
+                // A NOTIFICATION closes the connection: both directions end (RFC 4271 section 6).
+                let reason = "NOTIFICATION \(notification)"
+                endSession(key, reason: reason, notification: notification, timestamp: timestamp, offset: origin.offset)
+                endSession(key.reversed, reason: reason, notification: notification, timestamp: timestamp,
+                    offset: origin.offset)
+            } catch {
+                reportDecodeError(session, origin, error)
+            }
+        case .routeRefresh:
+            do throws(ParseError) {
+                onEvent?(.routeRefresh(origin, try BGPRouteRefresh(parsing: &cursor)))
+            } catch {
+                reportDecodeError(session, origin, error)
+            }
+        default:
+            onEvent?(.other(origin, header.type))
+        }
+        return nil
+    }
+
+    func reportDecodeError(_ session: BGPSession, _ origin: BGPEventOrigin, _ error: ParseError) {
+        session.decodeErrors += 1
+        onEvent?(.decodeError(origin, error))
+    }
+
+    /// Report a problem found outside a message (stream framing), counted against the session.
+    public func reportStreamError(session key: BGPSessionKey, _ error: ParseError, timestamp: Timestamp) {
+        let session = session(key, timestamp)
+        reportDecodeError(session, BGPEventOrigin(timestamp: timestamp, session: key, offset: error.offset), error)
+    }
+
+    /// Say something once about a direction's context (guessed, overridden).
+    public func note(session key: BGPSessionKey, _ text: String, timestamp: Timestamp) {
+        onEvent?(.contextNote(BGPEventOrigin(timestamp: timestamp, session: key, offset: 0), text))
+    }
+
+    /// Record how a session's context was obtained (shown with the table).
+    public func setContextSource(_ source: BGPContextSource, session key: BGPSessionKey, timestamp: Timestamp) {
+        let session = session(key, timestamp)
+        if session.contextSource != source { session.contextSource = source }
+    }
+
+    func handleOpen(_ open: BGPOpen, _ session: BGPSession, _ origin: BGPEventOrigin) {
+        session.speakerOpen = open
+        session.gracefulRestart = open.gracefulRestart
+        self.session(session.key.reversed, origin.timestamp).peerOpen = open
+        session.isUp = true
+        session.downReason = nil
+        session.endOfRIB = []
+        onEvent?(.open(origin, open))
+        // RFC 4724 section 4.2: stale routes of families the new OPEN no longer preserves are deleted now.
+        let restart = open.gracefulRestart
+        flushStale(session, origin) { family in
+            guard let restart else { return true }
+            return !restart.families.contains { $0.family == family && $0.forwardingPreserved }
+        }
+    }
+
+    // MARK: UPDATE
+
+    /// The attributes of one UPDATE split for the RIB: MP_REACH/MP_UNREACH decoded, everything else copied
+    /// into `scratch` as the path key.
+    private struct Split {
+        var mpReach: BGPMPReach?
+        var mpUnreach: BGPMPUnreach?
+        /// Repeated MP attributes (RFC 7606 section 3 (g): session reset): still shown, as treat-as-withdraw.
+        var extraReach: [BGPMPReach] = []
+        var extraUnreach: [BGPMPUnreach] = []
+        var problem: BGPAttributeProblem?
+    }
+
+    private func split(_ message: Cursor, _ attributes: Range<Int>, asSize: Int?, abbreviated: BGPAddressFamily?) -> Split {
+        var result = Split()
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(UInt8(asSize ?? 0))
+        guard let window = try? message.window(attributes) else { return result }
+        var iterator = BGPAttributeIterator(window)
+        while true {
+            let attribute: BGPPathAttribute
+            do throws(ParseError) {
+                guard let next = try iterator.next() else { break }
+                attribute = next
+            } catch {
+                result.problem = BGPAttributeProblem(
+                    type: nil, offset: error.offset, reason: error.reason.description, outcome: .treatAsWithdraw)
+                break
+            }
+            switch attribute.type {
+            case .mpReachNLRI:
+                do throws(ParseError) {
+                    var value = try message.window(attribute.value)
+                    let reach: BGPMPReach
+                    if let abbreviated {
+                        reach = try BGPMPReach(parsingAbbreviated: &value, family: abbreviated)
+                    } else {
+                        reach = try BGPMPReach(parsing: &value)
+                    }
+                    if result.mpReach == nil { result.mpReach = reach } else { result.extraReach.append(reach) }
+                } catch {
+                    result.problem = BGPAttributeProblem(type: .mpReachNLRI, offset: error.offset,
+                        reason: error.reason.description, outcome: .sessionReset)
+                }
+            case .mpUnreachNLRI:
+                do throws(ParseError) {
+                    var value = try message.window(attribute.value)
+                    let unreach = try BGPMPUnreach(parsing: &value)
+                    if result.mpUnreach == nil { result.mpUnreach = unreach } else { result.extraUnreach.append(unreach) }
+                } catch {
+                    result.problem = BGPAttributeProblem(type: .mpUnreachNLRI, offset: error.offset,
+                        reason: error.reason.description, outcome: .sessionReset)
+                }
+            default:
+                if let bytes = try? message.window(attribute.offset..<attribute.value.upperBound) {
+                    bytes.withUnsafeRemainingBytes { scratch.append(contentsOf: $0) }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Append the MP next hop as a pseudo-attribute of type 0 (reserved, never on the wire).
+    private func appendNextHop(_ nextHop: BGPNextHop) {
+        var bytes: [UInt8] = []
+        func add(_ address: IPAddress) {
+            switch address {
+            case .v4(let v4): withUnsafeBytes(of: v4.rawValue.bigEndian) { bytes.append(contentsOf: $0) }
+            case .v6(let v6):
+                withUnsafeBytes(of: v6.high.bigEndian) { bytes.append(contentsOf: $0) }
+                withUnsafeBytes(of: v6.low.bigEndian) { bytes.append(contentsOf: $0) }
+            }
+        }
+        if let address = nextHop.address { add(address) } else { bytes.append(UInt8(truncatingIfNeeded: nextHop.rawLength)) }
+        if let linkLocal = nextHop.linkLocal { add(.v6(linkLocal)) }
+        scratch.append(contentsOf: [0, 0, UInt8(bytes.count)])
+        scratch.append(contentsOf: bytes)
+    }
+
+    /// The interned path for the key in `scratch`; decodes (and validates, RFC 7606) on first sight.
+    private func resolvePath(
+        _ session: BGPSession, multiprotocol: Bool, nextHop: BGPNextHop?, message: Cursor, attributes: Range<Int>,
+        asSize: Int?, abbreviated: BGPAddressFamily?, origin: BGPEventOrigin
+    ) -> Int32 {
+        if multiprotocol {
+            if session.lastMPPath >= 0, scratch == session.lastKey { return session.lastMPPath }
+        } else if session.lastPlainPath >= 0, scratch == session.lastKey {
+            return session.lastPlainPath
+        }
+        let (id, isNew) = paths.intern(scratch) {
+            let window = (try? message.window(attributes)) ?? message
+            let decoded = BGPAttributes(parsing: window, asSize: asSize, abbreviatedMPReachFamily: abbreviated)
+            return BGPPath(key: scratch, attributes: decoded, nextHop: nextHop ?? decoded.nextHop.map { BGPNextHop(address: .v4($0)) })
+        }
+        if isNew, let onEvent {
+            for problem in paths[id].attributes.problems { onEvent(.attributeProblem(origin, problem)) }
+        }
+        session.lastKey = scratch
+        session.lastPlainPath = multiprotocol ? -1 : id
+        session.lastMPPath = multiprotocol ? id : -1
+        return id
+    }
+
+    private func handleUpdate(_ body: Cursor, _ session: BGPSession, _ context: BGPMessageContext, _ origin: BGPEventOrigin) {
+        var cursor = body
+        let update: BGPUpdate
+        do throws(ParseError) {
+            update = try BGPUpdate(parsing: &cursor)
+        } catch {
+            reportDecodeError(session, origin, error)
+            return
+        }
+        session.updates += 1
+        if let family = update.endOfRIB(in: body) {
+            handleEndOfRIB(session, family, origin)
+            return
+        }
+        let split = split(body, update.attributes, asSize: context.asSize, abbreviated: nil)
+        if let problem = split.problem { onEvent?(.attributeProblem(origin, problem)) }
+        let broken = split.problem != nil
+        // Withdrawals first: RFC 4271 section 9.1.4 lets one UPDATE withdraw and re-announce.
+        withdraw(update.withdrawn, family: .ipv4Unicast, body, session, context, origin, reason: .withdrawn)
+        if let unreach = split.mpUnreach {
+            withdraw(unreach.withdrawn, family: unreach.family, body, session, context, origin, reason: .withdrawn)
+        }
+        for unreach in split.extraUnreach {
+            withdraw(unreach.withdrawn, family: unreach.family, body, session, context, origin, reason: .malformed)
+        }
+        if !update.nlri.isEmpty {
+            let id = broken ? -1 : resolvePath(session, multiprotocol: false, nextHop: nil, message: body,
+                attributes: update.attributes, asSize: context.asSize, abbreviated: nil, origin: origin)
+            announce(update.nlri, family: .ipv4Unicast, pathID: id, hasPlain: true, body, session, context, origin)
+        }
+        if let reach = split.mpReach, !reach.nlri.isEmpty {
+            var id: Int32 = -1
+            if !broken {
+                appendNextHop(reach.nextHop)
+                id = resolvePath(session, multiprotocol: true, nextHop: reach.nextHop, message: body,
+                    attributes: update.attributes, asSize: context.asSize, abbreviated: nil, origin: origin)
+            }
+            announce(reach.nlri, family: reach.family, pathID: id, hasPlain: false, body, session, context, origin)
+        }
+        for reach in split.extraReach {
+            announce(reach.nlri, family: reach.family, pathID: -1, hasPlain: false, body, session, context, origin)
+        }
+    }
+
+    /// Announce (or, for a malformed path, treat as withdrawn) every NLRI of a run.
+    private func announce(
+        _ run: Range<Int>, family: BGPAddressFamily, pathID: Int32, hasPlain: Bool, _ message: Cursor,
+        _ session: BGPSession, _ context: BGPMessageContext, _ origin: BGPEventOrigin
+    ) {
+        var usable = pathID >= 0
+        if usable {
+            let attributes = paths[pathID].attributes
+            if let outcome = attributes.worstOutcome, outcome != .attributeDiscard { usable = false }
+            let missing = attributes.missingMandatory(hasPlainNLRI: hasPlain, hasMPReachNLRI: !hasPlain)
+            if !missing.isEmpty {
+                usable = false
+                if let onEvent {
+                    for type in missing {
+                        onEvent(.attributeProblem(origin, BGPAttributeProblem(type: type, offset: origin.offset,
+                            reason: "missing well-known attribute", outcome: .treatAsWithdraw)))
+                    }
+                }
+            }
+        }
+        guard let window = try? message.window(run) else { return }
+        var iterator = BGPNLRIIterator(window, family: family, addPath: addPath(window, family, context))
+        while true {
+            let nlri: BGPNLRI
+            do throws(ParseError) {
+                guard let next = try iterator.next() else { return }
+                nlri = next
+            } catch {
+                reportDecodeError(session, origin, error)
+                return
+            }
+            let key = BGPRouteKey(family: family, nlri: nlri)
+            if usable {
+                install(session, key, pathID, origin)
+            } else {
+                remove(session, key, origin, .malformed, rejected: pathID)
+            }
+        }
+    }
+
+    private func addPath(_ window: Cursor, _ family: BGPAddressFamily, _ context: BGPMessageContext) -> Bool {
+        if let known = context.addPath(family) { return known }
+        // Heuristic (no OPEN): the reading that parses; plain when both do.
+        if BGPNLRIIterator.parsesCleanly(window, family: family, addPath: false) { return false }
+        return BGPNLRIIterator.parsesCleanly(window, family: family, addPath: true)
+    }
+
+    private func withdraw(
+        _ run: Range<Int>, family: BGPAddressFamily, _ message: Cursor, _ session: BGPSession,
+        _ context: BGPMessageContext, _ origin: BGPEventOrigin, reason: BGPWithdrawReason
+    ) {
+        guard !run.isEmpty, let window = try? message.window(run) else { return }
+        var iterator = BGPNLRIIterator(window, family: family, addPath: addPath(window, family, context))
+        while true {
+            do throws(ParseError) {
+                guard let nlri = try iterator.next() else { return }
+                remove(session, BGPRouteKey(family: family, nlri: nlri), origin, reason)
+            } catch {
+                reportDecodeError(session, origin, error)
+                return
+            }
+        }
+    }
+
+    @inline(__always)
+    private func install(_ session: BGPSession, _ key: BGPRouteKey, _ pathID: Int32, _ origin: BGPEventOrigin) {
+        let previous = session.routes.updateValue(BGPRoute(pathID: pathID, since: origin.timestamp, stale: false), forKey: key)
+        session.announcements += 1
+        if let onEvent { onEvent(.announce(origin, key, paths[pathID], replaced: previous != nil)) }
+    }
+
+    private func remove(
+        _ session: BGPSession, _ key: BGPRouteKey, _ origin: BGPEventOrigin, _ reason: BGPWithdrawReason,
+        rejected: Int32 = -1
+    ) {
+        let previous = session.routes.removeValue(forKey: key)
+        session.withdrawals += 1
+        if previous != nil { session.flaps[key, default: 0] += 1 }
+        if let onEvent {
+            onEvent(.withdraw(origin, key, reason, wasPresent: previous != nil, rejected: rejected >= 0 ? paths[rejected] : nil))
+        }
+    }
+
+    private func handleEndOfRIB(_ session: BGPSession, _ family: BGPAddressFamily, _ origin: BGPEventOrigin) {
+        session.endOfRIB.insert(family)
+        // RFC 4724 section 4.2: routes still stale when End-of-RIB arrives were not re-announced.
+        let flushed = flushStale(session, origin, emit: false) { $0 == family }
+        onEvent?(.endOfRIB(origin, family, staleFlushed: flushed.count))
+        if let onEvent { for key in flushed { onEvent(.withdraw(origin, key, .staleFlushed, wasPresent: true, rejected: nil)) } }
+    }
+
+    @discardableResult
+    private func flushStale(
+        _ session: BGPSession, _ origin: BGPEventOrigin, emit: Bool = true, where matches: (BGPAddressFamily) -> Bool
+    ) -> [BGPRouteKey] {
+        var flushed: [BGPRouteKey] = []
+        for (key, route) in session.routes where route.stale && matches(key.family) { flushed.append(key) }
+        flushed.sort()
+        for key in flushed {
+            session.routes.removeValue(forKey: key)
+            if emit { onEvent?(.withdraw(origin, key, .staleFlushed, wasPresent: true, rejected: nil)) }
+        }
+        return flushed
+    }
+
+    // MARK: Session end
+
+    /// The transport of `key` ended (NOTIFICATION, FIN, RST, MRT state change): every route is withdrawn,
+    /// unless graceful restart applies (both OPENs carry it, the family is covered, and for a NOTIFICATION
+    /// both set the N bit and it is not a Hard Reset: RFC 4724, RFC 8538), in which case routes stay, stale.
+    public func endSession(
+        _ key: BGPSessionKey, reason: String, notification: BGPNotification? = nil, timestamp: Timestamp, offset: Int = 0
+    ) {
+        guard let session = sessions[key], session.isUp else { return }
+        session.isUp = false
+        session.downReason = reason
+        session.lastSeen = max(session.lastSeen, timestamp)
+        let origin = BGPEventOrigin(timestamp: timestamp, session: key, offset: offset)
+        var restart = session.gracefulRestart
+        if session.peerOpen?.gracefulRestart == nil { restart = nil }
+        if let notification, let current = restart {
+            let peerN = session.peerOpen?.gracefulRestart?.notificationSupport ?? false
+            if !(current.notificationSupport && peerN) || notification.isHardReset { restart = nil }
+        }
+        var withdrawn: [BGPRouteKey] = []
+        var stale = 0
+        for (routeKey, route) in session.routes {
+            if let restart, restart.covers(routeKey.family) {
+                if !route.stale {
+                    session.routes[routeKey]?.stale = true
+                }
+                stale += 1
+            } else {
+                withdrawn.append(routeKey)
+            }
+        }
+        withdrawn.sort()
+        for routeKey in withdrawn { remove(session, routeKey, origin, .sessionDown) }
+        onEvent?(.sessionDown(origin, reason: reason, withdrawn: withdrawn.count, stale: stale))
+    }
+
+    // MARK: MRT RIB entries
+
+    /// Install a TABLE_DUMP_V2 RIB entry: `attributes` (4-byte AS numbers, abbreviated MP_REACH_NLRI) in
+    /// the buffer `record` covers.
+    public func installTableEntry(
+        session key: BGPSessionKey, route: BGPRouteKey, record: Cursor, attributes: Range<Int>, timestamp: Timestamp,
+        offset: Int
+    ) {
+        let session = session(key, timestamp)
+        session.contextSource = .mrt
+        let origin = BGPEventOrigin(timestamp: timestamp, session: key, offset: offset)
+        let split = split(record, attributes, asSize: 4, abbreviated: route.family)
+        if let problem = split.problem {
+            onEvent?(.attributeProblem(origin, problem))
+            return
+        }
+        let multiprotocol = split.mpReach != nil && route.family != .ipv4Unicast
+        if multiprotocol, let reach = split.mpReach { appendNextHop(reach.nextHop) }
+        let id = resolvePath(session, multiprotocol: multiprotocol, nextHop: multiprotocol ? split.mpReach?.nextHop : nil,
+            message: record, attributes: attributes, asSize: 4, abbreviated: route.family, origin: origin)
+        install(session, route, id, origin)
+    }
+
+    /// An MRT BGP4MP state change.
+    public func stateChange(session key: BGPSessionKey, old: UInt16, new: UInt16, timestamp: Timestamp, offset: Int) {
+        _ = session(key, timestamp)
+        onEvent?(.stateChange(BGPEventOrigin(timestamp: timestamp, session: key, offset: offset), old: old, new: new))
+        if old == 6, new != 6 {
+            let reason = "state \(MRTBGP4MP.stateName(old)) -> \(MRTBGP4MP.stateName(new))"
+            endSession(key, reason: reason, timestamp: timestamp, offset: offset)
+            endSession(key.reversed, reason: reason, timestamp: timestamp, offset: offset)
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import BGPDecodeKit
+import Foundation
+import PacketCore
+import Testing
+
+/// The recorded BIRD <-> FRR sessions (captures/, made by scripts/record-captures) decoded end to end and
+/// compared with what tshark decoded at recording time (captures/expected/*.json).
+///
+/// Where tshark and we differ by design: tshark lists prefixes per frame without their length and decodes
+/// each packet on its own (it guesses the AS size per packet; both sessions here negotiate 4-byte AS, so
+/// its guess is right); it shows the AS_PATH of every UPDATE, including the routes FRR echoes back to BIRD.
+@Suite("Recorded sessions against tshark")
+struct RecordedSessionTests {
+    static let names = ["bgp-bird-frr", "bgp-segmented"]
+
+    @Test(arguments: names)
+    func prefixesAndAttributesMatchTshark(name: String) throws {
+        let decoded = try decodeCapture(Paths.captures.appendingPathComponent("\(name).pcap").path)
+        let oracle = try tsharkBGP(name)
+        var theirAnnounced: [String: Set<String>] = [:]
+        var theirWithdrawn: [String: Set<String>] = [:]
+        var theirCommunities: [String: Set<String>] = [:]
+        var theirLarge: [String: Set<String>] = [:]
+        var theirPaths: [String: Set<String>] = [:]
+        var theirNextHops: [String: Set<String>] = [:]
+        for (source, bgp) in oracle {
+            theirAnnounced[source, default: []].formUnion(strings(bgp["nlri"]) + strings(bgp["mp_reach_ipv6"]))
+            theirWithdrawn[source, default: []].formUnion(strings(bgp["withdrawn"]) + strings(bgp["mp_unreach_ipv6"]))
+            theirCommunities[source, default: []].formUnion(strings(bgp["communities"]))
+            theirLarge[source, default: []].formUnion(strings(bgp["large_communities"]))
+            theirPaths[source, default: []].formUnion(strings(bgp["as_path_as4"]))
+            theirNextHops[source, default: []].formUnion(strings(bgp["next_hop"]) + strings(bgp["mp_next_hop_ipv6"])
+                + strings(bgp["mp_next_hop_link_local"]))
+        }
+        var ourAnnounced: [String: Set<String>] = [:]
+        var ourCommunities: [String: Set<String>] = [:]
+        var ourLarge: [String: Set<String>] = [:]
+        var ourPaths: [String: Set<String>] = [:]
+        var ourNextHops: [String: Set<String>] = [:]
+        for (session, key, path) in decoded.announcements {
+            let speaker = session.speaker.description
+            ourAnnounced[speaker, default: []].insert(key.prefix.address.description)
+            ourCommunities[speaker, default: []].formUnion(path.attributes.communities.map(\.description))
+            ourLarge[speaker, default: []].formUnion(path.attributes.largeCommunities.map(\.description))
+            ourPaths[speaker, default: []].formUnion(path.attributes.effectiveASPath?.flattened.map(String.init) ?? [])
+            if let nextHop = path.nextHop {
+                ourNextHops[speaker, default: []].formUnion(
+                    [nextHop.address?.description, nextHop.linkLocal?.description].compactMap { $0 })
+            }
+            // Every announcement's prefix length: these labs announce host routes only.
+            #expect(key.prefix.length == (key.prefix.isIPv6 ? 128 : 32))
+        }
+        var ourWithdrawn: [String: Set<String>] = [:]
+        for (session, key, reason) in decoded.withdrawals where reason == .withdrawn {
+            ourWithdrawn[session.speaker.description, default: []].insert(key.prefix.address.description)
+        }
+        func nonEmpty(_ map: [String: Set<String>]) -> [String: Set<String>] { map.filter { !$0.value.isEmpty } }
+        #expect(nonEmpty(ourAnnounced) == nonEmpty(theirAnnounced))
+        #expect(nonEmpty(ourWithdrawn) == nonEmpty(theirWithdrawn))
+        #expect(nonEmpty(ourCommunities) == nonEmpty(theirCommunities))
+        #expect(nonEmpty(ourLarge) == nonEmpty(theirLarge))
+        #expect(nonEmpty(ourPaths) == nonEmpty(theirPaths))
+        #expect(nonEmpty(ourNextHops) == nonEmpty(theirNextHops))
+        #expect(!decoded.events.contains { if case .decodeError = $0 { true } else { false } })
+    }
+
+    @Test(arguments: names)
+    func opensAndNotificationsMatchTshark(name: String) throws {
+        let decoded = try decodeCapture(Paths.captures.appendingPathComponent("\(name).pcap").path)
+        let oracle = try tsharkBGP(name)
+        var theirOpens: [String] = []
+        var theirNotifications: [String] = []
+        for (source, bgp) in oracle {
+            for (index, asn) in strings(bgp["open_as4"]).enumerated() {
+                theirOpens.append("\(source) \(asn) \(strings(bgp["open_my_as"])[index]) \(strings(bgp["open_hold_time"])[index]) "
+                    + "\(strings(bgp["open_identifier"])[index]) \(strings(bgp["open_capability_types"]).joined(separator: ","))")
+            }
+            for (index, code) in strings(bgp["notify_major"]).enumerated() {
+                let text = strings(bgp["notify_communication"])
+                theirNotifications.append("\(source) \(code)/\(strings(bgp["notify_minor_cease"])[index]) "
+                    + (index < text.count ? text[index] : ""))
+            }
+        }
+        var ourOpens: [String] = []
+        var ourNotifications: [String] = []
+        for event in decoded.events {
+            switch event {
+            case .open(let origin, let open):
+                ourOpens.append("\(origin.session.speaker) \(open.autonomousSystem) \(open.myAS) \(open.holdTime) "
+                    + "\(open.identifier) \(open.capabilities.map { String($0.code.rawValue) }.joined(separator: ","))")
+            case .notification(let origin, let notification):
+                ourNotifications.append("\(origin.session.speaker) \(notification.code)/\(notification.subcode) "
+                    + (notification.shutdownCommunication ?? ""))
+            default: break
+            }
+        }
+        #expect(ourOpens.sorted() == theirOpens.sorted())
+        #expect(ourNotifications.sorted() == theirNotifications.sorted())
+        #expect(!ourOpens.isEmpty)
+    }
+
+    @Test func birdFrrSessionLifecycle() throws {
+        let decoded = try decodeCapture(Paths.captures.appendingPathComponent("bgp-bird-frr.pcap").path)
+        let analyzer = decoded.analyzer
+        // Four directions, each with the context of its two OPENs; everything ended with FRR's shutdown.
+        #expect(analyzer.sessions.count == 4)
+        for session in analyzer.sessions.values {
+            #expect(session.contextSource == .open)
+            #expect(!session.isUp)
+            #expect(session.routes.isEmpty, "implicit withdrawal at the NOTIFICATION: \(session.key)")
+            #expect(session.downReason?.contains("Administrative Shutdown") == true)
+        }
+        // End-of-RIB for IPv4 unicast from both IPv4 speakers, for IPv6 unicast (empty MP_UNREACH) on v6.
+        let eor = decoded.events.compactMap { if case .endOfRIB(let o, let f, _) = $0 { "\(o.session.speaker) \(f)" } else { nil } }
+        #expect(Set(eor) == ["203.0.113.1 ipv4-unicast", "203.0.113.2 ipv4-unicast", "fd99:4::1 ipv6-unicast",
+            "fd99:4::2 ipv6-unicast"])
+        // FRR announced 198.51.100.10-12, then withdrew .12: just before the shutdown, its table held .10,
+        // .11 and BIRD's two routes echoed back (AS_PATH 64512 4200000001).
+        let frr = try #require(analyzer.sessions[BGPSessionKey(speaker: IPAddress("203.0.113.2")!, peer: IPAddress("203.0.113.1")!)])
+        #expect(frr.flaps.keys.map(\.prefix.description).sorted() ==
+            ["198.51.100.10/32", "198.51.100.100/32", "198.51.100.101/32", "198.51.100.11/32", "198.51.100.12/32"])
+        #expect(frr.flaps[BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPPrefix("198.51.100.12/32")!))] == 1)
+    }
+
+    @Test func segmentedSessionTableIsComplete() throws {
+        let decoded = try decodeCapture(Paths.captures.appendingPathComponent("bgp-segmented.pcap").path)
+        let bird = try #require(decoded.analyzer.sessions[
+            BGPSessionKey(speaker: IPAddress("203.0.113.1")!, peer: IPAddress("203.0.113.2")!)])
+        // BIRD announced 198.51.100.0/24 as 256 host routes (captures/README.md); the capture ends with the
+        // session up, so all of them are in the final table.
+        #expect(bird.routes.count == 256)
+        #expect(bird.isUp)
+        let verdict = BGPVerification(analyzer: decoded.analyzer,
+            expectations: (0..<256).map { BGPExpectation(prefix: BGPPrefix(IPv4Address(198, 51, 100, UInt8($0)), length: 32),
+                nextHop: IPAddress("203.0.113.1")) },
+            peer: IPAddress("203.0.113.1"))
+        #expect(verdict.exitCode == 0, "\(verdict.report)")
+    }
+
+    @Test func verificationExitCodes() throws {
+        let decoded = try decodeCapture(Paths.captures.appendingPathComponent("bgp-segmented.pcap").path)
+        let analyzer = decoded.analyzer
+        let bird = IPAddress("203.0.113.1")
+        let all = (0..<256).map { BGPExpectation(prefix: BGPPrefix(IPv4Address(198, 51, 100, UInt8($0)), length: 32)) }
+        #expect(BGPVerification(analyzer: analyzer, expectations: all, peer: bird).exitCode == 0)
+        let extra = all + [BGPExpectation(line: "198.51.101.1/32")!]
+        #expect(BGPVerification(analyzer: analyzer, expectations: extra, peer: bird).exitCode == BGPVerification.missingCode)
+        var wrong = all
+        wrong[5].nextHop = IPAddress("203.0.113.9")
+        #expect(BGPVerification(analyzer: analyzer, expectations: wrong, peer: bird).exitCode == BGPVerification.wrongNextHopCode)
+        #expect(BGPVerification(analyzer: analyzer, expectations: Array(all.dropLast()), peer: bird).exitCode
+            == BGPVerification.unexpectedCode)
+        #expect(BGPVerification(analyzer: analyzer, expectations: all, peer: IPAddress("203.0.113.77")).exitCode
+            == BGPVerification.noSessionCode)
+        let file = BGPExpectation.parseFile("# vips\n198.51.100.10/32 203.0.113.1\n\n198.51.100.11 # host\n")
+        #expect((try? file.get())?.count == 2)
+        if case .failure(let bad) = BGPExpectation.parseFile("198.51.100.10/32\nnot-a-prefix\n") { #expect(bad.number == 2) }
+        else { Issue.record("a bad line must be reported") }
+    }
+
+    @Test func midStreamStartIsHeuristicAndStillDecodes() throws {
+        // Drop the first 18 frames of the segmented capture (handshake, both OPENs, most of BIRD's UPDATEs:
+        // BIRD's stream now starts inside an UPDATE): reassembly starts mid-connection, the stream
+        // resynchronises on the marker, and the context is labelled heuristic.
+        let original = Paths.captures.appendingPathComponent("bgp-segmented.pcap").path
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("bgp-midstream-\(getpid()).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: cut) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+        process.arguments = ["-r", original, "-Y", "frame.number > 18", "-w", cut, "-F", "pcap"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let decoded = try decodeCapture(cut)
+        #expect(decoded.events.contains { if case .contextNote(_, let text) = $0 { text.contains("heuristic") } else { false } })
+        let bird = try #require(decoded.analyzer.sessions[
+            BGPSessionKey(speaker: IPAddress("203.0.113.1")!, peer: IPAddress("203.0.113.2")!)])
+        #expect(bird.contextSource == .heuristic)
+        #expect(bird.endOfRIB == [.ipv4Unicast], "the End-of-RIB after the cut UPDATE is found on the marker")
+        // FRR's echo of all 256 routes: the AS size is guessed right (4200000002 needs 4 bytes) and labelled.
+        let frr = try #require(decoded.analyzer.sessions[bird.key.reversed])
+        #expect(frr.routes.count == 256)
+        let guessed = decoded.announcements.filter { $0.0 == frr.key }
+        #expect(guessed.count == 256)
+        #expect(guessed.allSatisfy {
+            $0.2.attributes.asSizeGuessed && $0.2.attributes.effectiveASPath?.description.hasPrefix("64513 4200000002") == true
+        })
+    }
+}
