@@ -354,6 +354,20 @@ public struct HeaderBytes {
     public func ipv6(_ offset: Int) -> IPv6Address { IPv6Address(high: u64(offset), low: u64(offset + 8)) }
 }
 
+extension UnsafeRawBufferPointer {
+    /// A sub-buffer, bounds-checked in every build (the slice subscript checks only in debug builds, so a
+    /// wrong index there would read out of bounds in release). Code outside this file slices through this.
+    @inlinable
+    public func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "buffer slice out of bounds")
+        return UnsafeRawBufferPointer(rebasing: self[range])
+    }
+
+    /// The bytes from `start` to the end, bounds-checked in every build.
+    @inlinable
+    public func slice(from start: Int) -> UnsafeRawBufferPointer { slice(start..<count) }
+}
+
 /// Lend a cursor over an array's bytes for the duration of `body` (tests, reassembled streams).
 @inlinable
 public func withCursor<R, E: Error>(

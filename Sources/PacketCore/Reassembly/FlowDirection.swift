@@ -101,7 +101,7 @@ struct FlowDirection: Sendable {
                 return
             }
         }
-        let bytes = UnsafeRawBufferPointer(rebasing: payload[skip..<(skip + Int(end - start))])
+        let bytes = payload.slice(skip..<(skip + Int(end - start)))
         var duplicated = skip > 0
         if start == nextOffset {
             duplicated = deliverInOrder(bytes, at: start, context, &stats, handler) || duplicated
@@ -137,7 +137,7 @@ struct FlowDirection: Sendable {
             }
             let lower = Int(nextOffset - start)
             let upper = Int(upTo - start)
-            handler(.data(context.key, context.side, bytes: UnsafeRawBufferPointer(rebasing: bytes[lower..<upper]),
+            handler(.data(context.key, context.side, bytes: bytes.slice(lower..<upper),
                 streamOffset: nextOffset, timestamp: context.timestamp))
             stats.deliveredBytes &+= UInt64(upper - lower)
             nextOffset = upTo
@@ -156,7 +156,7 @@ struct FlowDirection: Sendable {
             if chunk.end > nextOffset {
                 let skip = Int(nextOffset - chunk.offset)
                 chunk.bytes.withUnsafeBytes { raw in
-                    handler(.data(context.key, context.side, bytes: UnsafeRawBufferPointer(rebasing: raw[skip...]),
+                    handler(.data(context.key, context.side, bytes: raw.slice(from: skip),
                         streamOffset: nextOffset, timestamp: context.timestamp))
                 }
                 stats.deliveredBytes &+= chunk.end - nextOffset

@@ -58,7 +58,7 @@ public struct StreamBuffer: Sendable {
     /// Lend a cursor over the buffered bytes, with stream offsets (`origin` = `startOffset`).
     public func withCursor<R, E: Error>(_ body: (inout Cursor) throws(E) -> R) throws(E) -> R {
         let result: Result<R, E> = storage.withUnsafeBytes { raw in
-            var cursor = Cursor(UnsafeRawBufferPointer(rebasing: raw[head...]), origin: origin, layer: layer)
+            var cursor = Cursor(raw.slice(from: head), origin: origin, layer: layer)
             do throws(E) {
                 return .success(try body(&cursor))
             } catch {
@@ -121,13 +121,13 @@ public struct StreamBuffer: Sendable {
                     position = try frameInPlace(bytes, from: position, framer, onMessage)
                     let rest = bytes.count - position
                     guard rest <= capacity else { throw overflow() }
-                    storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position...]))
+                    storage.append(contentsOf: bytes.slice(from: position))
                     return
                 }
                 // A partial message is buffered: top it up from the new bytes and try once more.
                 let before = count
                 let take = max(0, min(bytes.count - position, capacity - before))
-                storage.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + take)]))
+                storage.append(contentsOf: bytes.slice(position..<(position + take)))
                 position += take
                 guard let length = try frameBuffered(framer, onMessage) else {
                     if position == bytes.count { return }
@@ -173,9 +173,9 @@ public struct StreamBuffer: Sendable {
     ) throws(ParseError) -> Int {
         var position = start
         while position < bytes.count {
-            let window = UnsafeRawBufferPointer(rebasing: bytes[position...])
+            let window = bytes.slice(from: position)
             guard let length = try frame(Cursor(window, origin: origin, layer: layer), framer) else { break }
-            var message = Cursor(UnsafeRawBufferPointer(rebasing: window[..<length]), origin: origin, layer: layer)
+            var message = Cursor(window.slice(0..<length), origin: origin, layer: layer)
             onMessage(&message)
             position += length
             startOffset &+= UInt64(length)
@@ -189,12 +189,12 @@ public struct StreamBuffer: Sendable {
         _ framer: (inout Cursor) -> FrameResult, _ onMessage: (inout Cursor) -> Void
     ) throws(ParseError) -> Int? {
         let result: Result<Int?, ParseError> = storage.withUnsafeBytes { raw in
-            let window = UnsafeRawBufferPointer(rebasing: raw[head...])
+            let window = raw.slice(from: head)
             do throws(ParseError) {
                 guard let length = try frame(Cursor(window, origin: origin, layer: layer), framer) else {
                     return .success(nil)
                 }
-                var message = Cursor(UnsafeRawBufferPointer(rebasing: window[..<length]), origin: origin, layer: layer)
+                var message = Cursor(window.slice(0..<length), origin: origin, layer: layer)
                 onMessage(&message)
                 return .success(length)
             } catch {
