@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "vipdump", targets: ["vipdump"]),
         .executable(name: "garpwatch", targets: ["garpwatch"]),
         .executable(name: "bgpdecode", targets: ["bgpdecode"]),
+        .executable(name: "addrinspect", targets: ["addrinspect"]),
         .executable(name: "svcprobe", targets: ["svcprobe"]),
     ],
     dependencies: [
@@ -48,6 +49,11 @@ let package = Package(
         .executableTarget(
             name: "bgpdecode", dependencies: ["BGPDecodeKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
+        // addrinspect: addresses, neighbours, routes and links through libnl-3.
+        .target(name: "Netlink", dependencies: ["CNetlink", "PacketCore"]),
+        .executableTarget(
+            name: "addrinspect", dependencies: ["Netlink", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
         .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport"]),
         .executableTarget(
@@ -64,6 +70,7 @@ let package = Package(
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore"]),
         .testTarget(name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport"]),
         .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore"]),
         .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture"]),
     ]
 )

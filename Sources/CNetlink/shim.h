@@ -6,3 +6,12 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rtnl.h>
+
+// setns(2) for network namespaces. glibc declares setns only under _GNU_SOURCE, which Swift's Glibc module is
+// not built with, so go through syscall(2); errno is set as setns would set it.
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int vipscope_enter_network_namespace(int descriptor) {
+    return (int)syscall(SYS_setns, descriptor, 0x40000000 /* CLONE_NEWNET */);
+}

@@ -1,0 +1,314 @@
+import Netlink
+import PacketCore
+import ToolSupport
+
+/// An object's fields in their documented order: rendered as one JSON object, and compared field by field to
+/// describe what a `changed` event changed.
+struct Fields {
+    private(set) var items: [(key: String, value: JSONValue)] = []
+
+    mutating func add(_ key: String, _ value: JSONValue?) {
+        if let value { items.append((key, value)) }
+    }
+
+    mutating func add(_ key: String, _ value: String?) { add(key, value.map(JSONValue.init(_:))) }
+    mutating func add<T: BinaryInteger>(_ key: String, _ value: T?) { add(key, value.map { JSONValue($0) }) }
+    mutating func add(_ key: String, list: [String]) { add(key, JSONValue(list.map(JSONValue.init(_:)))) }
+
+    var json: JSONLine {
+        var line = JSONLine()
+        for item in items { line.add(item.key, item.value) }
+        return line
+    }
+
+    /// `key old -> new` for every field whose value differs (or appears/disappears).
+    func differences(from old: Fields) -> [String] {
+        var result: [String] = []
+        var oldValues: [String: String] = [:]
+        for item in old.items { oldValues[item.key] = item.value.encoded }
+        var seen = Set<String>()
+        for item in items {
+            seen.insert(item.key)
+            let before = oldValues[item.key]
+            if before != item.value.encoded {
+                result.append("\(item.key) \(Self.plain(before)) -> \(Self.plain(item.value.encoded))")
+            }
+        }
+        for item in old.items where !seen.contains(item.key) {
+            result.append("\(item.key) \(Self.plain(item.value.encoded)) -> none")
+        }
+        return result
+    }
+
+    private static func plain(_ encoded: String?) -> String {
+        guard let encoded else { return "none" }
+        if encoded.hasPrefix("\""), encoded.hasSuffix("\""), encoded.count >= 2 {
+            return String(encoded.dropFirst().dropLast())
+        }
+        return encoded
+    }
+}
+
+/// Text and JSON for each kind of object. Field names are the documented schema (see `addrinspect --help`):
+/// add, never rename. They follow `ip -j` where ip has a name for the same thing.
+struct Renderer {
+    /// Interface names by index.
+    var names: [Int32: String]
+    /// Indexes of the links known to be UP (for `M-DOWN`: a link whose parent or peer is down).
+    var upLinks: Set<Int32> = []
+
+    init(names: [Int32: String]) { self.names = names }
+
+    init<Links: Sequence<Link>>(links: Links) {
+        names = [:]
+        for link in links {
+            names[link.index] = link.name
+            if link.flags.contains(.up) { upLinks.insert(link.index) }
+        }
+    }
+
+    /// The flags as `ip link` prints them, including its `M-DOWN` for a link whose peer or parent (in this
+    /// namespace) is down.
+    func flagNames(_ link: Link) -> [String] {
+        var flags = link.flags.names
+        if let parent = link.linkIndex, names[parent] != nil, !upLinks.contains(parent) { flags.append("M-DOWN") }
+        return flags
+    }
+
+    func name(_ index: Int32?) -> String? { index.flatMap { names[$0] } }
+
+    // MARK: addresses
+
+    func fields(_ address: Address) -> Fields {
+        var fields = Fields()
+        fields.add("ifindex", address.interfaceIndex)
+        fields.add("dev", name(address.interfaceIndex))
+        fields.add("family", address.family.description)
+        fields.add("local", address.local.description)
+        fields.add("prefixlen", address.prefixLength)
+        fields.add("peer", address.peer?.description)
+        fields.add("broadcast", address.broadcast?.description)
+        fields.add("scope", address.scope.description)
+        fields.add("label", address.label)
+        fields.add("flags", list: address.flags.names(family: address.family))
+        fields.add("valid_lft", address.validLifetime)
+        fields.add("preferred_lft", address.preferredLifetime)
+        return fields
+    }
+
+    /// The same object as `fields(address).json`, written straight into one string: `addr --json` on a node with
+    /// tens of thousands of addresses spends most of its time here (scripts/bench-addrinspect).
+    func json(_ address: Address) -> String {
+        var text = "{\"ifindex\":"
+        text.reserveCapacity(200)
+        text += String(address.interfaceIndex)
+        if let dev = name(address.interfaceIndex) { text += ",\"dev\":" + JSONValue.quote(dev) }
+        text += address.family == .inet6 ? ",\"family\":\"inet6\",\"local\":\"" : ",\"family\":\"inet\",\"local\":\""
+        text += address.local.description
+        text += "\",\"prefixlen\":"
+        text += String(address.prefixLength)
+        if let peer = address.peer { text += ",\"peer\":\"\(peer)\"" }
+        if let broadcast = address.broadcast { text += ",\"broadcast\":\"\(broadcast)\"" }
+        text += ",\"scope\":\""
+        text += address.scope.description
+        text += "\""
+        if let label = address.label { text += ",\"label\":" + JSONValue.quote(label) }
+        text += ",\"flags\":["
+        for (index, flag) in address.flags.names(family: address.family).enumerated() {
+            text += index == 0 ? "\"" : ",\""
+            text += flag
+            text += "\""
+        }
+        text += "],\"valid_lft\":"
+        text += String(address.validLifetime)
+        text += ",\"preferred_lft\":"
+        text += String(address.preferredLifetime)
+        text += "}"
+        return text
+    }
+
+    func headline(_ address: Address) -> String {
+        "\(address.interfaceIndex): \(name(address.interfaceIndex) ?? "?") \(address.family) "
+            + "\(address.local)/\(address.prefixLength)"
+    }
+
+    func text(_ address: Address) -> String {
+        var line = headline(address)
+        if let peer = address.peer { line += " peer \(peer)" }
+        if let broadcast = address.broadcast { line += " brd \(broadcast)" }
+        line += " scope \(address.scope)"
+        for flag in address.flags.names(family: address.family) { line += " " + flag }
+        if let label = address.label { line += " label \(label)" }
+        line += " valid_lft \(AddressLifetime.text(address.validLifetime))"
+        line += " preferred_lft \(AddressLifetime.text(address.preferredLifetime))"
+        return line
+    }
+
+    // MARK: links
+
+    func fields(_ link: Link) -> Fields {
+        var fields = Fields()
+        fields.add("ifindex", link.index)
+        fields.add("ifname", link.name)
+        fields.add("kind", link.kind)
+        fields.add("flags", list: flagNames(link))
+        fields.add("mtu", link.mtu)
+        fields.add("qdisc", link.queueingDiscipline)
+        fields.add("operstate", link.operationalState.description)
+        fields.add("txqlen", link.transmitQueueLength)
+        fields.add("link_type", link.hardwareType.description)
+        fields.add("address", link.address?.description)
+        fields.add("broadcast", link.broadcast?.description)
+        fields.add("master", name(link.masterIndex))
+        fields.add("master_ifindex", link.masterIndex)
+        fields.add("link", name(link.linkIndex))
+        fields.add("link_ifindex", link.linkIndex)
+        return fields
+    }
+
+    func headline(_ link: Link) -> String { "\(link.index): \(link.name)" }
+
+    func text(_ link: Link) -> String {
+        var line = headline(link) + " " + (link.kind ?? "device") + " <" + flagNames(link).joined(separator: ",")
+            + "> mtu \(link.mtu)"
+        line += " state \(link.operationalState)"
+        line += " link/\(link.hardwareType)"
+        if let address = link.address { line += " \(address)" }
+        if let master = link.masterIndex { line += " master \(name(master) ?? "if\(master)")" }
+        if let parent = link.linkIndex { line += " link \(name(parent) ?? "if\(parent)")" }
+        return line
+    }
+
+    // MARK: neighbours
+
+    func fields(_ neighbour: Neighbour) -> Fields {
+        var fields = Fields()
+        fields.add("ifindex", neighbour.interfaceIndex)
+        fields.add("dev", name(neighbour.interfaceIndex))
+        fields.add("family", neighbour.family.description)
+        fields.add("dst", neighbour.destination.description)
+        fields.add("lladdr", neighbour.linkLayerAddress?.description)
+        fields.add("state", list: neighbour.state.names)
+        fields.add("flags", list: neighbour.flags.names)
+        return fields
+    }
+
+    func headline(_ neighbour: Neighbour) -> String {
+        "\(neighbour.destination) dev \(name(neighbour.interfaceIndex) ?? "if\(neighbour.interfaceIndex)")"
+    }
+
+    func text(_ neighbour: Neighbour) -> String {
+        var line = headline(neighbour)
+        if let address = neighbour.linkLayerAddress { line += " lladdr \(address)" }
+        for flag in neighbour.flags.names { line += " " + flag }
+        line += " " + neighbour.state.names.joined(separator: ",")
+        return line
+    }
+
+    // MARK: routes
+
+    func fields(_ route: Route) -> Fields {
+        var fields = Fields()
+        fields.add("family", route.family.description)
+        fields.add("table", route.table.description)
+        fields.add("type", route.type.description)
+        fields.add("dst", route.destination.description)
+        fields.add("src", route.source?.description)
+        if route.tos != 0 { fields.add("tos", route.tos) }
+        fields.add("protocol", route.routingProtocol.description)
+        fields.add("scope", route.scope.description)
+        fields.add("metric", route.priority)
+        fields.add("prefsrc", route.preferredSource?.description)
+        if route.nexthops.count == 1, let nexthop = route.nexthops.first {
+            fields.add("gateway", nexthop.gateway?.description)
+            fields.add("dev", name(nexthop.interfaceIndex))
+            fields.add("ifindex", nexthop.interfaceIndex)
+        } else if route.nexthops.count > 1 {
+            let hops = route.nexthops.map { nexthop in
+                var hop = JSONLine()
+                hop.add("gateway", nexthop.gateway?.description)
+                hop.add("dev", name(nexthop.interfaceIndex))
+                hop.add("ifindex", nexthop.interfaceIndex)
+                hop.add("weight", Int(nexthop.weight) + 1)
+                return JSONValue(hop)
+            }
+            fields.add("nexthops", JSONValue(hops))
+        }
+        fields.add("flags", list: route.flagNames)
+        return fields
+    }
+
+    func headline(_ route: Route) -> String {
+        "table \(route.table) \(route.type) \(Self.destinationText(route))"
+    }
+
+    static func destinationText(_ route: Route) -> String {
+        if route.destination.length == 0 { return "default" }
+        return route.destination.length == route.destination.address.bitWidth
+            ? route.destination.address.description : route.destination.description
+    }
+
+    func text(_ route: Route) -> String {
+        var line = route.type == .unicast ? "" : "\(route.type) "
+        line += Self.destinationText(route)
+        if let source = route.source { line += " from \(source)" }
+        for nexthop in route.nexthops {
+            if route.nexthops.count > 1 { line += " nexthop" }
+            if let gateway = nexthop.gateway { line += " via \(gateway)" }
+            if let index = nexthop.interfaceIndex { line += " dev \(name(index) ?? "if\(index)")" }
+        }
+        line += " table \(route.table) proto \(route.routingProtocol) scope \(route.scope)"
+        if let source = route.preferredSource { line += " src \(source)" }
+        if route.priority != 0 { line += " metric \(route.priority)" }
+        for flag in route.flagNames { line += " " + flag }
+        return line
+    }
+
+    // MARK: any object
+
+    func fields(_ object: NetlinkObject) -> Fields {
+        switch object {
+        case .link(let link): fields(link)
+        case .address(let address): fields(address)
+        case .neighbour(let neighbour): fields(neighbour)
+        case .route(let route): fields(route)
+        }
+    }
+
+    func text(_ object: NetlinkObject) -> String {
+        switch object {
+        case .link(let link): text(link)
+        case .address(let address): text(address)
+        case .neighbour(let neighbour): text(neighbour)
+        case .route(let route): text(route)
+        }
+    }
+
+    func headline(_ object: NetlinkObject) -> String {
+        switch object {
+        case .link(let link): headline(link)
+        case .address(let address): headline(address)
+        case .neighbour(let neighbour): headline(neighbour)
+        case .route(let route): headline(route)
+        }
+    }
+}
+
+/// Standard output gathered into large writes: a 10,000-address listing is one syscall per 64 KiB, not per line.
+struct OutputBuffer {
+    private var pending = ""
+
+    init() { pending.reserveCapacity(80 * 1024) }
+
+    mutating func line(_ text: String) {
+        pending += text
+        pending += "\n"
+        if pending.utf8.count >= 64 * 1024 { flush() }
+    }
+
+    mutating func flush() {
+        guard !pending.isEmpty else { return }
+        StandardStreams.output(pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,521 @@
+import ArgumentParser
+import Glibc
+import Capture
+import Netlink
+import PacketCore
+import ToolSupport
+
+/// `addrinspect`: what addresses, links, neighbours and routes a node (or a named network namespace) has for a
+/// service IP, read through libnl-3, and how they change.
+@main
+struct AddrInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "addrinspect",
+        abstract: "Show the addresses, links, neighbours and routes this node has for a service IP; watch them change.",
+        discussion: """
+            Reads the kernel's own tables through rtnetlink (libnl-3), in this host's network namespace or, with
+            --netns NAME, in the namespace 'ip netns add NAME' created (like 'ip -n NAME'). Text output is one
+            line per object; --json prints JSON Lines (one object per line, field names as 'ip -j' uses them).
+
+            Examples:
+              addrinspect has 198.51.100.10                  is this LoadBalancer IP local here? (exit status)
+              addrinspect addr --dev kube-ipvs0 --family 4   the IPs kube-proxy's IPVS mode put on kube-ipvs0
+              addrinspect neigh --json                       which MAC this node holds for each IP
+              addrinspect route --table local                local routes: what the kernel delivers here
+              addrinspect watch addr neigh --duration 60     what changes during a failover
+              addrinspect link --netns lab1                  links of the namespace lab1
+
+            Exit status: 0 ok (for 'has': the IP is local), 1 failure (no such namespace, no permission),
+            64 usage error; 'has' also returns 10, 11 and 12 (see 'addrinspect has --help').
+            """,
+        subcommands: [AddressCommand.self, LinkCommand.self, NeighbourCommand.self, RouteCommand.self,
+                      HasCommand.self, WatchCommand.self])
+}
+
+/// Options every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("netns"), help: ArgumentHelp(
+        "Work in the named network namespace (/run/netns/NAME, as 'ip netns add' makes it).", valueName: "name"))
+    var namespace: String?
+
+    @Flag(help: "Print JSON Lines: one object per line, with stable field names.")
+    var json = false
+
+    /// Run `body` in the chosen namespace, turning a Netlink failure into one sentence on stderr and exit 1.
+    func perform<T>(_ body: () throws(NetlinkError) -> T) throws -> T {
+        do {
+            let scope = try NamespaceScope(name: namespace)
+            return try scope.perform(body)
+        } catch {
+            StandardStreams.error("addrinspect: \(error.message)")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+}
+
+/// `--family 4|6` (also `inet`/`inet6`).
+func parseFamily(_ text: String?) throws -> AddressFamily? {
+    switch text {
+    case nil: return nil
+    case "4", "inet", "ipv4": return .inet
+    case "6", "inet6", "ipv6": return .inet6
+    case let other?: throw ValidationError("--family must be 4 or 6, not '\(other)'.")
+    }
+}
+
+struct AddressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "addr",
+        abstract: "List the IP addresses on each interface, with scope, flags and lifetimes.",
+        discussion: """
+            One line per address, grouped by interface in index order. Flags are named as 'ip addr' names them
+            (secondary, temporary, nodad, optimistic, dadfailed, home, deprecated, tentative, permanent,
+            mngtmpaddr, noprefixroute, autojoin, stable-privacy); unknown bits are shown as hex. Lifetimes are
+            seconds; 4294967295 (text: forever) means no expiry.
+
+            JSON fields: ifindex, dev, family (inet|inet6), local, prefixlen, peer, broadcast, scope, label,
+            flags (list), valid_lft, preferred_lft.
+
+            Examples:
+              addrinspect addr
+              addrinspect addr --dev kube-ipvs0 --family 4 --json
+              addrinspect addr --scope global --netns lab1
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Only addresses on this interface.", valueName: "dev"))
+    var dev: String?
+
+    @Option(help: ArgumentHelp("Only IPv4 (4) or IPv6 (6) addresses.", valueName: "4|6"))
+    var family: String?
+
+    @Option(help: ArgumentHelp("Only addresses of this scope: global, site, link, host or a number.",
+                               valueName: "scope"))
+    var scope: String?
+
+    func validate() throws {
+        _ = try parseFamily(family)
+        if let scope, Scope(name: scope) == nil {
+            throw ValidationError("--scope must be global, site, link, host, nowhere or a number 0-255.")
+        }
+    }
+
+    func run() throws {
+        let wantedFamily = try parseFamily(family)
+        let wantedScope = scope.flatMap { Scope(name: $0) }
+        let (links, addresses) = try common.perform { () throws(NetlinkError) in
+            let socket = try RouteSocket()
+            return (try socket.links(), try socket.addresses())
+        }
+        if let dev, !links.contains(where: { $0.name == dev }) {
+            StandardStreams.error(
+                "addrinspect: there is no interface named '\(dev)'; list them with 'addrinspect link'.")
+            throw ExitCode(ExitStatus.failure)
+        }
+        let renderer = Renderer(links: links)
+        // Group by interface in link order, as 'ip addr' does, keeping the kernel's order within an interface.
+        var byLink: [Int32: [Address]] = [:]
+        for address in addresses {
+            if let wantedFamily, address.family != wantedFamily { continue }
+            if let wantedScope, address.scope != wantedScope { continue }
+            byLink[address.interfaceIndex, default: []].append(address)
+        }
+        var output = OutputBuffer()
+        for link in links where dev == nil || link.name == dev {
+            for address in byLink.removeValue(forKey: link.index) ?? [] {
+                output.line(common.json ? renderer.json(address) : renderer.text(address))
+            }
+        }
+        output.flush()
+    }
+}
+
+struct LinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link",
+        abstract: "List the interfaces with kind, flags, state, MAC, MTU and master.",
+        discussion: """
+            Kind is the kernel's IFLA_INFO_KIND (dummy, veth, bridge, vlan, bond, ifb, ...; absent for plain
+            devices such as lo or a NIC). A kube-proxy IPVS node shows kube-ipvs0 as a dummy with NOARP.
+            Flags are named and ordered as 'ip link' prints them (NO-CARRIER when UP without carrier).
+
+            JSON fields: ifindex, ifname, kind, flags (list), mtu, qdisc, operstate, txqlen, link_type, address,
+            broadcast, master, master_ifindex, link, link_ifindex (a veth's peer or a VLAN's parent).
+
+            Examples:
+              addrinspect link
+              addrinspect link --json --netns lab1
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let links = try common.perform { () throws(NetlinkError) in try RouteSocket().links() }
+        let renderer = Renderer(links: links)
+        var output = OutputBuffer()
+        for link in links { output.line(common.json ? renderer.fields(link).json.text : renderer.text(link)) }
+        output.flush()
+    }
+}
+
+struct NeighbourCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "neigh",
+        abstract: "List the ARP and NDP neighbour entries: which MAC this node holds for each IP.",
+        discussion: """
+            Every IPv4 and IPv6 entry in every state (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE, FAILED, NOARP,
+            PERMANENT), like 'ip neigh show nud all'. Bridge forwarding entries are not shown.
+
+            JSON fields: ifindex, dev, family, dst, lladdr, state (list), flags (list: router, proxy, ...).
+
+            Examples:
+              addrinspect neigh
+              addrinspect neigh --dev eth0 --json
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Only entries on this interface.", valueName: "dev"))
+    var dev: String?
+
+    func run() throws {
+        let (links, neighbours) = try common.perform { () throws(NetlinkError) in
+            let socket = try RouteSocket()
+            return (try socket.links(), try socket.neighbours())
+        }
+        let wantedIndex = dev.flatMap { name in links.first { $0.name == name }?.index }
+        if let dev, wantedIndex == nil {
+            StandardStreams.error(
+                "addrinspect: there is no interface named '\(dev)'; list them with 'addrinspect link'.")
+            throw ExitCode(ExitStatus.failure)
+        }
+        let renderer = Renderer(links: links)
+        var output = OutputBuffer()
+        for neighbour in neighbours where wantedIndex == nil || neighbour.interfaceIndex == wantedIndex {
+            output.line(common.json ? renderer.fields(neighbour).json.text : renderer.text(neighbour))
+        }
+        output.flush()
+    }
+}
+
+struct RouteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route",
+        abstract: "List the routes of every table, including the local table the kernel delivers from.",
+        discussion: """
+            Every IPv4 and IPv6 route in every table (like 'ip route show table all'), with its type: unicast,
+            local (delivered to this host: one per assigned address, or an AnyIP prefix), broadcast,
+            multicast, blackhole, unreachable, prohibit, throw. 'dst' is always a prefix (0.0.0.0/0 for
+            default).
+
+            JSON fields: family, table (main, local, default or a number), type, dst, src, tos, protocol, scope,
+            metric, prefsrc, gateway, dev, ifindex, nexthops (list, for multipath), flags (list).
+
+            Examples:
+              addrinspect route
+              addrinspect route --table local --family 4
+              addrinspect route --table main --json
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Only routes of this table: main, local, default or a number.", valueName: "table"))
+    var table: String?
+
+    @Option(help: ArgumentHelp("Only IPv4 (4) or IPv6 (6) routes.", valueName: "4|6"))
+    var family: String?
+
+    func validate() throws {
+        _ = try parseFamily(family)
+        if let table, RouteTable(name: table) == nil {
+            throw ValidationError("--table must be main, local, default or a table number.")
+        }
+    }
+
+    func run() throws {
+        let wantedFamily = try parseFamily(family)
+        let wantedTable = table.flatMap { RouteTable(name: $0) }
+        let (links, routes) = try common.perform { () throws(NetlinkError) in
+            let socket = try RouteSocket()
+            return (try socket.links(), try socket.routes())
+        }
+        let renderer = Renderer(links: links)
+        var output = OutputBuffer()
+        for route in routes {
+            if let wantedFamily, route.family != wantedFamily { continue }
+            if let wantedTable, route.table != wantedTable { continue }
+            output.line(common.json ? renderer.fields(route).json.text : renderer.text(route))
+        }
+        output.flush()
+    }
+}
+
+struct HasCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "has",
+        abstract: "Say whether a service IP is local here, on which interface, and which MAC this node holds for it.",
+        discussion: """
+            Looks the IP up in every table at once: interfaces it is assigned to (with their kind and flags),
+            local routes covering it, neighbour entries for it (MAC and state), the main-table route traffic to
+            it would take, and for IPv4 the ARP sysctls (arp_ignore, arp_announce) of 'all' and every interface,
+            then says in plain words what that means. For example, an IP on kube-ipvs0 (dummy, NOARP) is
+            kube-proxy's IPVS mode: without strictARP (arp_ignore=1, arp_announce=2) every node answers ARP for
+            it, which breaks MetalLB's layer-2 mode.
+
+            Exit status (the verdict):
+              0   local: assigned to an interface here, or delivered locally by a local route
+              10  not local: no neighbour entry with a MAC for it, but a route sends it somewhere
+              11  neighbour known: not local, and this node holds a MAC for it (another host answers for it)
+              12  unknown: not local, no usable neighbour entry, no usable route (none, or blackhole/unreachable)
+              1   failure (no such namespace, no permission); 64 usage error
+
+            JSON fields: ip, verdict (local|not-local|neighbour-known|unknown), exit_code, addresses (list of
+            {dev, ifindex, kind, link_flags, prefixlen, flags}), local_routes (list of {dst, table, dev}),
+            neighbours (list of {dev, lladdr, state}), route ({dst, type, gateway, dev}), arp ({all:
+            {arp_ignore, arp_announce}, <interface>: {...}}), reading (list of sentences).
+
+            Examples:
+              addrinspect has 198.51.100.10 && echo "this node holds the VIP"
+              addrinspect has 2001:db8::10 --json --netns lab1
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: ArgumentHelp("The service IP (IPv4 or IPv6).", valueName: "ip"))
+    var ip: String
+
+    func validate() throws {
+        if IPAddress(ip) == nil { throw ValidationError("'\(ip)' is not an IPv4 or IPv6 address.") }
+    }
+
+    func run() throws {
+        guard let address = IPAddress(ip) else { throw ExitCode(ExitStatus.usage) }
+        let (snapshot, arp) = try common.perform { () throws(NetlinkError) in
+            let socket = try RouteSocket()
+            let snapshot = try socket.snapshot(of: Set(ObjectKind.allCases))
+            // Sysctls belong to the namespace too, so they are read on the same thread as the socket was opened.
+            var arp: [String: ARPSettings] = [:]
+            if address.family == .inet {
+                for name in ["all"] + snapshot.links.map(\.name) { arp[name] = ARPSettings.read(interface: name) }
+            }
+            return (snapshot, arp)
+        }
+        let report = ServiceIPReport(ip: address, snapshot: snapshot, arp: arp)
+        let renderer = Renderer(links: snapshot.links)
+        if common.json {
+            StandardStreams.output(Self.json(report, renderer: renderer).text + "\n")
+        } else {
+            var text = "\(report.ip): \(report.verdict.rawValue)\n"
+            for line in report.reading { text += "  " + line + "\n" }
+            StandardStreams.output(text)
+        }
+        if report.verdict.exitCode != 0 { throw ExitCode(report.verdict.exitCode) }
+    }
+
+    static func json(_ report: ServiceIPReport, renderer: Renderer) -> JSONLine {
+        var line = JSONLine()
+        line.add("ip", report.ip.description)
+        line.add("verdict", report.verdict.rawValue)
+        line.add("exit_code", report.verdict.exitCode)
+        line.add("addresses", JSONValue(report.holders.map { holder in
+            var item = JSONLine()
+            item.add("dev", holder.link?.name)
+            item.add("ifindex", holder.address.interfaceIndex)
+            item.add("kind", holder.link?.kind)
+            item.add("link_flags", list: holder.link?.flags.names ?? [])
+            item.add("prefixlen", holder.address.prefixLength)
+            item.add("flags", list: holder.address.flags.names(family: holder.address.family))
+            return JSONValue(item)
+        }))
+        line.add("local_routes", JSONValue(report.localRoutes.map { route in
+            var item = JSONLine()
+            item.add("dst", route.destination.description)
+            item.add("table", route.table.description)
+            item.add("dev", renderer.name(route.nexthops.first?.interfaceIndex))
+            return JSONValue(item)
+        }))
+        line.add("neighbours", JSONValue(report.neighbours.map { entry in
+            var item = JSONLine()
+            item.add("dev", entry.link?.name)
+            item.add("lladdr", entry.neighbour.linkLayerAddress?.description)
+            item.add("state", list: entry.neighbour.state.names)
+            return JSONValue(item)
+        }))
+        if let route = report.egress {
+            var item = JSONLine()
+            item.add("dst", route.destination.description)
+            item.add("type", route.type.description)
+            item.add("gateway", route.nexthops.first?.gateway?.description)
+            item.add("dev", renderer.name(route.nexthops.first?.interfaceIndex))
+            line.add("route", item)
+        }
+        if let all = report.arpAll {
+            var arp = JSONLine()
+            arp.add("all", Self.json(all))
+            for (name, settings) in report.arpByInterface.sorted(by: { $0.key < $1.key }) {
+                arp.add(name, Self.json(settings))
+            }
+            line.add("arp", arp)
+        }
+        line.add("reading", list: report.reading)
+        return line
+    }
+
+    static func json(_ settings: ARPSettings) -> JSONLine {
+        var item = JSONLine()
+        item.add("arp_ignore", settings.ignore)
+        item.add("arp_announce", settings.announce)
+        return item
+    }
+}
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print every change to addresses, links, neighbours or routes as it happens.",
+        discussion: """
+            Reads the current state first (not printed), then one line per change with its time: added,
+            removed, or changed (text shows each changed field as 'old -> new'; JSON carries the whole old and
+            new objects). The first line is a 'ready' event: changes made after it are reported.
+
+            When the kernel drops notifications because they came faster than they were read (ENOBUFS), a line
+            says so ('overflow'), the full state is read again, every difference found is reported (marked
+            resync), and a 'resynced' line ends the catch-up: the stream never silently diverges. Note that the
+            kernel sends no notification for IPv4 routes it flushes when a link goes down.
+
+            JSON fields: time (UTC), event (ready|added|removed|changed|overflow|resynced), object
+            (addr|link|neigh|route), resync (true on catch-up changes), old, new (objects with the fields of the
+            matching list command), objects (ready, resynced: objects of the watched kinds), changes (resynced).
+
+            Examples:
+              addrinspect watch                             everything, until Ctrl-C
+              addrinspect watch addr neigh --duration 60 --json
+              addrinspect watch link --count 1             wait for the next link change
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: ArgumentHelp("What to watch: addr, link, neigh, route (default: all four).", valueName: "kind"))
+    var kinds: [String] = []
+
+    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("Stop after this many changes.", valueName: "changes"))
+    var count: Int?
+
+    @Option(help: ArgumentHelp(
+        "Socket receive buffer in bytes (default 32 MiB). A tiny one forces the overflow-and-resync path.",
+        valueName: "bytes"))
+    var receiveBuffer: Int?
+
+    func validate() throws {
+        for kind in kinds where ObjectKind(rawValue: kind) == nil {
+            throw ValidationError("'\(kind)' is not something to watch; use addr, link, neigh or route.")
+        }
+        if let duration, !(duration > 0 && duration.isFinite) {
+            throw ValidationError("--duration must be a positive number of seconds.")
+        }
+        if let count, count <= 0 { throw ValidationError("--count must be a positive number of changes.") }
+        if let receiveBuffer, receiveBuffer <= 0 { throw ValidationError("--receive-buffer must be positive.") }
+    }
+
+    func run() throws {
+        let wanted = kinds.isEmpty ? Set(ObjectKind.allCases) : Set(kinds.compactMap(ObjectKind.init(rawValue:)))
+        let receiveBuffer = self.receiveBuffer
+        let monitor = try common.perform { () throws(NetlinkError) in
+            try Monitor(kinds: wanted, receiveBufferSize: receiveBuffer)
+        }
+        // A parent may hand down a mask blocking SIGINT/SIGTERM (test runners, some supervisors); unblock them so
+        // Ctrl-C or kill ends the watch cleanly through StopSignal.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        StopSignal.install()
+        let deadline = duration.map { ContinuousClock.now + .nanoseconds(Int64($0 * 1e9)) }
+        var output = OutputBuffer()
+        var reported = 0
+        do {
+            let objects = try monitor.start()
+            var ready = JSONLine()
+            ready.add("time", Monitor.now())
+            ready.add("event", "ready")
+            ready.add("objects", objects)
+            ready.add("watching", list: ObjectKind.allCases.filter(wanted.contains).map(\.rawValue))
+            output.line(common.json ? ready.text : "\(Monitor.now().iso8601) ready: watching "
+                + ObjectKind.allCases.filter(wanted.contains).map(\.rawValue).joined(separator: " ")
+                + " (\(objects) objects)")
+            output.flush()
+            while !StopSignal.isRaised {
+                var timeout: Int32 = 250
+                if let deadline {
+                    let left = ContinuousClock.now.duration(to: deadline)
+                    if left <= .zero { break }
+                    let milliseconds = left.components.seconds * 1000
+                        + left.components.attoseconds / 1_000_000_000_000_000
+                    timeout = Int32(clamping: min(250, max(1, milliseconds)))
+                }
+                for event in try monitor.poll(timeoutMilliseconds: timeout) {
+                    output.line(render(event, monitor: monitor))
+                    if case .change = event { reported += 1 }
+                    if let count, reported >= count { break }
+                }
+                output.flush()
+                if let count, reported >= count { break }
+            }
+        } catch {
+            output.flush()
+            StandardStreams.error("addrinspect: \(error.message)")
+            throw ExitCode(ExitStatus.failure)
+        }
+        output.flush()
+    }
+
+    private func render(_ event: MonitorEvent, monitor: Monitor) -> String {
+        let renderer = Renderer(links: monitor.state.links.values)
+        var line = JSONLine()
+        switch event {
+        case .change(let change, let time):
+            // A removed link is no longer in the state: name it from its own old value.
+            var renderer = renderer
+            if case .link(let link)? = change.old, renderer.names[link.index] == nil {
+                renderer.names[link.index] = link.name
+            }
+            if !common.json {
+                var text = "\(time.iso8601) \(change.action.rawValue) \(change.kind.rawValue) "
+                switch (change.old, change.new) {
+                case (let old?, let new?):
+                    text += renderer.headline(new) + ": "
+                        + renderer.fields(new).differences(from: renderer.fields(old)).joined(separator: ", ")
+                case (_, let object?), (let object?, nil):
+                    text += renderer.text(object)
+                case (nil, nil): break
+                }
+                return text + (change.fromResync ? " (resync)" : "")
+            }
+            line.add("time", time)
+            line.add("event", change.action.rawValue)
+            line.add("object", change.kind.rawValue)
+            if change.fromResync { line.add("resync", true) }
+            line.add("old", change.old.map { renderer.fields($0).json })
+            line.add("new", change.new.map { renderer.fields($0).json })
+        case .overflow(let time):
+            if !common.json {
+                return "\(time.iso8601) overflow: the kernel dropped notifications (ENOBUFS); "
+                    + "reading the full state again"
+            }
+            line.add("time", time)
+            line.add("event", "overflow")
+        case .resynced(let changes, let objects, let time):
+            if !common.json { return "\(time.iso8601) resynced: \(changes) differences, \(objects) objects" }
+            line.add("time", time)
+            line.add("event", "resynced")
+            line.add("changes", changes)
+            line.add("objects", objects)
+        }
+        return line.text
+    }
+}
