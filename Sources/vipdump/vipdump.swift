@@ -11,12 +11,14 @@ struct VipDump: ParsableCommand {
         commandName: "vipdump",
         abstract: "Decode every frame of a capture through vipscope's core and print one line per frame.",
         discussion: """
-            Reads pcap or pcapng files (-r, several allowed, '-' for standard input) or a live interface (-i),
-            any link type the core decodes (Ethernet with 802.1Q/QinQ tags, Linux cooked SLL/SLL2 from
-            'tcpdump -i any', raw IP, BSD loopback). Each line: frame number, UTC time, link addresses,
-            VLAN tags, then ARP (with its kind: request, reply, gratuitous-request, gratuitous-reply, probe,
-            announcement), IPv4/IPv6, TCP/UDP/ICMPv6 NDP. A problem in a frame is shown in brackets with
-            its layer and byte offset; the frame is decoded as far as it goes.
+            Reads pcap or pcapng files (-r, several allowed, '-' for standard input) or a live interface \
+            (-i), any link type the core decodes: Ethernet with 802.1Q/QinQ tags, Linux cooked SLL/SLL2 \
+            from 'tcpdump -i any', raw IP, BSD loopback.
+
+            Each line: frame number, UTC time, link addresses, VLAN tags, then ARP (with its kind: \
+            request, reply, gratuitous-request, gratuitous-reply, probe, announcement), IPv4/IPv6, \
+            TCP/UDP/ICMPv6 NDP. A problem in a frame is shown in brackets with its layer and byte offset; \
+            the frame is decoded as far as it goes.
 
             Examples:
               vipdump -r captures/garp-arping.pcap
