@@ -28,6 +28,7 @@ let package = Package(
         // System libraries: a module map and a shim header each, nothing else.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-route-3.0", providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // libpcap wrapper: offline files, live interfaces, BPF filters, statistics, pcap writing.
         .target(name: "Capture", dependencies: ["CPcap", "PacketCore"]),
@@ -55,7 +56,7 @@ let package = Package(
             name: "addrinspect", dependencies: ["Netlink", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
-        .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport"]),
+        .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "COpenSSL"]),
         .executableTarget(
             name: "svcprobe", dependencies: ["SvcProbeKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 

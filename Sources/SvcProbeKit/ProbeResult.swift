@@ -59,6 +59,8 @@ public struct ProbeTimings: Sendable, Hashable {
     public var firstByte: Int64?
     /// The whole greeting (or ERR packet, or banner) arrived.
     public var greeting: Int64?
+    /// The TLS handshake completed (`--tls`).
+    public var tls: Int64?
     /// The server's verdict on the polite login arrived.
     public var login: Int64?
     /// The probe ended (socket closed).
@@ -78,6 +80,8 @@ public struct ProbeResult: Sendable {
     /// Printable text of a non-MySQL banner (control characters escaped, at most 200 bytes).
     public var banner: String?
     public var login: LoginOutcome = .notAttempted
+    /// `--tls`: what the SSLRequest and handshake gave (nil without --tls or without a greeting).
+    public var tls: TLSReport?
     /// Auth switch requests the server sent during the login (plugin names).
     public var authSwitches: [String] = []
     /// The system error behind refused/unreachable/reset/failed (`strerror` text), or other context.

@@ -21,6 +21,8 @@ public struct ProbeOptions: Sendable {
     public var bannerWaitNanoseconds: Int64 = 300_000_000
     /// How long to wait for the server to close after its login verdict (so the close is the server's).
     public var drainNanoseconds: Int64 = 1_000_000_000
+    /// `--tls`: SSLRequest and a TLS handshake after a greeting that offers CLIENT_SSL.
+    public var tls = TLSOptions()
 
     public init() {}
 }
@@ -37,6 +39,10 @@ public struct ProbeOptions: Sendable {
 /// in place of the login packet (it is too short to be a HandshakeResponse). So the polite probe sends a
 /// well-formed HandshakeResponse41 for a user with an empty password, answers auth-switch requests with an
 /// empty reply, reads the verdict (normally ERR 1045), sends COM_QUIT if let in, and lets the server close.
+///
+/// With TLS the same exchange runs inside TLS: SSLRequest (sequence 1), the handshake on the same socket
+/// (non-blocking SSL_connect driven by the same poll loop), then the HandshakeResponse41 (sequence 2) and
+/// everything after it through SSL_read/SSL_write, and close_notify (SSL_shutdown) before the close.
 public struct Prober: Sendable {
     public var options: ProbeOptions
 
@@ -65,6 +71,11 @@ public struct Prober: Sendable {
                 results[index] = result
             }
         }
+        // One SSL_CTX for the run; if it cannot be made, every TLS attempt reports why.
+        var tls: Result<TLSContext, OpenSSLError>?
+        if options.tls.enabled {
+            do throws(OpenSSLError) { tls = .success(try TLSContext(options.tls)) } catch { tls = .failure(error) }
+        }
         let limit = Self.raiseDescriptorLimit(wanted: options.concurrency + 32)
         let concurrency = max(1, min(options.concurrency, limit - 32))
         var active: [Connection] = []
@@ -78,7 +89,8 @@ public struct Prober: Sendable {
                 startedThisTurn += 1
                 let (index, address) = pending[next]
                 next += 1
-                let connection = Connection(index: index, target: targets[index], address: address, options: options)
+                let connection = Connection(
+                    index: index, target: targets[index], address: address, options: options, tls: tls)
                 connection.start()
                 if connection.isDone {
                     onResult(connection.result)
@@ -117,6 +129,16 @@ public struct Prober: Sendable {
         }
     }
 
+    /// Check the TLS options (CA file readable, ...) before probing: the sentence to print, or nil.
+    public static func checkTLS(_ options: TLSOptions) -> String? {
+        do throws(OpenSSLError) {
+            _ = try TLSContext(options)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
     /// Raise the soft open-files limit toward `wanted` (never above the hard limit); returns the limit.
     static func raiseDescriptorLimit(wanted: Int) -> Int {
         var limit = rlimit()
@@ -133,7 +155,7 @@ public struct Prober: Sendable {
 /// One probe's socket and state machine.
 final class Connection {
     enum Phase {
-        case connecting, greeting, banner, login, draining, done
+        case connecting, greeting, banner, tlsHandshake, login, draining, done
     }
 
     let index: Int
@@ -149,10 +171,22 @@ final class Connection {
     private var output: [UInt8] = []
     private var packets: [(sequence: UInt8, payload: [UInt8])] = []
     private var authRounds = 0
+    private let tlsContext: Result<TLSContext, OpenSSLError>?
+    /// Set from the SSLRequest on; reads and writes go through it once `isSecure`.
+    private var tls: TLSSession?
+    private var isSecure = false
+    /// The poll events OpenSSL asked for (WANT_READ / WANT_WRITE) during the handshake or a write.
+    private var tlsWants: Int16 = 0
+    /// The login packet waits for the handshake; this is its sequence id and capability set.
+    private var pendingLogin: (sequence: UInt8, capabilities: MySQLCapabilities, greeting: MySQLGreeting)?
 
-    init(index: Int, target: ProbeTarget, address: SocketAddress, options: ProbeOptions) {
+    init(
+        index: Int, target: ProbeTarget, address: SocketAddress, options: ProbeOptions,
+        tls: Result<TLSContext, OpenSSLError>? = nil
+    ) {
         self.index = index
         self.options = options
+        tlsContext = tls
         result = ProbeResult(target: target, outcome: .failed)
         result.address = address
     }
@@ -163,7 +197,8 @@ final class Connection {
         switch phase {
         case .connecting: Int16(POLLOUT)
         case .done: 0
-        default: Int16(POLLIN) | (output.isEmpty ? 0 : Int16(POLLOUT))
+        case .tlsHandshake: output.isEmpty ? tlsWants : Int16(POLLOUT)
+        default: Int16(POLLIN) | (output.isEmpty ? 0 : Int16(POLLOUT)) | tlsWants
         }
     }
 
@@ -197,6 +232,8 @@ final class Connection {
             if error == 0 && revents & Int16(POLLOUT) != 0 { connected() } else { connectFailed(error == 0 ? ECONNREFUSED : error) }
         case .done:
             return
+        case .tlsHandshake:
+            continueHandshake()
         default:
             if revents & Int16(POLLOUT) != 0 { flush() }
             if revents & (Int16(POLLIN) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { receive() }
@@ -217,6 +254,11 @@ final class Connection {
         case .banner:
             result.banner = printableBanner(head)
             finish(.banner)
+        case .tlsHandshake:
+            var report = TLSReport(status: .failed)
+            report.error = "TLS handshake timed out: the server did not complete it within the timeout"
+            result.tls = report
+            finish(result.outcome)
         case .login:
             result.login = .incomplete("no verdict from the server within the timeout")
             finish(result.outcome)
@@ -244,6 +286,7 @@ final class Connection {
     }
 
     private func receive() {
+        if isSecure { return receiveSecure() }
         var chunk = [UInt8](repeating: 0, count: 4096)
         while phase != .done {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -251,6 +294,10 @@ final class Connection {
                 let now = Monotonic.now()
                 if result.timings.firstByte == nil { result.timings.firstByte = now - startedAt }
                 consume(Array(chunk[0..<count]), now: now)
+                // The greeting may have started TLS (and on a fast path even finished the handshake): from
+                // here on the socket's bytes belong to OpenSSL, never to a plain recv.
+                if isSecure { return receiveSecure() }
+                if phase == .tlsHandshake { return }
                 continue
             }
             if count == 0 { return endOfStream() }
@@ -259,6 +306,31 @@ final class Connection {
             case EINTR: continue
             case ECONNRESET: return connectionReset()
             default: return finish(phase == .greeting ? .failed : result.outcome, detail: "recv: " + Self.describe(errno))
+            }
+        }
+    }
+
+    /// `receive()` through TLS: the same consumer, with OpenSSL's read outcomes.
+    private func receiveSecure() {
+        guard let tls else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        tlsWants = 0
+        while phase != .done {
+            switch tls.read(into: &chunk) {
+            case .done(let count):
+                consume(Array(chunk[0..<count]), now: Monotonic.now())
+            case .wantRead:
+                return
+            case .wantWrite:
+                tlsWants = Int16(POLLOUT)
+                return
+            case .closed:
+                return endOfStream()
+            case .reset:
+                return connectionReset()
+            case .failed(let error):
+                if case .login = phase { result.login = .incomplete(error.message) }
+                return finish(result.outcome)
             }
         }
     }
@@ -289,7 +361,7 @@ final class Connection {
                 result.banner = printableBanner(head)
                 finish(.banner)
             }
-        case .draining, .connecting, .done:
+        case .draining, .connecting, .tlsHandshake, .done:
             return
         }
     }
@@ -342,21 +414,105 @@ final class Connection {
         }
         result.greeting = greeting
         result.outcome = .greeting
-        guard case .polite(let user) = options.login else { return finish(.greeting) }
-        guard greeting.protocolVersion == 10, greeting.capabilities.contains([.protocol41, .secureConnection]) else {
+        let modern = greeting.protocolVersion == 10 && greeting.capabilities.contains([.protocol41, .secureConnection])
+        var capabilities: MySQLCapabilities = [.longPassword, .protocol41, .secureConnection]
+        if greeting.capabilities.contains(.pluginAuth) { capabilities.insert(.pluginAuth) }
+        if options.tls.enabled {
+            if !greeting.offersTLS {
+                result.tls = TLSReport(status: .notOffered)
+            } else if !modern {
+                var report = TLSReport(status: .failed)
+                report.error = "pre-4.1 server: no SSLRequest sent"
+                result.tls = report
+            } else {
+                // The SSLRequest is the first 32 bytes of the login packet, CLIENT_SSL set; the login that
+                // follows inside TLS repeats them (same capabilities) with the next sequence id.
+                capabilities.insert(.ssl)
+                let request = MySQLClientHello.sslRequest(
+                    capabilities: capabilities, collation: greeting.collation ?? .latin1SwedishCI)
+                send(MySQLPacket.encode(request, sequenceID: sequence &+ 1))
+                pendingLogin = (sequence &+ 2, capabilities, greeting)
+                return beginHandshake(now: now)
+            }
+        }
+        guard case .polite = options.login else { return finish(.greeting) }
+        guard modern else {
             result.login = .incomplete("pre-4.1 server: no login attempted")
             return finish(.greeting)
         }
-        var capabilities: MySQLCapabilities = [.longPassword, .protocol41, .secureConnection]
+        sendLogin(sequence: sequence &+ 1, capabilities: capabilities, greeting: greeting, now: now)
+    }
+
+    private func sendLogin(sequence: UInt8, capabilities: MySQLCapabilities, greeting: MySQLGreeting, now: Int64) {
+        guard case .polite(let user) = options.login else { return finish(.greeting) }
         let plugin = greeting.authPluginName ?? "mysql_native_password"
-        if greeting.capabilities.contains(.pluginAuth) { capabilities.insert(.pluginAuth) }
         let collation = greeting.collation ?? .latin1SwedishCI
         let response = MySQLClientHello.handshakeResponse(
             capabilities: capabilities, collation: collation, user: user, plugin: plugin)
-        send(MySQLPacket.encode(response, sequenceID: sequence &+ 1))
+        send(MySQLPacket.encode(response, sequenceID: sequence))
         phase = .login
         // The login exchange gets its own budget, so a greeting that arrives late is still answered.
         deadline = now + options.timeoutNanoseconds
+    }
+
+    // MARK: TLS
+
+    private func beginHandshake(now: Int64) {
+        switch tlsContext {
+        case .success(let context)?:
+            do throws(OpenSSLError) {
+                tls = try TLSSession(context: context, descriptor: descriptor, host: result.target.host)
+            } catch {
+                return tlsFailed(error.message)
+            }
+        case .failure(let error)?:
+            return tlsFailed(error.message)
+        case nil:
+            return tlsFailed("no TLS context")
+        }
+        phase = .tlsHandshake
+        // The handshake gets its own budget, as the login does.
+        deadline = now + options.timeoutNanoseconds
+        continueHandshake()
+    }
+
+    /// One non-blocking SSL_connect step, once the SSLRequest has left (OpenSSL writes the ClientHello to
+    /// the socket itself, so the request must not still sit in `output`).
+    private func continueHandshake() {
+        guard let tls else { return }
+        flush()
+        guard output.isEmpty else { return }
+        switch tls.connect() {
+        case .done:
+            let now = Monotonic.now()
+            isSecure = true
+            tlsWants = 0
+            result.timings.tls = now - startedAt
+            result.tls = tls.report(now: realtimeSeconds())
+            guard let (sequence, capabilities, greeting) = pendingLogin else { return finish(result.outcome) }
+            // Impolite mode stops here, as it stops after the greeting in clear.
+            guard case .polite = options.login else { return finish(result.outcome) }
+            sendLogin(sequence: sequence, capabilities: capabilities, greeting: greeting, now: now)
+            // Anything OpenSSL already holds would never wake poll.
+            receiveSecure()
+        case .wantRead:
+            tlsWants = Int16(POLLIN)
+        case .wantWrite:
+            tlsWants = Int16(POLLOUT)
+        case .closed:
+            tlsFailed("TLS handshake failed: the server closed the connection")
+        case .reset:
+            tlsFailed("TLS handshake failed: the server reset the connection")
+        case .failed(let error):
+            tlsFailed(error.message)
+        }
+    }
+
+    private func tlsFailed(_ reason: String) {
+        var report = TLSReport(status: .failed)
+        report.error = reason
+        result.tls = report
+        finish(result.outcome)
     }
 
     private func loginReply(sequence: UInt8, payload: [UInt8], now: Int64) {
@@ -447,6 +603,18 @@ final class Connection {
     }
 
     private func flush() {
+        if isSecure, let tls {
+            tlsWants = 0
+            while !output.isEmpty {
+                switch tls.write(output) {
+                case .done(let count): output.removeFirst(count)
+                case .wantRead: tlsWants = Int16(POLLIN); return
+                case .wantWrite: return  // POLLOUT is asked for while `output` is not empty
+                case .closed, .reset, .failed: output.removeAll(); return  // surfaces on the next read
+                }
+            }
+            return
+        }
         while !output.isEmpty {
             let sent = output.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent > 0 {
@@ -462,12 +630,20 @@ final class Connection {
     private func finish(_ outcome: ProbeOutcome, detail: String? = nil) {
         result.outcome = outcome
         if let detail { result.detail = detail }
+        if isSecure { tls?.shutdown() }
+        tls = nil
         if descriptor >= 0 {
             close(descriptor)
             descriptor = -1
         }
         result.timings.total = Monotonic.now() - startedAt
         phase = .done
+    }
+
+    func realtimeSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
     }
 
     static func describe(_ code: Int32) -> String {

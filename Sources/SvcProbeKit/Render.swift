@@ -34,8 +34,12 @@ public enum ProbeRendering {
         if let value = ms(result.timings.greeting) { timing.append("greeting=\(value)") }
         if result.timings.connect == nil, let value = ms(result.timings.total) { timing.append("after=\(value)") }
         parts += timing
-        if let greeting = result.greeting {
+        if let report = result.tls {
+            parts += tlsWords(report)
+        } else if let greeting = result.greeting {
             parts.append("tls=" + (greeting.offersTLS ? "offered" : "no"))
+        }
+        if let greeting = result.greeting {
             if let plugin = greeting.authPluginName { parts.append("auth=\(plugin)") }
             if let collation = greeting.collation { parts.append("collation=\(collation)") }
         }
@@ -47,6 +51,31 @@ public enum ProbeRendering {
         }
         if let detail = result.detail, result.greeting == nil, result.error == nil { parts.append("(\(detail))") }
         return parts.joined(separator: " ")
+    }
+
+    /// `tls=TLSv1.3 cipher=... cert="CN = db" expires=2027-06-01T12:00:00Z(364d) unverified`.
+    static func tlsWords(_ report: TLSReport) -> [String] {
+        switch report.status {
+        case .notOffered: return ["tls=not-offered"]
+        case .failed: return ["tls=failed"]
+        case .established: break
+        }
+        var words = ["tls=\(report.version ?? "?")", "cipher=\(report.cipher ?? "?")"]
+        if let certificate = report.certificate {
+            words.append("cert=\"\(certificate.subject)\"")
+            if let notAfter = certificate.notAfter {
+                let left = report.daysRemaining.map { "\($0)d" } ?? "?"
+                words.append("expires=\(CertificateSummary.utc(notAfter))(\(left))")
+            }
+        } else {
+            words.append("cert=none")
+        }
+        switch report.verification {
+        case .unverified: words.append("unverified")
+        case .verified: words.append("verified")
+        case .failed: words.append("verify=failed")
+        }
+        return words
     }
 
     /// Indented detail lines for `--verbose`.
@@ -70,6 +99,7 @@ public enum ProbeRendering {
             }
         }
         if let meaning = result.error?.code.meaning { lines.append("  error meaning: \(meaning)") }
+        if let report = result.tls { lines += tlsDetails(report, handshakeAt: result.timings.tls) }
         switch result.login {
         case .denied(let error):
             lines.append("  login as probe user: denied \(error.code.rawValue) \(error.code.symbol): \(error.message)")
@@ -85,6 +115,39 @@ public enum ProbeRendering {
         return lines
     }
 
+    static func tlsDetails(_ report: TLSReport, handshakeAt: Int64?) -> [String] {
+        switch report.status {
+        case .notOffered:
+            return ["  tls: not offered (the greeting lacks CLIENT_SSL: the server has no TLS set up)"]
+        case .failed:
+            return ["  tls: \(report.error ?? "failed")"]
+        case .established:
+            break
+        }
+        let at = ms(handshakeAt).map { ", handshake done at \($0)" } ?? ""
+        var lines = ["  tls \(report.version ?? "?") \(report.cipher ?? "?")" + at]
+        if let certificate = report.certificate {
+            lines.append("  certificate subject: \(certificate.subject)")
+            lines.append("  certificate issuer: \(certificate.issuer)")
+            let names = certificate.dnsNames.map { "DNS:\($0)" } + certificate.ipAddresses.map { "IP:\($0)" }
+            let listed = names.isEmpty ? "(no subjectAltName)" : names.joined(separator: " ")
+            lines.append("  certificate names: " + listed)
+            let from = certificate.notBefore.map(CertificateSummary.utc) ?? "?"
+            let to = certificate.notAfter.map(CertificateSummary.utc) ?? "?"
+            let left = report.daysRemaining.map { $0 < 0 ? "EXPIRED \(-$0) days ago" : "\($0) days left" } ?? "?"
+            lines.append("  certificate valid \(from) to \(to) (\(left))")
+            lines.append("  certificate sha256 \(certificate.sha256)")
+        } else {
+            lines.append("  certificate: none presented")
+        }
+        switch report.verification {
+        case .unverified: lines.append("  certificate unverified (shown as presented; --tls-verify checks it)")
+        case .verified: lines.append("  certificate verified: chain and name check out")
+        case .failed(let reason): lines.append("  certificate NOT verified: \(reason)")
+        }
+        return lines
+    }
+
     /// One JSON object (field names are the documented schema: add, never rename).
     public static func json(_ result: ProbeResult, event: String = "probe") -> JSONLine {
         var line = JSONLine()
@@ -97,10 +160,12 @@ public enum ProbeRendering {
         line.add("connect_us", microseconds(result.timings.connect))
         line.add("first_byte_us", microseconds(result.timings.firstByte))
         line.add("greeting_us", microseconds(result.timings.greeting))
+        line.add("tls_us", microseconds(result.timings.tls))
         line.add("login_us", microseconds(result.timings.login))
         line.add("total_us", microseconds(result.timings.total))
         if let greeting = result.greeting { addGreeting(greeting, to: &line) }
         if let error = result.error { addError(error, prefix: "error", to: &line) }
+        if let report = result.tls { addTLS(report, to: &line) }
         line.add("banner", result.banner)
         line.add("login", result.greeting == nil ? nil : result.login.word)
         if case .denied(let error) = result.login { addError(error, prefix: "login_error", to: &line) }
@@ -128,6 +193,36 @@ public enum ProbeRendering {
         line.add("tls_offered", greeting.offersTLS)
     }
 
+    static func addTLS(_ report: TLSReport, to line: inout JSONLine) {
+        line.add("tls", report.status.rawValue)
+        line.add("tls_version", report.version)
+        line.add("tls_cipher", report.cipher)
+        line.add("tls_error", report.error)
+        if let certificate = report.certificate {
+            line.add("cert_subject", certificate.subject)
+            line.add("cert_issuer", certificate.issuer)
+            line.add("cert_dns_names", list: certificate.dnsNames)
+            line.add("cert_ip_addresses", list: certificate.ipAddresses)
+            line.add("cert_not_before", certificate.notBefore.map(CertificateSummary.utc))
+            line.add("cert_not_after", certificate.notAfter.map(CertificateSummary.utc))
+            line.add("cert_days_left", report.daysRemaining)
+            line.add("cert_sha256", certificate.sha256)
+        }
+        guard report.status == .established else { return }
+        // tls_verified only when a check ran (--tls-verify): "false" must never mean "not checked".
+        switch report.verification {
+        case .unverified:
+            line.add("tls_verification", "unverified")
+        case .verified:
+            line.add("tls_verification", "verified")
+            line.add("tls_verified", true)
+        case .failed(let reason):
+            line.add("tls_verification", "failed")
+            line.add("tls_verified", false)
+            line.add("tls_verify_error", reason)
+        }
+    }
+
     static func addError(_ error: MySQLErrorPacket, prefix: String, to line: inout JSONLine) {
         line.add("\(prefix)_code", Int(error.code.rawValue))
         line.add("\(prefix)_name", error.code.symbol)
@@ -145,12 +240,18 @@ public enum ProbeVerdict {
     public static let serverError: Int32 = 11
     /// `--expect-version`: a greeting's version did not match the expression (or there was no greeting).
     public static let versionMismatch: Int32 = 12
+    /// `--expect-tls`: a greeting did not offer TLS (no CLIENT_SSL: the server has no certificate set up).
+    public static let tlsNotOffered: Int32 = 13
+    /// `--expect-tls` or `--tls-verify`: the TLS handshake failed, or (`--tls-verify`) the certificate did
+    /// not verify.
+    public static let tlsFailed: Int32 = 14
 
-    /// The status for a set of results: 0, or the most severe failed expectation (10 before 11 before 12).
+    /// The status for a set of results: 0, or the most severe failed expectation (the lowest code).
     public static func status(
-        _ results: [ProbeResult], expectUp: Bool, expectVersion: Regex<AnyRegexOutput>?
+        _ results: [ProbeResult], expectUp: Bool, expectVersion: Regex<AnyRegexOutput>?, expectTLS: Bool = false,
+        verifyTLS: Bool = false
     ) -> Int32 {
-        let checkUp = expectUp || expectVersion != nil
+        let checkUp = expectUp || expectVersion != nil || expectTLS
         if checkUp, results.contains(where: { !$0.outcome.isUp && $0.outcome != .error }) { return down }
         if checkUp, results.contains(where: { $0.outcome == .error }) { return serverError }
         if let expectVersion {
@@ -159,7 +260,23 @@ public enum ProbeVerdict {
                 if (try? expectVersion.firstMatch(in: version)) == nil { return versionMismatch }
             }
         }
+        if let code = tlsStatus(results, expectTLS: expectTLS, verifyTLS: verifyTLS) { return code }
         return ExitStatus.ok
+    }
+}
+
+extension ProbeVerdict {
+    /// 13 or 14 for the TLS expectations, or nil when they hold (only probes that got a greeting count).
+    public static func tlsStatus(_ results: [ProbeResult], expectTLS: Bool, verifyTLS: Bool) -> Int32? {
+        let greeted = results.filter { $0.greeting != nil }
+        if expectTLS, greeted.contains(where: { $0.tls == nil || $0.tls?.status == .notOffered }) {
+            return tlsNotOffered
+        }
+        if expectTLS || verifyTLS, greeted.contains(where: { $0.tls?.status == .failed }) { return tlsFailed }
+        if verifyTLS, greeted.contains(where: { if case .failed? = $0.tls?.verification { true } else { false } }) {
+            return tlsFailed
+        }
+        return nil
     }
 }
 

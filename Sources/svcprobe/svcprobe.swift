@@ -13,51 +13,98 @@ struct SvcProbe: ParsableCommand {
         commandName: "svcprobe",
         abstract: "Probe TCP services and decode what a MySQL or MariaDB server says, without getting blocked.",
         discussion: """
-            Each target is connected to with a non-blocking TCP connect (many at once, --concurrency), timed
-            with the monotonic clock (connect, first byte, greeting; printed in ms with microsecond
-            resolution), and classified: greeting (MySQL/MariaDB HandshakeV10/V9 decoded: flavour, real
-            version without MariaDB's 5.5.5- prefix, connection id, capabilities incl. MariaDB's extended
-            ones, collation, status, auth plugin, TLS offered), error (an ERR packet instead of a greeting:
-            1130 host not allowed, 1129 host blocked, 1040 too many connections, ...), banner (another
-            protocol spoke first: SSH, SMTP, ...), silent (connected, nothing said), closed / reset (the server
-            hung up before a complete greeting), refused (RST), timeout (no answer to the SYN), unreachable
-            (ICMP unreachable, no route, no ARP/NDP answer), unresolved.
+            Each target gets a non-blocking TCP connect (many at once, --concurrency),
+            timed with the monotonic clock (connect, first byte, greeting; printed in
+            ms with microsecond resolution), and one outcome:
+              greeting     a MySQL/MariaDB greeting (HandshakeV10/V9): flavour, real
+                           version (MariaDB's 5.5.5- prefix removed), connection
+                           id, capabilities incl. MariaDB's extended ones,
+                           collation, status, auth plugin, TLS offered
+              error        an ERR packet instead of a greeting: 1130 host not
+                           allowed, 1129 host blocked, 1040 too many connections
+              banner       another protocol spoke first (SSH, SMTP, ...)
+              silent       connected, but nothing was said
+              closed/reset the server hung up before a complete greeting
+              refused      RST to the SYN (nothing listens; no endpoints)
+              timeout      no answer to the SYN
+              unreachable  ICMP unreachable, no route, no ARP/NDP answer
+              unresolved   the name did not resolve
 
-            WHAT THE PROBE SENDS. MariaDB and MySQL count a connection that ends before the login exchange
-            completes (connect, read the greeting, close: what nmap, curl and TCP health checks do) as a
-            handshake error for the client's address; after max_connect_errors of them the address gets ERR
-            1129 until FLUSH HOSTS. A failed login is not counted. So after a 4.1+ greeting svcprobe sends one
-            HandshakeResponse41 for user 'svcprobe' (--user) with an EMPTY password and the server's auth
-            plugin name, answers auth-switch requests with an empty reply (at most 4), reads the verdict
-            (normally ERR 1045 access denied), sends COM_QUIT if it was let in, and waits for the server to
-            close. Nothing else: no password, no query. The server's error log shows "Access denied for user
-            'svcprobe'" (with log_warnings >= 2); a passwordless account without privileges
-            (CREATE USER svcprobe@'%') makes the logins succeed quietly. --close-after-greeting does the
-            impolite thing instead. Non-MySQL servers only get connect, read, close.
+            WHAT THE PROBE SENDS. MariaDB and MySQL count a connection that ends
+            before the login exchange completes (connect, read the greeting, close:
+            what nmap, curl and TCP health checks do) as a handshake error for the
+            client's address; after max_connect_errors of them the address gets ERR
+            1129 until FLUSH HOSTS. A failed login is not counted. So after a 4.1+
+            greeting svcprobe sends one HandshakeResponse41 for user 'svcprobe'
+            (--user) with an EMPTY password and the server's auth plugin name,
+            answers auth-switch requests with an empty reply (at most 4), reads the
+            verdict (normally ERR 1045 access denied), sends COM_QUIT if it was let
+            in, and waits for the server to close. Nothing else: no password, no
+            query. The server's error log shows "Access denied for user 'svcprobe'"
+            (with log_warnings >= 2); a passwordless account without privileges
+            (CREATE USER svcprobe@'%') makes the logins succeed quietly.
+            --close-after-greeting does the impolite thing instead. Non-MySQL
+            servers only get connect, read, close.
 
-            TARGETS: HOST:PORT, [IPv6]:PORT, HOST (port 3306), HOST:LOW-HIGH (a port range); names are
-            resolved with getaddrinfo (the first address is probed). Results print in argument order.
+            TLS (--tls). After a greeting that offers CLIENT_SSL, svcprobe sends the
+            SSLRequest, completes a TLS handshake on the same socket (SNI when the
+            target is a name or --tls-name is given), reports protocol version,
+            cipher and the certificate (subject, issuer, DNS and IP SANs, validity,
+            days left, SHA-256), then runs the same polite login inside TLS and
+            ends with COM_QUIT (if let in), close_notify and close. The certificate
+            is NOT verified by default: it is shown as presented ("unverified").
+            --tls-verify checks chain, expiry and name against the system store
+            (or --tls-ca FILE) and reports the reason when it fails; the probe goes
+            on either way (it never sends a secret). A server without TLS set up
+            gives tls=not-offered and the login runs in clear. A failed handshake
+            is a handshake error to the server, as for any client; so is
+            --close-after-greeting with --tls (it closes after the handshake).
 
-            OUTPUT: one line per target; --json prints one JSON object per line with the fields event, target,
-            address, port, outcome, up, connect_us, first_byte_us, greeting_us, login_us, total_us, protocol,
-            flavour, version, server_version, connection_id, capabilities, capability_names,
-            mariadb_capabilities, collation_id, collation, status, status_names, auth_plugin, tls_offered,
-            error_code, error_name, error_sqlstate, error_message, banner, login (none, accepted, denied,
-            incomplete), login_error_code, login_error_name, login_error_message, login_detail, detail
-            (absent fields do not apply). --watch adds events initial/down/up/changed and a summary;
-            -r prints event "handshake" objects.
+            TARGETS: HOST:PORT, [IPv6]:PORT, HOST (port 3306), HOST:LOW-HIGH (a
+            port range); names are resolved with getaddrinfo (the first address is
+            probed). Results print in argument order.
 
-            EXIT STATUS: 0 ran (and every expectation held); 1 could not run (unreadable capture, ...);
-            2 interrupted; 64 usage error; with --expect-up or --expect-version (which implies --expect-up):
-            10 a target did not answer (refused, timeout, unreachable, reset, closed, silent, unresolved),
-            11 a target answered with an ERR packet instead of a greeting, 12 a greeting's version did not
-            match --expect-version. When several apply, the lowest code wins. In --watch mode, 10 means the
-            service was down at some point.
+            OUTPUT: one line per target (-v adds details). --json prints one JSON
+            object per line with the fields event, target, address, port, outcome,
+            up, connect_us, first_byte_us, greeting_us, tls_us, login_us, total_us,
+            protocol, flavour, version, server_version, connection_id,
+            capabilities, capability_names, mariadb_capabilities, collation_id,
+            collation, status, status_names, auth_plugin, tls_offered, error_code,
+            error_name, error_sqlstate, error_message, banner, login (none,
+            accepted, denied, incomplete), login_error_code, login_error_name,
+            login_error_message, login_detail, detail; with --tls also tls
+            (established, not-offered, failed), tls_version, tls_cipher, tls_error,
+            cert_subject, cert_issuer, cert_dns_names, cert_ip_addresses,
+            cert_not_before, cert_not_after (UTC, ISO 8601), cert_days_left,
+            cert_sha256, tls_verification (unverified, verified, failed),
+            tls_verified and tls_verify_error (with --tls-verify). Subject and
+            issuer read as `openssl x509 -subject` prints them. Absent fields do
+            not apply. --watch adds events initial/down/up/changed and a summary; -r
+            prints event "handshake" objects.
+
+            EXIT STATUS:
+              0   ran (and every expectation held)
+              1   could not run (unreadable capture or CA file, ...)
+              2   interrupted
+              64  usage error
+            With --expect-up, --expect-version, --expect-tls (each implies
+            --expect-up) or --tls-verify:
+              10  a target did not answer (refused, timeout, unreachable, reset,
+                  closed, silent, unresolved)
+              11  a target answered with an ERR packet instead of a greeting
+              12  a greeting's version did not match --expect-version
+              13  --expect-tls: a greeting did not offer TLS (tls not offered)
+              14  --expect-tls or --tls-verify: the TLS handshake failed, or
+                  (--tls-verify) the certificate did not verify
+            When several apply, the lowest code wins. In --watch mode, 10 means
+            the service was down at some point.
 
             Examples:
               svcprobe 198.51.100.20:3306
               svcprobe db.example:3306 '[2001:db8::20]:3306' 203.0.113.5:22 --json
-              svcprobe 198.51.100.20 --expect-up --expect-version '^10\\.11\\.' && echo healthy
+              svcprobe 198.51.100.20 --expect-up --expect-version '^10\\.11\\.'
+              svcprobe 198.51.100.20 --tls -v
+              svcprobe db.example --expect-tls --tls-verify --tls-ca ca.pem
               svcprobe 198.51.100.20:3306 --watch --interval 200ms --duration 60s
               svcprobe -r captures/mariadb-greeting.pcap
             """)
@@ -84,6 +131,23 @@ struct SvcProbe: ParsableCommand {
         "Exit 12 unless every greeting's version (without the 5.5.5- prefix) matches this regular expression.",
         valueName: "regex"))
     var expectVersion: String?
+
+    @Flag(help: "After the greeting, switch to TLS (SSLRequest) and report version, cipher, certificate.")
+    var tls = false
+
+    @Flag(help: "Check the certificate (chain, expiry, name); exit 14 if it fails. Implies --tls.")
+    var tlsVerify = false
+
+    @Option(help: ArgumentHelp("Trust the CA certificates in this PEM file for --tls-verify (implies it).",
+        valueName: "file"))
+    var tlsCa: String?
+
+    @Option(help: ArgumentHelp("The server name for SNI and --tls-verify (default: the target's name).",
+        valueName: "name"))
+    var tlsName: String?
+
+    @Flag(help: "Exit 13 if a greeting does not offer TLS, 14 if the handshake fails. Implies --tls.")
+    var expectTls = false
 
     @Flag(help: "Probe again and again; print a timeline of up/down changes with outage lengths.")
     var watch = false
@@ -133,6 +197,12 @@ struct SvcProbe: ParsableCommand {
             throw ValidationError("--expect-version '\(expectVersion)' is not a valid regular expression.")
         }
         if user.isEmpty || user.utf8.contains(0) { throw ValidationError("--user must be a non-empty name.") }
+        if !files.isEmpty && (tls || tlsVerify || tlsCa != nil || tlsName != nil || expectTls) {
+            throw ValidationError("The --tls options apply to live probes, not to -r captures.")
+        }
+        if let tlsName, tlsName.isEmpty || tlsName.utf8.contains(0) {
+            throw ValidationError("--tls-name must be a non-empty name.")
+        }
         for target in targets {
             do { _ = try ProbeTarget.parse(target) } catch { throw ValidationError("Bad target \(error)") }
         }
@@ -146,12 +216,22 @@ struct SvcProbe: ParsableCommand {
         options.timeoutNanoseconds = DurationText.nanoseconds(timeout) ?? 3_000_000_000
         options.concurrency = concurrency
         options.login = closeAfterGreeting ? .closeAfterGreeting : .polite(user: user)
+        options.tls.enabled = tls || tlsVerify || tlsCa != nil || tlsName != nil || expectTls
+        options.tls.verify = tlsVerify || tlsCa != nil
+        options.tls.caFile = tlsCa
+        options.tls.serverName = tlsName
+        if options.tls.enabled, let problem = Prober.checkTLS(options.tls) {
+            StandardStreams.error("svcprobe: \(problem).")
+            throw ExitCode(ExitStatus.failure)
+        }
         let prober = Prober(options: options)
         let expression = expectVersion.flatMap { try? Regex($0) }
         if watch { return try runWatch(prober, parsed, expression) }
         let results = prober.run(parsed)
         for result in results { emit(result) }
-        let status = ProbeVerdict.status(results, expectUp: expectUp, expectVersion: expression)
+        let status = ProbeVerdict.status(
+            results, expectUp: expectUp, expectVersion: expression, expectTLS: expectTls,
+            verifyTLS: options.tls.verify)
         if status != ExitStatus.ok { throw ExitCode(status) }
     }
 
@@ -173,6 +253,7 @@ struct SvcProbe: ParsableCommand {
         var timeline = WatchTimeline()
         var everDown = false
         var mismatch = false
+        var tlsProblem: Int32?
         var round: Int64 = 0
         while !StopSignal.isRaised {
             let roundStart = Monotonic.now()
@@ -181,6 +262,11 @@ struct SvcProbe: ParsableCommand {
                 if !result.outcome.isUp { everDown = true }
                 if let expression, let version = result.greeting?.version, (try? expression.firstMatch(in: version)) == nil {
                     mismatch = true
+                }
+                if let code = ProbeVerdict.tlsStatus(
+                    [result], expectTLS: expectTls, verifyTLS: prober.options.tls.verify)
+                {
+                    tlsProblem = min(tlsProblem ?? code, code)
                 }
                 if let event = timeline.record(result) { emitWatch(event, result: result, start: start) }
             }
@@ -216,10 +302,11 @@ struct SvcProbe: ParsableCommand {
                         + (summary.downAtEnd ? " down-at-end" : "") + "\n")
             }
         }
-        if expectUp || expectVersion != nil {
+        if expectUp || expectVersion != nil || expectTls {
             if everDown { throw ExitCode(ProbeVerdict.down) }
             if mismatch { throw ExitCode(ProbeVerdict.versionMismatch) }
         }
+        if let tlsProblem { throw ExitCode(tlsProblem) }
     }
 
     private func emitWatch(_ event: WatchTimeline.Event, result: ProbeResult, start: Int64) {

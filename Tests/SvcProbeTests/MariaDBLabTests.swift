@@ -19,21 +19,23 @@ final class MariaDBLab {
     static let serverAddress = "203.0.113.1"
     static let serverAddress6 = "fd99:7::1"
 
-    init(maxConnectErrors: Int) throws {
+    /// `prefix` names the namespaces (suites that may run at the same time use different ones);
+    /// `serverArguments` are added to mariadbd's command line (TLS certificates, ...).
+    init(maxConnectErrors: Int, prefix: String = "sp", serverArguments: [String] = []) throws {
         let pid = getpid()
-        server = "sp\(pid)db"
-        client = "sp\(pid)cl"
-        directory = NSTemporaryDirectory() + "sp-mariadb-\(pid)-\(UUID().uuidString.prefix(8))"
+        server = "\(prefix)\(pid)db"
+        client = "\(prefix)\(pid)cl"
+        directory = NSTemporaryDirectory() + "\(prefix)-mariadb-\(pid)-\(UUID().uuidString.prefix(8))"
         tearDown()
         do {
-            try setUp(maxConnectErrors: maxConnectErrors)
+            try setUp(maxConnectErrors: maxConnectErrors, serverArguments: serverArguments)
         } catch {
             tearDown()
             throw error
         }
     }
 
-    private func setUp(maxConnectErrors: Int) throws {
+    private func setUp(maxConnectErrors: Int, serverArguments: [String]) throws {
         for namespace in [server, client] {
             try Support.mustRun(["ip", "netns", "add", namespace])
             try Support.mustRun(["ip", "-n", namespace, "link", "set", "lo", "up"])
@@ -75,7 +77,7 @@ final class MariaDBLab {
             // "::" would listen on IPv6 only in MariaDB 10.11; "*" is both families.
             "--bind-address=*", "--port=3306", "--max-connect-errors=\(maxConnectErrors)",
             "--innodb-buffer-pool-size=16M", "--max-connections=200",
-        ]
+        ] + serverArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -96,20 +98,24 @@ final class MariaDBLab {
             + "CREATE USER 'probe'@'fd99:7::2' IDENTIFIED BY 'vipscope-probe';")
     }
 
-    /// Run SQL as root over the server's Unix socket; returns the tab-separated rows.
+    /// Run SQL as root over the server's Unix socket; returns the tab-separated rows. Without TLS: the
+    /// client would otherwise start TLS even over the socket and count in the server's Ssl_* statistics.
     @discardableResult
     func sql(_ statement: String) throws -> String {
         let output = try Support.run([
-            "mariadb", "--no-defaults", "-S", "\(directory)/s.sock", "-u", "root", "-N", "-B", "-e", statement,
+            "mariadb", "--no-defaults", "--skip-ssl", "-S", "\(directory)/s.sock", "-u", "root", "-N", "-B", "-e",
+            statement,
         ])
         try #require(output.status == 0, "SQL failed: \(statement): \(output.standardError)")
         return output.standardOutput
     }
 
-    /// Log in over TCP from the client namespace as the probe account; returns (status, stdout, stderr).
-    func clientQuery(_ statement: String, host: String = serverAddress) throws -> Support.Output {
+    /// Log in over TCP from the client namespace as the probe account (in clear, or with TLS without
+    /// checking the certificate); returns (status, stdout, stderr).
+    func clientQuery(_ statement: String, host: String = serverAddress, tls: Bool = false) throws -> Support.Output {
         try Support.run([
-            "ip", "netns", "exec", client, "mariadb", "--no-defaults", "--skip-ssl", "--protocol=TCP", "-h", host,
+            "ip", "netns", "exec", client, "mariadb", "--no-defaults", tls ? "--ssl" : "--skip-ssl", "--protocol=TCP",
+            "-h", host,
             "-P", "3306", "-u", "probe", "-pvipscope-probe", "-N", "-B", "-e", statement,
         ])
     }
