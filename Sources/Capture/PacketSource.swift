@@ -163,6 +163,21 @@ public final class PacketSource {
         }
     }
 
+    /// Send one complete frame (link-layer header included, as `linkType` says) on a live interface, with
+    /// `pcap_inject`: for active probes such as an ARP who-has. Needs CAP_NET_RAW, like capturing.
+    public func inject(_ bytes: UnsafeRawBufferPointer) throws(CaptureError) {
+        guard isLive else {
+            throw CaptureError(.other, "cannot send on \(name): it is a capture file, not an interface (use -i)")
+        }
+        let sent = pcap_inject(handle, bytes.baseAddress, bytes.count)
+        if sent < 0 {
+            throw CaptureError(.io, "cannot send on \(name): \(libpcapErrorText(handle))")
+        }
+        if Int(sent) != bytes.count {
+            throw CaptureError(.io, "cannot send on \(name): only \(sent) of \(bytes.count) bytes went out")
+        }
+    }
+
     /// `pcap_stats` counters; `nil` for files, which have none.
     public func statistics() -> CaptureStatistics? {
         guard isLive else { return nil }

@@ -37,29 +37,48 @@ public struct FrameCounters: Sendable, Hashable {
 /// The binding table and everything derived from it. Feed it every decoded frame in capture order with
 /// `process(_:at:)`, take the events it appends to `events`, and call `finish()` at the end.
 ///
-/// The per-frame path allocates nothing: bindings are found through a dictionary keyed by a small value
-/// type, and text is only built when an event fires (by the renderer, not here).
+/// The per-frame path allocates nothing: bindings are found through `BindingIndex`, the usual frame (from
+/// the current owner) only updates scalars of its binding, and text is only built when an event fires (by
+/// the renderer, not here).
 public struct Analyzer: Sendable {
     public let options: AnalyzerOptions
-    public private(set) var bindings: [Binding] = []
+    /// Every binding, in order of first appearance.
+    public var bindings: [Binding] {
+        guard hot.contains(where: { $0.frames > 0 }) else { return storage }
+        var list = storage
+        for position in list.indices { Self.fold(hot[position], into: &list[position]) }
+        return list
+    }
+    /// The bindings, except for owner frames still counted in `hot` (see `HotBinding`).
+    private var storage: [Binding] = []
+    /// One record per binding, same positions as `storage`: what the usual frame reads and counts.
+    private var hot: [HotBinding] = []
     public private(set) var counters = FrameCounters()
     /// Events not yet taken by the caller (see `takeEvents()`).
     public var events: [Event] = []
-    private var index: [BindingKey: Int] = [:]
+    private var index = BindingIndex()
     /// Bindings with a pending takeover or a split-brain in progress.
     private var scheduled: [Int] = []
     private var nextDeadline: Timestamp?
 
     public init(options: AnalyzerOptions = AnalyzerOptions(), restoring restored: [Binding] = []) {
         self.options = options
-        for binding in restored where index[binding.key] == nil {
-            index[binding.key] = bindings.count
-            bindings.append(binding)
+        index = BindingIndex(minimumCapacity: restored.count)
+        for binding in restored where index.find(binding.key, in: hot) == nil {
+            storage.append(binding)
+            hot.append(HotBinding(key: binding.key, owner: binding.owner, lastSeen: binding.lastSeen, isQuiet: false))
+            refresh(storage.count - 1)
+            index.insert(binding.key, at: storage.count - 1, in: hot)
         }
         events.reserveCapacity(16)
     }
 
-    public func binding(for key: BindingKey) -> Binding? { index[key].map { bindings[$0] } }
+    public func binding(for key: BindingKey) -> Binding? {
+        guard let position = index.find(key, in: hot) else { return nil }
+        var binding = storage[position]
+        Self.fold(hot[position], into: &binding)
+        return binding
+    }
 
     /// Hand the caller the events so far and clear them (keeping the storage).
     public mutating func takeEvents() -> [Event] {
@@ -68,18 +87,22 @@ public struct Analyzer: Sendable {
     }
 
     /// Account for one decoded frame captured at `time`.
-    public mutating func process(_ packet: Packet, at time: Timestamp) {
+    public mutating func process(_ packet: borrowing Packet, at time: Timestamp) {
         counters.frames += 1
-        if let issue = packet.issue {
-            switch issue.kind {
+        if let kind = packet.issue?.kind {
+            switch kind {
             case .truncated: counters.truncated += 1
             case .malformed: counters.malformed += 1
             case .unsupported: counters.unsupported += 1
             }
         }
         if let nextDeadline, time >= nextDeadline { advance(to: time) }
-        guard let observation = Observation.of(packet) else { return }
-        observe(observation, at: time, linkSource: packet.link.source)
+        // Only the ARP fields are read (not a copy of the whole layer enum): the benchmark's frames are ARP.
+        if case .arp(let arp) = packet.network {
+            observe(Observation(arp: arp, vlans: VLANPath(packet.link.vlans)), at: time, linkSource: packet.link.source)
+        } else if let observation = Observation.of(copy packet) {
+            observe(observation, at: time, linkSource: packet.link.source)
+        }
     }
 
     /// Account for one frame's binding facts (what `process` does after decoding).
@@ -104,24 +127,35 @@ public struct Analyzer: Sendable {
         }
 
         let slot: Int
-        if let existing = index[key] {
+        if let existing = index.find(key, in: hot) {
             slot = existing
-            bindings[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
+            if hot[slot].isQuiet && hot[slot].owner == mac && hot[slot].frames < HotBinding.foldLimit
+                && observation.lint.isEmpty && !observation.anomalies.contains(.ethernetSourceMismatch)
+            {
+                // The usual frame: the owner again, nothing pending. Same effect as `claim`, counted here.
+                hot[slot].frames += 1
+                if observation.kind.isGratuitous { hot[slot].gratuitous += 1 }
+                if time > hot[slot].lastSeen { hot[slot].lastSeen = time }
+                return
+            }
+            fold(slot)
+            storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
         } else {
-            slot = bindings.count
-            index[key] = slot
-            bindings.append(Binding(key: key, mac: mac, time: time, gratuitous: observation.kind.isGratuitous))
+            slot = storage.count
+            storage.append(Binding(key: key, mac: mac, time: time, gratuitous: observation.kind.isGratuitous))
+            hot.append(HotBinding(key: key, owner: mac, lastSeen: time, isQuiet: false))
+            index.insert(key, at: slot, in: hot)
             var event = Event(kind: .newStation, time: time, key: key, mac: mac)
             event.frameKind = observation.kind
             events.append(event)
         }
-        if let deadline = bindings[slot].deadline {
+        if let deadline = storage[slot].deadline {
             schedule(slot, deadline)
         }
-        if !options.localNets.isEmpty && !bindings[slot].bogonReported
+        if !options.localNets.isEmpty && !storage[slot].bogonReported
             && !options.localNets.contains(where: { $0.contains(key.ip) })
         {
-            bindings[slot].bogonReported = true
+            storage[slot].bogonReported = true
             var event = Event(kind: .bogon, time: time, key: key, mac: mac)
             event.frameKind = observation.kind
             events.append(event)
@@ -129,6 +163,7 @@ public struct Analyzer: Sendable {
         if observation.anomalies.contains(.ethernetSourceMismatch) || !observation.lint.isEmpty {
             reportFrameProblems(slot, observation: observation, mac: mac, time: time, linkSource: linkSource)
         }
+        refresh(slot)
     }
 
     /// Report takeovers whose windows have passed and split-brains that ended, as of `time` (live mode calls
@@ -138,14 +173,16 @@ public struct Analyzer: Sendable {
         var next: Timestamp?
         var still: [Int] = []
         for slot in scheduled {
-            if let due = bindings[slot].deadline, time >= due {
-                _ = bindings[slot].expire(now: time, options: options, events: &events)
+            if let due = storage[slot].deadline, time >= due {
+                fold(slot)
+                _ = storage[slot].expire(now: time, options: options, events: &events)
             }
-            if let due = bindings[slot].deadline {
+            if let due = storage[slot].deadline {
                 still.append(slot)
                 next = next.map { min($0, due) } ?? due
             } else {
-                bindings[slot].isScheduled = false
+                storage[slot].isScheduled = false
+                refresh(slot)
             }
         }
         scheduled = still
@@ -156,8 +193,13 @@ public struct Analyzer: Sendable {
     /// stay open (the summary shows them).
     public mutating func finish() {
         for slot in scheduled {
-            _ = bindings[slot].expire(now: bindings[slot].lastSeen, options: options, events: &events, final: true)
-            bindings[slot].isScheduled = false
+            fold(slot)
+            _ = storage[slot].expire(now: storage[slot].lastSeen, options: options, events: &events, final: true)
+            storage[slot].isScheduled = false
+        }
+        for slot in storage.indices {
+            fold(slot)
+            refresh(slot)
         }
         scheduled.removeAll()
         nextDeadline = nil
@@ -165,9 +207,37 @@ public struct Analyzer: Sendable {
 
     // MARK: Helpers
 
+    /// Move the owner frames counted in `hot` into the binding.
+    private mutating func fold(_ slot: Int) {
+        guard hot[slot].frames > 0 else { return }
+        Self.fold(hot[slot], into: &storage[slot])
+        hot[slot].frames = 0
+        hot[slot].gratuitous = 0
+    }
+
+    private static func fold(_ record: HotBinding, into binding: inout Binding) {
+        guard record.frames > 0 else { return }
+        let frames = Int(record.frames)
+        let gratuitous = Int(record.gratuitous)
+        binding.frames += frames
+        binding.gratuitous += gratuitous
+        if record.lastSeen > binding.lastSeen { binding.lastSeen = record.lastSeen }
+        binding.current.frames += frames
+        binding.current.gratuitous += gratuitous
+        if record.lastSeen > binding.current.lastSeen { binding.current.lastSeen = record.lastSeen }
+    }
+
+    /// After the binding changed: its owner, and whether an owner frame may take the counting shortcut.
+    private mutating func refresh(_ slot: Int) {
+        let binding = storage[slot]
+        hot[slot].owner = binding.owner
+        hot[slot].isQuiet = binding.deadline == nil && binding.pending == nil && binding.conflict == nil
+            && (options.localNets.isEmpty || binding.bogonReported)
+    }
+
     private mutating func schedule(_ slot: Int, _ deadline: Timestamp) {
-        if !bindings[slot].isScheduled {
-            bindings[slot].isScheduled = true
+        if !storage[slot].isScheduled {
+            storage[slot].isScheduled = true
             scheduled.append(slot)
         }
         nextDeadline = nextDeadline.map { min($0, deadline) } ?? deadline
@@ -193,9 +263,8 @@ public struct Analyzer: Sendable {
     private mutating func reportFrameProblems(
         _ slot: Int, observation: Observation, mac: MACAddress, time: Timestamp, linkSource: MACAddress?
     ) {
-        guard let claimant = bindings[slot].claimants.firstIndex(where: { $0.mac == mac }) else { return }
-        let key = bindings[slot].key
-        var reported = bindings[slot].claimants[claimant].reported
+        guard var reported = storage[slot].reportedFlags(of: mac) else { return }
+        let key = storage[slot].key
         if observation.anomalies.contains(.ethernetSourceMismatch) && reported & Claimant.reportedMismatch == 0 {
             reported |= Claimant.reportedMismatch
             var event = Event(kind: .ethernetMismatch, time: time, key: key, mac: mac)
@@ -211,7 +280,7 @@ public struct Analyzer: Sendable {
             event.lint = flag
             events.append(event)
         }
-        bindings[slot].claimants[claimant].reported = reported
+        storage[slot].setReportedFlags(reported, of: mac)
     }
 }
 

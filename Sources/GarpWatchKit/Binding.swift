@@ -24,26 +24,41 @@ struct PendingTakeover: Sendable, Hashable {
 
 /// Everything known about one address on one VLAN path.
 public struct Binding: Sendable, Hashable {
+    // The fields every frame touches come first, together: the bindings array is walked in random order,
+    // so each frame pays a cache miss per cache line of its binding it reads (perf: the key comparison and
+    // the frame counter were two separate misses, half of the analyzer's time).
     public var key: BindingKey
-    public internal(set) var owner: MACAddress
-    public internal(set) var ownerSince: Timestamp
-    public internal(set) var previousOwner: MACAddress?
-    public internal(set) var firstSeen: Timestamp
-    public internal(set) var lastSeen: Timestamp
+    /// The current owner's claimant record (authoritative; copied back into `history` when ownership moves).
+    var current: Claimant
     /// Claiming frames in this run.
     public internal(set) var frames = 0
     public internal(set) var gratuitous = 0
+    public internal(set) var lastSeen: Timestamp
+    /// When the binding next needs `expire(now:)`.
+    var deadline: Timestamp?
+
+    /// The MAC that claimed the address last.
+    public var owner: MACAddress { current.mac }
+    public internal(set) var ownerSince: Timestamp
+    public internal(set) var previousOwner: MACAddress?
+    public internal(set) var firstSeen: Timestamp
     public internal(set) var takeovers = 0
     /// Split-brain episodes (started in this run).
     public internal(set) var conflicts = 0
-    /// Every MAC seen for the address, newest owner first at index `ownerSlot` (at most `historyLimit`).
-    public internal(set) var claimants: [Claimant]
+    /// Every MAC seen for the address (at most `historyLimit`), the current owner at index `ownerSlot`.
+    public var claimants: [Claimant] {
+        var list = history
+        list[ownerSlot] = current
+        return list
+    }
+    /// The claimant list, except that the owner's entry (at `ownerSlot`) is stale while it owns the address:
+    /// its live record is `current`. The usual frame comes from the current owner, and updating a stored
+    /// property is much cheaper than a nested array element (a uniqueness check on every frame, measured).
+    var history: [Claimant]
     /// The split-brain in progress, if any.
     public internal(set) var conflict: Conflict?
     var ownerSlot = 0
     var pending: PendingTakeover?
-    /// When the binding next needs `expire(now:)`.
-    var deadline: Timestamp?
     var isScheduled = false
     var bogonReported = false
 
@@ -51,20 +66,19 @@ public struct Binding: Sendable, Hashable {
 
     init(key: BindingKey, mac: MACAddress, time: Timestamp, gratuitous: Bool) {
         self.key = key
-        owner = mac
         ownerSince = time
         firstSeen = time
         lastSeen = time
         frames = 1
         self.gratuitous = gratuitous ? 1 : 0
-        claimants = [Claimant(mac: mac, firstSeen: time, lastSeen: time, frames: 1, gratuitous: gratuitous ? 1 : 0)]
+        current = Claimant(mac: mac, firstSeen: time, lastSeen: time, frames: 1, gratuitous: gratuitous ? 1 : 0)
+        history = [current]
     }
 
     /// A binding restored from a state file: its history, no frames in this run.
     init(restoring key: BindingKey, owner: MACAddress, previousOwner: MACAddress?, firstSeen: Timestamp,
          lastSeen: Timestamp, claimants: [Claimant]) {
         self.key = key
-        self.owner = owner
         ownerSince = lastSeen
         self.previousOwner = previousOwner
         self.firstSeen = firstSeen
@@ -74,8 +88,14 @@ public struct Binding: Sendable, Hashable {
         if !claimants.contains(where: { $0.mac == owner }) {
             claimants.append(Claimant(mac: owner, firstSeen: firstSeen, lastSeen: lastSeen, frames: 0, gratuitous: 0))
         }
-        self.claimants = Array(claimants.prefix(Self.historyLimit))
-        ownerSlot = self.claimants.firstIndex { $0.mac == owner } ?? 0
+        var history = Array(claimants.prefix(Self.historyLimit))
+        if !history.contains(where: { $0.mac == owner }) {
+            // More than `historyLimit` claimants and the owner beyond them: keep the owner.
+            history[history.count - 1] = claimants.first { $0.mac == owner } ?? history[history.count - 1]
+        }
+        ownerSlot = history.firstIndex { $0.mac == owner } ?? 0
+        current = history[ownerSlot]
+        self.history = history
     }
 
     /// MACs that claimed the address in this run.
@@ -93,8 +113,8 @@ public struct Binding: Sendable, Hashable {
         frames += 1
         if time > lastSeen { lastSeen = time }
         if isGratuitous { gratuitous += 1 }
-        if mac == owner {
-            claimants[ownerSlot].touch(time, gratuitous: isGratuitous)
+        if mac == current.mac {
+            current.touch(time, gratuitous: isGratuitous)
             if isGratuitous, pending != nil, let first = pending?.takeover.newFirst,
                 time.nanoseconds(since: first) <= options.burstWindow
             {
@@ -109,9 +129,10 @@ public struct Binding: Sendable, Hashable {
         to mac: MACAddress, kind: Observation.Kind, time: Timestamp, isGratuitous: Bool, options: AnalyzerOptions,
         events: inout [Event]
     ) {
-        let slot = claimants.firstIndex { $0.mac == mac }
+        history[ownerSlot] = current
+        let slot = history.firstIndex { $0.mac == mac }
         let oldOwner = owner
-        let oldLast = claimants[ownerSlot].lastSeen
+        let oldLast = current.lastSeen
         var moved = Event(
             kind: slot == nil ? .changedEthernetAddress : (mac == previousOwner ? .flipFlop : .reusedOldEthernetAddress),
             time: time, key: key, mac: mac)
@@ -122,7 +143,7 @@ public struct Binding: Sendable, Hashable {
         let window = options.conflictWindow
         // Interleaving: this MAC claimed the address within the window, then the current owner did, and now
         // this MAC again. A clean handover never goes back.
-        let interleaves = slot.map { within(claimants[$0].lastSeen, time, window) } ?? false
+        let interleaves = slot.map { within(history[$0].lastSeen, time, window) } ?? false
         if conflict != nil {
             conflict?.flips += 1
             conflict?.lastFlip = time
@@ -130,9 +151,9 @@ public struct Binding: Sendable, Hashable {
             deadline = time.adding(nanoseconds: window)
         } else if interleaves && within(oldLast, time, window) {
             // The takeover that looked clean was not: it is part of the split-brain.
-            let started = pending?.takeover.newFirst ?? slot.map { claimants[$0].lastSeen } ?? time
+            let started = pending?.takeover.newFirst ?? slot.map { history[$0].lastSeen } ?? time
             pending = nil
-            var macs = claimants.filter { within($0.lastSeen, time, window) }.sorted { $0.firstSeen < $1.firstSeen }
+            var macs = history.filter { within($0.lastSeen, time, window) }.sorted { $0.firstSeen < $1.firstSeen }
                 .map(\.mac)
             if !macs.contains(mac) { macs.append(mac) }
             conflict = Conflict(macs: macs, started: min(started, time), lastFlip: time, flips: 1)
@@ -156,25 +177,41 @@ public struct Binding: Sendable, Hashable {
         }
 
         previousOwner = oldOwner
-        owner = mac
         ownerSince = time
         if let slot {
-            claimants[slot].touch(time, gratuitous: isGratuitous)
+            history[slot].touch(time, gratuitous: isGratuitous)
             ownerSlot = slot
         } else {
-            let claimant = Claimant(mac: mac, firstSeen: time, lastSeen: time, frames: 1, gratuitous: isGratuitous ? 1 : 0)
-            if claimants.count < Self.historyLimit {
-                claimants.append(claimant)
-                ownerSlot = claimants.count - 1
+            let claimant = Claimant(
+                mac: mac, firstSeen: time, lastSeen: time, frames: 1, gratuitous: isGratuitous ? 1 : 0)
+            if history.count < Self.historyLimit {
+                history.append(claimant)
+                ownerSlot = history.count - 1
             } else {
                 // Forget the MAC heard from longest ago (never the old owner: flip-flop needs it).
                 var oldest = ownerSlot == 0 ? 1 : 0
-                for index in claimants.indices where index != ownerSlot && claimants[index].lastSeen < claimants[oldest].lastSeen {
+                for index in history.indices
+                where index != ownerSlot && history[index].lastSeen < history[oldest].lastSeen {
                     oldest = index
                 }
-                claimants[oldest] = claimant
+                history[oldest] = claimant
                 ownerSlot = oldest
             }
+        }
+        current = history[ownerSlot]
+    }
+
+    /// The report-once flags of `mac`'s claimant, nil if it has none.
+    func reportedFlags(of mac: MACAddress) -> UInt16? {
+        if mac == current.mac { return current.reported }
+        return history.first { $0.mac == mac }?.reported
+    }
+
+    mutating func setReportedFlags(_ flags: UInt16, of mac: MACAddress) {
+        if mac == current.mac {
+            current.reported = flags
+        } else if let index = history.firstIndex(where: { $0.mac == mac }) {
+            history[index].reported = flags
         }
     }
 
@@ -196,7 +233,7 @@ public struct Binding: Sendable, Hashable {
         }
         if let conflict {
             let window = options.conflictWindow
-            let lastOther = claimants.indices.filter { $0 != ownerSlot }.map { claimants[$0].lastSeen }.max()
+            let lastOther = history.indices.filter { $0 != ownerSlot }.map { history[$0].lastSeen }.max()
             let quietSince = max(conflict.lastFlip, lastOther ?? conflict.lastFlip)
             if !final && now.nanoseconds(since: quietSince) >= window {
                 // Stamped with the last competing frame: from then on only the owner answered.

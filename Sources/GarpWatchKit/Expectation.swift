@@ -76,7 +76,9 @@ public struct Verdict: Sendable, Hashable {
     public var expected: [MACAddress]
 
     /// Judge one expectation against the bindings of every VLAN path that hold the address.
-    public init(_ expectation: Expectation, bindings: [Binding], nodes: NodeMap) {
+    /// `probeResponders`: the MACs that answered `--probe` requests for the address (nil if not probed); two
+    /// or more of them answering the same broadcast requests are more than one owner.
+    public init(_ expectation: Expectation, bindings: [Binding], nodes: NodeMap, probeResponders: [MACAddress]? = nil) {
         self.expectation = expectation
         let expected = expectation.expectedMACs(nodes)
         self.expected = expected
@@ -85,10 +87,13 @@ public struct Verdict: Sendable, Hashable {
         for binding in matching {
             for claimant in binding.activeClaimants where !seen.contains(claimant.mac) { seen.append(claimant.mac) }
         }
+        for mac in probeResponders ?? [] where !seen.contains(mac) { seen.append(mac) }
         self.seen = seen
         if seen.isEmpty {
             outcome = .notSeen
-        } else if matching.contains(where: { $0.conflicts > 0 || $0.conflict != nil }) {
+        } else if matching.contains(where: { $0.conflicts > 0 || $0.conflict != nil })
+            || (probeResponders?.count ?? 0) > 1
+        {
             outcome = .multipleOwners
         } else if seen.contains(where: { !expected.contains($0) }) {
             outcome = .wrongOwner

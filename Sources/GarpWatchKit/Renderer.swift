@@ -19,39 +19,81 @@ public struct Renderer: Sendable {
     }
 
     public func textLine(_ event: Event) -> String {
-        var text = "\(event.time.iso8601) \(event.kind.rawValue) \(event.key) "
+        var text = TextBuffer(capacity: 128)
+        writeText(event, to: &text)
+        return text.string
+    }
+
+    /// Append the event's line and a newline to `output` (text or JSON as configured).
+    public func write(_ event: Event, to output: inout TextBuffer) {
+        if json {
+            output.append(string: jsonLine(event).text)
+        } else {
+            writeText(event, to: &output)
+        }
+        output.append(byte: UInt8(ascii: "\n"))
+    }
+
+    /// The text form, without the newline. Built as bytes: see `TextBuffer` for why.
+    func writeText(_ event: Event, to text: inout TextBuffer) {
+        text.append(iso8601: event.time)
+        text.append(" ")
+        text.append(string: event.kind.rawValue)
+        text.append(" ")
+        text.append(event.key)
+        text.append(" ")
         switch event.kind {
         case .newStation:
-            text += nodes.label(event.mac)
+            nodes.appendLabel(event.mac, to: &text)
         case .changedEthernetAddress, .flipFlop, .reusedOldEthernetAddress:
-            text += nodes.label(event.mac) + " was " + (event.oldMAC.map(nodes.label) ?? "?")
+            nodes.appendLabel(event.mac, to: &text)
+            text.append(" was ")
+            appendLabel(event.oldMAC, to: &text)
         case .ethernetMismatch:
-            text += nodes.label(event.mac) + " frame source " + (event.frameSource?.description ?? "?")
+            nodes.appendLabel(event.mac, to: &text)
+            text.append(" frame source ")
+            if let source = event.frameSource { text.append(source) } else { text.append("?") }
         case .ethernetBroadcast:
-            text += "sender MAC \(event.mac) is not a station address"
+            text.append("sender MAC ")
+            text.append(event.mac)
+            text.append(" is not a station address")
         case .bogon:
-            text += nodes.label(event.mac) + " is outside --local-net"
+            nodes.appendLabel(event.mac, to: &text)
+            text.append(" is outside --local-net")
         case .takeover:
-            text += (event.oldMAC.map(nodes.label) ?? "?") + " -> " + nodes.label(event.mac)
+            appendLabel(event.oldMAC, to: &text)
+            text.append(" -> ")
+            nodes.appendLabel(event.mac, to: &text)
             if let takeover = event.takeover {
-                text += " gap \(Formatting.milliseconds(takeover.gapNanoseconds)) ms"
-                text += takeover.isUnannounced ? " unannounced (no gratuitous frame)" : " " + Self.describe(takeover.burst)
+                text.append(string: " gap \(Formatting.milliseconds(takeover.gapNanoseconds)) ms")
+                text.append(
+                    string: takeover.isUnannounced
+                        ? " unannounced (no gratuitous frame)" : " " + Self.describe(takeover.burst))
             }
         case .splitBrain:
-            text += (event.conflict?.macs ?? [event.mac]).map(nodes.label).joined(separator: ", ")
+            text.append(string: (event.conflict?.macs ?? [event.mac]).map(nodes.label).joined(separator: ", "))
         case .splitBrainResolved:
-            text += "owner " + nodes.label(event.mac)
+            text.append("owner ")
+            nodes.appendLabel(event.mac, to: &text)
             if let conflict = event.conflict {
-                text += " after \(conflict.flips) flips over \(Formatting.fixed(Double(conflict.durationNanoseconds) / 1e9, decimals: 3)) s"
+                let seconds = Formatting.fixed(Double(conflict.durationNanoseconds) / 1e9, decimals: 3)
+                text.append(string: " after \(conflict.flips) flips over \(seconds) s")
             }
         case .lint:
-            text += nodes.label(event.mac)
+            nodes.appendLabel(event.mac, to: &text)
             if let lint = event.lint, let entry = Observation.Lint.all.first(where: { $0.0 == lint }) {
-                text += " \(entry.1): \(entry.2)"
+                text.append(string: " \(entry.1): \(entry.2)")
             }
         }
-        if let frame = event.frameKind, event.kind != .takeover { text += " [\(frame.rawValue)]" }
-        return text
+        if let frame = event.frameKind, event.kind != .takeover {
+            text.append(" [")
+            text.append(string: frame.rawValue)
+            text.append("]")
+        }
+    }
+
+    private func appendLabel(_ mac: MACAddress?, to text: inout TextBuffer) {
+        if let mac { nodes.appendLabel(mac, to: &text) } else { text.append("?") }
     }
 
     /// `burst 10 frames in 5 rounds every 1.100 s over 4.400 s`
@@ -103,11 +145,22 @@ public struct Renderer: Sendable {
     // MARK: Summary
 
     public func summary(_ analyzer: Analyzer) -> [String] {
+        var text = TextBuffer()
+        writeSummary(analyzer, to: &text)
+        return text.string.split(separator: "\n").map(String.init)
+    }
+
+    /// Append the summary lines (each with its newline) to `output`.
+    public func writeSummary(_ analyzer: Analyzer, to output: inout TextBuffer) {
         let counters = analyzer.counters
-        let seen = analyzer.bindings.filter { $0.frames > 0 }.sorted { $0.key < $1.key }
-        var lines: [String] = []
+        let bindings = analyzer.bindings
+        // Sort positions, not the (large) bindings themselves.
+        let seen = bindings.indices.filter { bindings[$0].frames > 0 }.sorted { bindings[$0].key < bindings[$1].key }
         if json {
-            for binding in seen { lines.append(bindingJSON(binding).text) }
+            for position in seen {
+                output.append(string: bindingJSON(bindings[position]).text)
+                output.append("\n")
+            }
             var line = JSONLine()
             line.add("event", "summary")
             line.add("frames", counters.frames)
@@ -119,30 +172,52 @@ public struct Renderer: Sendable {
             line.add("malformed", counters.malformed)
             line.add("unsupported", counters.unsupported)
             line.add("addresses", seen.count)
-            line.add("takeovers", seen.reduce(0) { $0 + $1.takeovers })
-            line.add("conflicts", seen.reduce(0) { $0 + $1.conflicts })
-            lines.append(line.text)
-            return lines
+            line.add("takeovers", seen.reduce(0) { $0 + bindings[$1].takeovers })
+            line.add("conflicts", seen.reduce(0) { $0 + bindings[$1].conflicts })
+            output.append(string: line.text)
+            output.append("\n")
+            return
         }
-        lines.append(
+        output.append(string:
             "summary: \(counters.frames) frames (\(counters.arp) ARP, \(counters.ndp) NDP, \(counters.probes) probes, "
                 + "\(counters.outOfScope) out of scope), \(counters.truncated) truncated, \(counters.malformed) malformed, "
-                + "\(counters.unsupported) unsupported; \(seen.count) address\(seen.count == 1 ? "" : "es")")
-        for binding in seen {
-            var text = "  \(binding.key) owner \(nodes.label(binding.owner)) since \(binding.ownerSince.iso8601)"
-            text += "; first \(binding.firstSeen.iso8601) last \(binding.lastSeen.iso8601)"
-            text += "; frames \(binding.frames) gratuitous \(binding.gratuitous) takeovers \(binding.takeovers)"
-            text += " conflicts \(binding.conflicts)"
+                + "\(counters.unsupported) unsupported; \(seen.count) address\(seen.count == 1 ? "" : "es")\n")
+        for position in seen {
+            let binding = bindings[position]
+            output.append("  ")
+            output.append(binding.key)
+            output.append(" owner ")
+            nodes.appendLabel(binding.owner, to: &output)
+            output.append(" since ")
+            output.append(iso8601: binding.ownerSince)
+            output.append("; first ")
+            output.append(iso8601: binding.firstSeen)
+            output.append(" last ")
+            output.append(iso8601: binding.lastSeen)
+            output.append("; frames ")
+            output.append(decimal: binding.frames)
+            output.append(" gratuitous ")
+            output.append(decimal: binding.gratuitous)
+            output.append(" takeovers ")
+            output.append(decimal: binding.takeovers)
+            output.append(" conflicts ")
+            output.append(decimal: binding.conflicts)
             if let conflict = binding.conflict {
-                text += " (split-brain ongoing: \(conflict.macs.map(nodes.label).joined(separator: ", ")))"
+                let macs = conflict.macs.map(nodes.label).joined(separator: ", ")
+                output.append(string: " (split-brain ongoing: \(macs))")
             }
-            let others = binding.activeClaimants.filter { $0.mac != binding.owner }
-            if !others.isEmpty {
-                text += "; also " + others.map { "\(nodes.label($0.mac)) x\($0.frames)" }.joined(separator: ", ")
+            var separator: StaticString = "; also "
+            for claimant in binding.history.indices where claimant != binding.ownerSlot {
+                let other = binding.history[claimant]
+                guard other.frames > 0 && other.mac != binding.owner else { continue }
+                output.append(separator)
+                separator = ", "
+                nodes.appendLabel(other.mac, to: &output)
+                output.append(" x")
+                output.append(decimal: other.frames)
             }
-            lines.append(text)
+            output.append("\n")
         }
-        return lines
     }
 
     public func bindingJSON(_ binding: Binding) -> JSONLine {
@@ -171,6 +246,58 @@ public struct Renderer: Sendable {
         }
         line.add("macs", JSONValue(claimants))
         return line
+    }
+
+    // MARK: Probes
+
+    /// Per probed address: every responder (`probe-responder`), then the totals (`probe`).
+    public func writeProbe(_ prober: Prober, to output: inout TextBuffer) {
+        for (index, ip) in prober.targets.enumerated() {
+            let responders = prober.responders[index]
+            for responder in responders {
+                if json {
+                    var line = JSONLine()
+                    line.add("event", "probe-responder")
+                    line.add("ip", ip.description)
+                    line.add("mac", responder.mac.description)
+                    line.add("node", nodes.name(of: responder.mac))
+                    line.add("replies", responder.replies)
+                    line.add("first_reply", responder.firstReply)
+                    line.add("last_reply", responder.lastReply)
+                    output.append(string: line.text)
+                } else {
+                    output.append("probe ")
+                    output.append(ip)
+                    output.append(" responder ")
+                    nodes.appendLabel(responder.mac, to: &output)
+                    output.append(" replies ")
+                    output.append(decimal: responder.replies)
+                    output.append(" first ")
+                    output.append(iso8601: responder.firstReply)
+                    output.append(" last ")
+                    output.append(iso8601: responder.lastReply)
+                }
+                output.append("\n")
+            }
+            if json {
+                var line = JSONLine()
+                line.add("event", "probe")
+                line.add("ip", ip.description)
+                line.add("requests", prober.requests[index])
+                line.add("responders", responders.count)
+                line.add("macs", list: responders.map(\.mac))
+                output.append(string: line.text)
+            } else {
+                output.append("probe ")
+                output.append(ip)
+                output.append(" requests ")
+                output.append(decimal: prober.requests[index])
+                output.append(" responders ")
+                output.append(decimal: responders.count)
+                if responders.count > 1 { output.append(" (more than one MAC answers: split-brain)") }
+            }
+            output.append("\n")
+        }
     }
 
     // MARK: Verdicts
