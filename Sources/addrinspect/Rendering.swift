@@ -96,37 +96,6 @@ struct Renderer {
         return fields
     }
 
-    /// The same object as `fields(address).json`, written straight into one string: `addr --json` on a node with
-    /// tens of thousands of addresses spends most of its time here (scripts/bench-addrinspect).
-    func json(_ address: Address) -> String {
-        var text = "{\"ifindex\":"
-        text.reserveCapacity(200)
-        text += String(address.interfaceIndex)
-        if let dev = name(address.interfaceIndex) { text += ",\"dev\":" + JSONValue.quote(dev) }
-        text += address.family == .inet6 ? ",\"family\":\"inet6\",\"local\":\"" : ",\"family\":\"inet\",\"local\":\""
-        text += address.local.description
-        text += "\",\"prefixlen\":"
-        text += String(address.prefixLength)
-        if let peer = address.peer { text += ",\"peer\":\"\(peer)\"" }
-        if let broadcast = address.broadcast { text += ",\"broadcast\":\"\(broadcast)\"" }
-        text += ",\"scope\":\""
-        text += address.scope.description
-        text += "\""
-        if let label = address.label { text += ",\"label\":" + JSONValue.quote(label) }
-        text += ",\"flags\":["
-        for (index, flag) in address.flags.names(family: address.family).enumerated() {
-            text += index == 0 ? "\"" : ",\""
-            text += flag
-            text += "\""
-        }
-        text += "],\"valid_lft\":"
-        text += String(address.validLifetime)
-        text += ",\"preferred_lft\":"
-        text += String(address.preferredLifetime)
-        text += "}"
-        return text
-    }
-
     func headline(_ address: Address) -> String {
         "\(address.interfaceIndex): \(name(address.interfaceIndex) ?? "?") \(address.family) "
             + "\(address.local)/\(address.prefixLength)"
@@ -296,19 +265,96 @@ struct Renderer {
 
 /// Standard output gathered into large writes: a 10,000-address listing is one syscall per 64 KiB, not per line.
 struct OutputBuffer {
-    private var pending = ""
-
-    init() { pending.reserveCapacity(80 * 1024) }
+    var bytes = ByteOutput()
 
     mutating func line(_ text: String) {
-        pending += text
-        pending += "\n"
-        if pending.utf8.count >= 64 * 1024 { flush() }
+        bytes.append(text: text)
+        bytes.endLine()
     }
 
-    mutating func flush() {
-        guard !pending.isEmpty else { return }
-        StandardStreams.output(pending)
-        pending.removeAll(keepingCapacity: true)
+    mutating func flush() { bytes.flush() }
+}
+
+/// `addr --json` lines written as bytes, field for field the object `Renderer.fields(address).json` makes: the hot
+/// path of a listing of tens of thousands of addresses (scripts/bench-addrinspect), so nothing here allocates per
+/// address. Flag lists and scopes repeat across addresses, so their JSON is made once and reused.
+struct AddressJSONWriter {
+    private var flagLists: [UInt64: [UInt8]] = [:]
+    private var scopes: [UInt8: [UInt8]] = [:]
+
+    /// `dev` is the interface name already quoted as a JSON string (nil: unknown interface, no `dev` field).
+    mutating func write(_ address: Address, dev: [UInt8]?, into output: inout ByteOutput) {
+        output.append("{\"ifindex\":")
+        output.append(decimal: address.interfaceIndex)
+        if let dev {
+            output.append(",\"dev\":")
+            output.append(bytes: dev)
+        }
+        if address.family == .inet6 {
+            output.append(",\"family\":\"inet6\",\"local\":\"")
+        } else {
+            output.append(",\"family\":\"inet\",\"local\":\"")
+        }
+        output.append(address.local)
+        output.append("\",\"prefixlen\":")
+        output.append(decimal: address.prefixLength)
+        if let peer = address.peer {
+            output.append(",\"peer\":\"")
+            output.append(peer)
+            output.append("\"")
+        }
+        if let broadcast = address.broadcast {
+            output.append(",\"broadcast\":\"")
+            output.append(broadcast)
+            output.append("\"")
+        }
+        output.append(",\"scope\":")
+        output.append(bytes: scope(address.scope))
+        if let label = address.label {
+            output.append(",\"label\":")
+            output.appendJSONString(label)
+        }
+        output.append(",\"flags\":")
+        output.append(bytes: flagList(address.flags, family: address.family))
+        output.append(",\"valid_lft\":")
+        output.append(decimal: address.validLifetime)
+        output.append(",\"preferred_lft\":")
+        output.append(decimal: address.preferredLifetime)
+        output.append("}")
+        output.endLine()
+    }
+
+    private var lastScope: (Scope, [UInt8])?
+    private var lastFlagList: (UInt64, [UInt8])?
+
+    private mutating func scope(_ scope: Scope) -> [UInt8] {
+        // Neighbouring addresses nearly always share scope and flags: check the last one before hashing.
+        if let last = lastScope, last.0 == scope { return last.1 }
+        if let known = scopes[scope.rawValue] {
+            lastScope = (scope, known)
+            return known
+        }
+        var text = ByteOutput(descriptor: -1)
+        text.appendJSONString(scope.description)
+        scopes[scope.rawValue] = text.bytes
+        return text.bytes
+    }
+
+    private mutating func flagList(_ flags: AddressFlags, family: AddressFamily) -> [UInt8] {
+        let key = UInt64(family.rawValue) << 32 | UInt64(flags.rawValue)
+        if let last = lastFlagList, last.0 == key { return last.1 }
+        if let known = flagLists[key] {
+            lastFlagList = (key, known)
+            return known
+        }
+        var text = ByteOutput(descriptor: -1)
+        text.append("[")
+        for (index, name) in flags.names(family: family).enumerated() {
+            if index > 0 { text.append(",") }
+            text.appendJSONString(name)
+        }
+        text.append("]")
+        flagLists[key] = text.bytes
+        return text.bytes
     }
 }

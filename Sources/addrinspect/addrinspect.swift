@@ -13,20 +13,30 @@ struct AddrInspect: ParsableCommand {
         commandName: "addrinspect",
         abstract: "Show the addresses, links, neighbours and routes this node has for a service IP; watch them change.",
         discussion: """
-            Reads the kernel's own tables through rtnetlink (libnl-3), in this host's network namespace or, with
-            --netns NAME, in the namespace 'ip netns add NAME' created (like 'ip -n NAME'). Text output is one
-            line per object; --json prints JSON Lines (one object per line, field names as 'ip -j' uses them).
+            Reads the kernel's own tables through rtnetlink (libnl-3), in this host's
+            network namespace or, with --netns NAME, in the namespace 'ip netns add NAME'
+            created (like 'ip -n NAME'). Text output is one line per object; --json
+            prints JSON Lines (one object per line, field names as 'ip -j' uses them).
 
             Examples:
-              addrinspect has 198.51.100.10                  is this LoadBalancer IP local here? (exit status)
-              addrinspect addr --dev kube-ipvs0 --family 4   the IPs kube-proxy's IPVS mode put on kube-ipvs0
-              addrinspect neigh --json                       which MAC this node holds for each IP
-              addrinspect route --table local                local routes: what the kernel delivers here
-              addrinspect watch addr neigh --duration 60     what changes during a failover
-              addrinspect link --netns lab1                  links of the namespace lab1
+              addrinspect has 198.51.100.10
+                  Is this LoadBalancer IP local here? (see the exit status)
+              addrinspect addr --dev kube-ipvs0 --family 4
+                  The IPs kube-proxy's IPVS mode put on kube-ipvs0.
+              addrinspect neigh --json
+                  Which MAC this node holds for each IP.
+              addrinspect route --table local
+                  Local routes: what the kernel delivers here.
+              addrinspect watch addr neigh --duration 60
+                  What changes during a failover.
+              addrinspect link --netns lab1
+                  The links of the namespace lab1.
 
-            Exit status: 0 ok (for 'has': the IP is local), 1 failure (no such namespace, no permission),
-            64 usage error; 'has' also returns 10, 11 and 12 (see 'addrinspect has --help').
+            Exit status:
+              0   ok (for 'has': the IP is local)
+              1   failure (no such namespace, no permission)
+              64  usage error
+              'has' also returns 10, 11 and 12: see 'addrinspect has --help'.
             """,
         subcommands: [AddressCommand.self, LinkCommand.self, NeighbourCommand.self, RouteCommand.self,
                       HasCommand.self, WatchCommand.self])
@@ -67,19 +77,27 @@ struct AddressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "addr",
         abstract: "List the IP addresses on each interface, with scope, flags and lifetimes.",
+        usage: """
+            addrinspect addr [--dev <dev>] [--family <4|6>] [--scope <scope>]
+                     [--netns <name>] [--json]
+            """,
         discussion: """
-            One line per address, grouped by interface in index order. Flags are named as 'ip addr' names them
-            (secondary, temporary, nodad, optimistic, dadfailed, home, deprecated, tentative, permanent,
-            mngtmpaddr, noprefixroute, autojoin, stable-privacy); unknown bits are shown as hex. Lifetimes are
-            seconds; 4294967295 (text: forever) means no expiry.
+            One line per address, grouped by interface in index order. Flags are named
+            as 'ip addr' names them (secondary, temporary, nodad, optimistic, dadfailed,
+            home, deprecated, tentative, permanent, mngtmpaddr, noprefixroute, autojoin,
+            stable-privacy); unknown bits are shown as hex. Lifetimes are seconds;
+            4294967295 (text: forever) means no expiry.
 
-            JSON fields: ifindex, dev, family (inet|inet6), local, prefixlen, peer, broadcast, scope, label,
-            flags (list), valid_lft, preferred_lft.
+            JSON fields: ifindex, dev, family (inet|inet6), local, prefixlen, peer,
+            broadcast, scope, label, flags (list), valid_lft, preferred_lft.
 
             Examples:
               addrinspect addr
               addrinspect addr --dev kube-ipvs0 --family 4 --json
               addrinspect addr --scope global --netns lab1
+
+            Exit status: 0 ok, 1 failure (no such namespace or interface, no
+            permission), 64 usage error.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -113,19 +131,40 @@ struct AddressCommand: ParsableCommand {
                 "addrinspect: there is no interface named '\(dev)'; list them with 'addrinspect link'.")
             throw ExitCode(ExitStatus.failure)
         }
-        let renderer = Renderer(links: links)
-        // Group by interface in link order, as 'ip addr' does, keeping the kernel's order within an interface.
-        var byLink: [Int32: [Address]] = [:]
-        for address in addresses {
+        // Group by interface in link order, as 'ip addr' does, keeping the kernel's order within an interface: a
+        // stable counting sort of indexes, so the (possibly huge) list itself is never copied.
+        var slots: [Int32: Int] = [:]
+        for (slot, link) in links.enumerated() where dev == nil || link.name == dev { slots[link.index] = slot }
+        var slotOfAddress = [Int32](repeating: -1, count: addresses.count)
+        var starts = [Int](repeating: 0, count: links.count + 1)
+        for (position, address) in addresses.enumerated() {
             if let wantedFamily, address.family != wantedFamily { continue }
             if let wantedScope, address.scope != wantedScope { continue }
-            byLink[address.interfaceIndex, default: []].append(address)
+            guard let slot = slots[address.interfaceIndex] else { continue }
+            slotOfAddress[position] = Int32(slot)
+            starts[slot + 1] += 1
         }
+        for slot in links.indices { starts[slot + 1] += starts[slot] }
+        var order = [Int32](repeating: 0, count: starts[links.count])
+        var next = starts
+        for (position, slot) in slotOfAddress.enumerated() where slot >= 0 {
+            order[next[Int(slot)]] = Int32(position)
+            next[Int(slot)] += 1
+        }
+
         var output = OutputBuffer()
-        for link in links where dev == nil || link.name == dev {
-            for address in byLink.removeValue(forKey: link.index) ?? [] {
-                output.line(common.json ? renderer.json(address) : renderer.text(address))
+        if common.json {
+            var writer = AddressJSONWriter()
+            for (slot, link) in links.enumerated() where starts[slot] < starts[slot + 1] {
+                var name = ByteOutput(descriptor: -1)
+                name.appendJSONString(link.name)
+                for position in order[starts[slot]..<starts[slot + 1]] {
+                    writer.write(addresses[Int(position)], dev: name.bytes, into: &output.bytes)
+                }
             }
+        } else {
+            let renderer = Renderer(links: links)
+            for position in order { output.line(renderer.text(addresses[Int(position)])) }
         }
         output.flush()
     }
@@ -136,16 +175,21 @@ struct LinkCommand: ParsableCommand {
         commandName: "link",
         abstract: "List the interfaces with kind, flags, state, MAC, MTU and master.",
         discussion: """
-            Kind is the kernel's IFLA_INFO_KIND (dummy, veth, bridge, vlan, bond, ifb, ...; absent for plain
-            devices such as lo or a NIC). A kube-proxy IPVS node shows kube-ipvs0 as a dummy with NOARP.
-            Flags are named and ordered as 'ip link' prints them (NO-CARRIER when UP without carrier).
+            Kind is the kernel's IFLA_INFO_KIND (dummy, veth, bridge, vlan, bond, ifb,
+            ...; absent for plain devices such as lo or a NIC). A kube-proxy IPVS node
+            shows kube-ipvs0 as a dummy with NOARP. Flags are named and ordered as
+            'ip link' prints them (NO-CARRIER when UP without carrier).
 
-            JSON fields: ifindex, ifname, kind, flags (list), mtu, qdisc, operstate, txqlen, link_type, address,
-            broadcast, master, master_ifindex, link, link_ifindex (a veth's peer or a VLAN's parent).
+            JSON fields: ifindex, ifname, kind, flags (list), mtu, qdisc, operstate,
+            txqlen, link_type, address, broadcast, master, master_ifindex, link,
+            link_ifindex (a veth's peer or a VLAN's parent).
 
             Examples:
               addrinspect link
               addrinspect link --json --netns lab1
+
+            Exit status: 0 ok, 1 failure (no such namespace, no permission), 64 usage
+            error.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -164,14 +208,19 @@ struct NeighbourCommand: ParsableCommand {
         commandName: "neigh",
         abstract: "List the ARP and NDP neighbour entries: which MAC this node holds for each IP.",
         discussion: """
-            Every IPv4 and IPv6 entry in every state (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE, FAILED, NOARP,
-            PERMANENT), like 'ip neigh show nud all'. Bridge forwarding entries are not shown.
+            Every IPv4 and IPv6 entry in every state (INCOMPLETE, REACHABLE, STALE,
+            DELAY, PROBE, FAILED, NOARP, PERMANENT), like 'ip neigh show nud all'.
+            Bridge forwarding entries are not shown.
 
-            JSON fields: ifindex, dev, family, dst, lladdr, state (list), flags (list: router, proxy, ...).
+            JSON fields: ifindex, dev, family, dst, lladdr, state (list), flags (list:
+            router, proxy, ...).
 
             Examples:
               addrinspect neigh
               addrinspect neigh --dev eth0 --json
+
+            Exit status: 0 ok, 1 failure (no such namespace or interface, no
+            permission), 64 usage error.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -203,19 +252,27 @@ struct RouteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "route",
         abstract: "List the routes of every table, including the local table the kernel delivers from.",
+        usage: """
+            addrinspect route [--table <table>] [--family <4|6>] [--netns <name>]
+                     [--json]
+            """,
         discussion: """
-            Every IPv4 and IPv6 route in every table (like 'ip route show table all'), with its type: unicast,
-            local (delivered to this host: one per assigned address, or an AnyIP prefix), broadcast,
-            multicast, blackhole, unreachable, prohibit, throw. 'dst' is always a prefix (0.0.0.0/0 for
-            default).
+            Every IPv4 and IPv6 route in every table (like 'ip route show table all'),
+            with its type: unicast, local (delivered to this host: one per assigned
+            address, or an AnyIP prefix), broadcast, multicast, blackhole, unreachable,
+            prohibit, throw. 'dst' is always a prefix (0.0.0.0/0 for default).
 
-            JSON fields: family, table (main, local, default or a number), type, dst, src, tos, protocol, scope,
-            metric, prefsrc, gateway, dev, ifindex, nexthops (list, for multipath), flags (list).
+            JSON fields: family, table (main, local, default or a number), type, dst,
+            src, tos, protocol, scope, metric, prefsrc, gateway, dev, ifindex, nexthops
+            (list, for multipath), flags (list).
 
             Examples:
               addrinspect route
               addrinspect route --table local --family 4
               addrinspect route --table main --json
+
+            Exit status: 0 ok, 1 failure (no such namespace, no permission), 64 usage
+            error.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -256,24 +313,33 @@ struct HasCommand: ParsableCommand {
         commandName: "has",
         abstract: "Say whether a service IP is local here, on which interface, and which MAC this node holds for it.",
         discussion: """
-            Looks the IP up in every table at once: interfaces it is assigned to (with their kind and flags),
-            local routes covering it, neighbour entries for it (MAC and state), the main-table route traffic to
-            it would take, and for IPv4 the ARP sysctls (arp_ignore, arp_announce) of 'all' and every interface,
-            then says in plain words what that means. For example, an IP on kube-ipvs0 (dummy, NOARP) is
-            kube-proxy's IPVS mode: without strictARP (arp_ignore=1, arp_announce=2) every node answers ARP for
-            it, which breaks MetalLB's layer-2 mode.
+            Looks the IP up in every table at once: interfaces it is assigned to (with
+            their kind and flags), local routes covering it, neighbour entries for it
+            (MAC and state), the main-table route traffic to it would take, and for IPv4
+            the ARP sysctls (arp_ignore, arp_announce) of 'all' and every interface,
+            then says in plain words what that means. For example, an IP on kube-ipvs0
+            (dummy, NOARP) is kube-proxy's IPVS mode: without strictARP (arp_ignore=1,
+            arp_announce=2) every node answers ARP for it, which breaks MetalLB's
+            layer-2 mode.
 
             Exit status (the verdict):
-              0   local: assigned to an interface here, or delivered locally by a local route
-              10  not local: no neighbour entry with a MAC for it, but a route sends it somewhere
-              11  neighbour known: not local, and this node holds a MAC for it (another host answers for it)
-              12  unknown: not local, no usable neighbour entry, no usable route (none, or blackhole/unreachable)
-              1   failure (no such namespace, no permission); 64 usage error
+              0   local: assigned to an interface here, or delivered locally by a
+                  local route
+              10  not local: no neighbour entry with a MAC for it, but a route sends it
+                  somewhere
+              11  neighbour known: not local, and this node holds a MAC for it
+                  (another host answers for it)
+              12  unknown: not local, no usable neighbour entry, no usable route
+                  (none, or blackhole/unreachable)
+              1   failure (no such namespace, no permission)
+              64  usage error
 
-            JSON fields: ip, verdict (local|not-local|neighbour-known|unknown), exit_code, addresses (list of
-            {dev, ifindex, kind, link_flags, prefixlen, flags}), local_routes (list of {dst, table, dev}),
-            neighbours (list of {dev, lladdr, state}), route ({dst, type, gateway, dev}), arp ({all:
-            {arp_ignore, arp_announce}, <interface>: {...}}), reading (list of sentences).
+            JSON fields: ip, verdict (local|not-local|neighbour-known|unknown),
+            exit_code, addresses (list of {dev, ifindex, kind, link_flags, prefixlen,
+            flags}), local_routes (list of {dst, table, dev}), neighbours (list of
+            {dev, lladdr, state}), route ({dst, type, gateway, dev}), arp ({all:
+            {arp_ignore, arp_announce}, <interface>: {...}}), reading (list of
+            sentences).
 
             Examples:
               addrinspect has 198.51.100.10 && echo "this node holds the VIP"
@@ -374,24 +440,38 @@ struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Print every change to addresses, links, neighbours or routes as it happens.",
+        usage: """
+            addrinspect watch [<kind> ...] [--duration <seconds>] [--count <changes>]
+                     [--receive-buffer <bytes>] [--netns <name>] [--json]
+            """,
         discussion: """
-            Reads the current state first (not printed), then one line per change with its time: added,
-            removed, or changed (text shows each changed field as 'old -> new'; JSON carries the whole old and
-            new objects). The first line is a 'ready' event: changes made after it are reported.
+            Reads the current state first (not printed), then one line per change with
+            its time: added, removed, or changed (text shows each changed field as
+            'old -> new'; JSON carries the whole old and new objects). The first line
+            is a 'ready' event: changes made after it are reported.
 
-            When the kernel drops notifications because they came faster than they were read (ENOBUFS), a line
-            says so ('overflow'), the full state is read again, every difference found is reported (marked
-            resync), and a 'resynced' line ends the catch-up: the stream never silently diverges. Note that the
-            kernel sends no notification for IPv4 routes it flushes when a link goes down.
+            When the kernel drops notifications because they came faster than they were
+            read (ENOBUFS), a line says so ('overflow'), the full state is read again,
+            every difference found is reported (marked resync), and a 'resynced' line
+            ends the catch-up: the stream never silently diverges. Note that the kernel
+            sends no notification for IPv4 routes it flushes when a link goes down.
 
-            JSON fields: time (UTC), event (ready|added|removed|changed|overflow|resynced), object
-            (addr|link|neigh|route), resync (true on catch-up changes), old, new (objects with the fields of the
-            matching list command), objects (ready, resynced: objects of the watched kinds), changes (resynced).
+            JSON fields: time (UTC), event (ready|added|removed|changed|overflow|
+            resynced), object (addr|link|neigh|route), resync (true on catch-up
+            changes), old, new (objects with the fields of the matching list command),
+            objects (ready, resynced: objects of the watched kinds), changes
+            (resynced).
 
             Examples:
-              addrinspect watch                             everything, until Ctrl-C
+              addrinspect watch
+                  Everything, until Ctrl-C.
               addrinspect watch addr neigh --duration 60 --json
-              addrinspect watch link --count 1             wait for the next link change
+                  Addresses and neighbours for a minute, as JSON Lines.
+              addrinspect watch link --count 1
+                  Wait for the next link change.
+
+            Exit status: 0 ok (ended by --duration, --count or Ctrl-C), 1 failure (no
+            such namespace, no permission), 64 usage error.
             """)
 
     @OptionGroup var common: CommonOptions

@@ -90,13 +90,13 @@ final class ErrorCollector: @unchecked Sendable {
     }
 }
 
-/// A network namespace of the test's own (`ai<pid><tag>`), deleted by `tearDown` (which set-up failures run too).
+/// A network namespace of the test's own (`an<pid><tag>`), deleted by `tearDown` (which set-up failures run too).
 struct NamespaceLab {
     let name: String
 
     init(tag: String) throws {
         try #require(Support.isRoot, "the Netlink integration tests need root (network namespaces)")
-        name = "ai\(getpid())\(tag)"
+        name = "an\(getpid())\(tag)"
         tearDown()
         do {
             try Support.mustRun(["ip", "netns", "add", name])
