@@ -33,8 +33,11 @@ let package = Package(
         // libpcap wrapper: offline files, live interfaces, BPF filters, statistics, pcap writing.
         .target(name: "Capture", dependencies: ["CPcap", "PacketCore"]),
 
-        // Shared by the tools: capture options, JSON Lines, exit statuses, stderr, number formatting.
-        .target(name: "ToolSupport", dependencies: ["PacketCore", "Capture", argumentParser]),
+        // Shared by the tools: JSON Lines, exit statuses, stderr, signals, number formatting. No libpcap, so
+        // tools that do not capture (addrinspect) do not load it.
+        .target(name: "ToolSupport", dependencies: ["PacketCore", argumentParser]),
+        // -r/-i/--filter/--duration/--count as one argument group, for the tools that read captures.
+        .target(name: "CaptureCLI", dependencies: ["Capture", argumentParser]),
 
         // Decode every frame of a capture through the core and print one line per frame.
         .executableTarget(name: "vipdump", dependencies: ["PacketCore", "Capture", "ToolSupport", argumentParser]),
@@ -42,7 +45,8 @@ let package = Package(
         // garpwatch: who announces each IP (ARP, NDP), failover timing, split-brain. Logic in the Kit.
         .target(name: "GarpWatchKit", dependencies: ["PacketCore", "ToolSupport"]),
         .executableTarget(
-            name: "garpwatch", dependencies: ["GarpWatchKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+            name: "garpwatch",
+            dependencies: ["GarpWatchKit", "ToolSupport", "CaptureCLI", "Capture", "PacketCore", argumentParser]),
 
         // bgpdecode: BGP from captures, MRT and a passive listener; per-session RIBs. BGP/MRT parsers are
         // in PacketCore; sessions, RIBs and rendering in the Kit.
@@ -53,7 +57,7 @@ let package = Package(
         // addrinspect: addresses, neighbours, routes and links through libnl-3.
         .target(name: "Netlink", dependencies: ["CNetlink", "PacketCore"]),
         .executableTarget(
-            name: "addrinspect", dependencies: ["Netlink", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+            name: "addrinspect", dependencies: ["Netlink", "ToolSupport", "PacketCore", argumentParser]),
 
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
         .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "COpenSSL"]),
@@ -64,7 +68,7 @@ let package = Package(
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
 
         .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore", "ToolSupport"]),
         // Recorded captures (captures/) against the values tshark decoded at recording time, and every
         // capture of tcpdump's own test suite (../shared/corpus/tcpdump) through the core without a crash.
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore"]),

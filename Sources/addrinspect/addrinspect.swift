@@ -1,6 +1,5 @@
 import ArgumentParser
 import Glibc
-import Capture
 import Netlink
 import PacketCore
 import ToolSupport

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import CaptureCLI
 import Foundation
 import GarpWatchKit
 import PacketCore

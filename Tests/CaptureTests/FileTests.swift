@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import PacketCore
 import Testing
+import ToolSupport
 
 /// Writes a small capture with PacketWriter: ARP and IPv4 frames with distinct nanosecond timestamps.
 struct SampleCapture {

@@ -4,7 +4,7 @@ import Synchronization
 /// Turns SIGINT/SIGTERM into a flag a capture loop polls, so Ctrl-C ends a live capture cleanly (statistics printed,
 /// files flushed). A second signal gets the default action, so a stuck program can still be killed.
 ///
-/// This is the one piece of process-wide state in Capture: a signal handler cannot be handed context, so the flag
+/// This is the one piece of process-wide state in ToolSupport: a signal handler cannot be handed context, so the flag
 /// it sets has to be global. It is an atomic, written only by the handler.
 ///
 ///     StopSignal.install()
