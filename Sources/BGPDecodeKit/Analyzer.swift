@@ -1,3 +1,4 @@
+import Glibc
 import PacketCore
 
 /// The state of a BGP analysis: every session's RIB, built from decoded messages, whatever their source
@@ -7,14 +8,21 @@ import PacketCore
 /// which is the fast path for `--table`).
 public final class BGPAnalyzer {
     public private(set) var sessions: [BGPSessionKey: BGPSession] = [:]
-    public var onEvent: ((BGPEvent) -> Void)?
+    /// Where events go; nil: none are built. (Stored internally behind this accessor so the optimizer sees
+    /// every access and can drop the per-message exclusivity check; see `BGPSession.routes`.)
+    public var onEvent: ((BGPEvent) -> Void)? {
+        get { eventHandler }
+        set { eventHandler = newValue }
+    }
+    var eventHandler: ((BGPEvent) -> Void)?
     var paths = PathTable()
     /// Reused for every UPDATE's attribute key, so the common case allocates nothing.
     private var scratch: [UInt8] = []
-    public private(set) var messages = 0
+    public var messages: Int { messageCount }
+    var messageCount = 0
 
     public init(onEvent: ((BGPEvent) -> Void)? = nil) {
-        self.onEvent = onEvent
+        eventHandler = onEvent
         scratch.reserveCapacity(4096)
     }
 
@@ -22,25 +30,49 @@ public final class BGPAnalyzer {
 
     public var sortedSessions: [BGPSession] { sessions.values.sorted { $0.key < $1.key } }
 
+    /// Every session's per-message state, by `BGPSession.index`, and the sessions in the same order.
+    var hotStates: [BGPSessionHotState] = []
+    private var sessionList: [BGPSession] = []
     /// The session last used: consecutive messages almost always belong to one session.
-    private var lastSession: BGPSession?
+    private var lastKey: BGPSessionKey?
+    private var lastIndex = 0
 
-    func session(_ key: BGPSessionKey, _ timestamp: Timestamp) -> BGPSession {
-        if let lastSession, lastSession.key == key { return lastSession }
-        let session = sessions[key] ?? BGPSession(key: key, timestamp: timestamp)
-        sessions[key] = session
-        lastSession = session
-        return session
+    func sessionIndex(_ key: BGPSessionKey, _ timestamp: Timestamp) -> Int {
+        if let lastKey, lastKey == key { return lastIndex }
+        let index: Int
+        if let session = sessions[key] {
+            index = session.index
+        } else {
+            index = sessionList.count
+            hotStates.append(BGPSessionHotState(lastSeenTime: timestamp))
+            let session = BGPSession(key: key, timestamp: timestamp, owner: self, index: index)
+            sessionList.append(session)
+            sessions[key] = session
+        }
+        lastKey = key
+        lastIndex = index
+        return index
     }
 
-    /// Summaries of paths for rendering, built once per path.
-    private var summaries: [Int32: String] = [:]
+    func session(_ key: BGPSessionKey, _ timestamp: Timestamp) -> BGPSession {
+        sessionList[sessionIndex(key, timestamp)]
+    }
+
+    /// Summaries of paths for rendering, built once per path (indexed by path id).
+    private var summaries: [String?] = []
 
     public func summary(_ id: Int32) -> String {
-        if let text = summaries[id] { return text }
+        let index = Int(id)
+        if index < summaries.count, let text = summaries[index] { return text }
         let text = paths[id].summary
-        summaries[id] = text
+        if index >= summaries.count { summaries.append(contentsOf: repeatElement(nil, count: index + 1 - summaries.count)) }
+        summaries[index] = text
         return text
+    }
+
+    /// Sort every session's storage into key order before a table is printed (see `BGPRouteTable`).
+    public func sortTablesForOutput() {
+        for session in sessions.values { hotStates[session.index].table.sortForOutput() }
     }
 
     // MARK: Messages
@@ -52,10 +84,24 @@ public final class BGPAnalyzer {
     public func handleMessage(
         _ message: Cursor, session key: BGPSessionKey, context: BGPMessageContext, timestamp: Timestamp
     ) -> BGPOpen? {
-        messages += 1
-        let session = session(key, timestamp)
-        session.messages += 1
-        session.lastSeen = timestamp
+        messageCount += 1
+        let index = sessionIndex(key, timestamp)
+        // Without events, a repeated plain UPDATE is applied in the same single access to the session's
+        // state that counts the message (see `BGPSessionHotState.receive`).
+        if eventHandler == nil, let addPath = context.addPath(.ipv4Unicast) {
+            let (applied, error) = hotStates[index].receive(
+                message, asSize: context.asSize ?? 0, addPath: addPath, timestamp: timestamp)
+            if applied {
+                if let error {
+                    reportDecodeError(sessionList[index],
+                        BGPEventOrigin(timestamp: timestamp, session: key, offset: message.offset), error)
+                }
+                return nil
+            }
+        } else {
+            hotStates[index].noteMessage(timestamp)
+        }
+        let session = sessionList[index]
         var cursor = message
         let origin = BGPEventOrigin(timestamp: timestamp, session: key, offset: cursor.offset)
         let header: BGPMessageHeader
@@ -69,7 +115,7 @@ public final class BGPAnalyzer {
         case .update:
             handleUpdate(cursor, session, context, origin)
         case .keepalive:
-            onEvent?(.keepalive(origin))
+            eventHandler?(.keepalive(origin))
         case .open:
             do throws(ParseError) {
                 let open = try BGPOpen(parsing: &cursor)
@@ -82,7 +128,7 @@ public final class BGPAnalyzer {
             do throws(ParseError) {
                 let notification = try BGPNotification(parsing: &cursor)
                 session.lastNotification = notification
-                onEvent?(.notification(origin, notification))
+                eventHandler?(.notification(origin, notification))
                 // A NOTIFICATION closes the connection: both directions end (RFC 4271 section 6).
                 let reason = "NOTIFICATION \(notification)"
                 endSession(key, reason: reason, notification: notification, timestamp: timestamp, offset: origin.offset)
@@ -93,19 +139,19 @@ public final class BGPAnalyzer {
             }
         case .routeRefresh:
             do throws(ParseError) {
-                onEvent?(.routeRefresh(origin, try BGPRouteRefresh(parsing: &cursor)))
+                eventHandler?(.routeRefresh(origin, try BGPRouteRefresh(parsing: &cursor)))
             } catch {
                 reportDecodeError(session, origin, error)
             }
         default:
-            onEvent?(.other(origin, header.type))
+            eventHandler?(.other(origin, header.type))
         }
         return nil
     }
 
     func reportDecodeError(_ session: BGPSession, _ origin: BGPEventOrigin, _ error: ParseError) {
         session.decodeErrors += 1
-        onEvent?(.decodeError(origin, error))
+        eventHandler?(.decodeError(origin, error))
     }
 
     /// Report a problem found outside a message (stream framing), counted against the session.
@@ -116,13 +162,13 @@ public final class BGPAnalyzer {
 
     /// Say something once about a direction's context (guessed, overridden).
     public func note(session key: BGPSessionKey, _ text: String, timestamp: Timestamp) {
-        onEvent?(.contextNote(BGPEventOrigin(timestamp: timestamp, session: key, offset: 0), text))
+        eventHandler?(.contextNote(BGPEventOrigin(timestamp: timestamp, session: key, offset: 0), text))
     }
 
     /// Record how a session's context was obtained (shown with the table).
     public func setContextSource(_ source: BGPContextSource, session key: BGPSessionKey, timestamp: Timestamp) {
         let session = session(key, timestamp)
-        if session.contextSource != source { session.contextSource = source }
+        if hotStates[session.index].contextSource != source { hotStates[session.index].contextSource = source }
     }
 
     func handleOpen(_ open: BGPOpen, _ session: BGPSession, _ origin: BGPEventOrigin) {
@@ -132,7 +178,7 @@ public final class BGPAnalyzer {
         session.isUp = true
         session.downReason = nil
         session.endOfRIB = []
-        onEvent?(.open(origin, open))
+        eventHandler?(.open(origin, open))
         // RFC 4724 section 4.2: stale routes of families the new OPEN no longer preserves are deleted now.
         let restart = open.gracefulRestart
         flushStale(session, origin) { family in
@@ -156,6 +202,10 @@ public final class BGPAnalyzer {
 
     private func split(_ message: Cursor, _ attributes: Range<Int>, asSize: Int?, abbreviated: BGPAddressFamily?) -> Split {
         var result = Split()
+        // One access to `scratch` for the whole message (class properties are checked at each access).
+        var scratch = self.scratch
+        self.scratch = []
+        defer { self.scratch = scratch }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(asSize ?? 0))
         guard let window = try? message.window(attributes) else { return result }
@@ -230,12 +280,13 @@ public final class BGPAnalyzer {
         } else if session.lastPlainPath >= 0, scratch == session.lastKey {
             return session.lastPlainPath
         }
-        let (id, isNew) = paths.intern(scratch) {
+        let (id, isNew) = paths.intern(scratch) { id in
             let window = (try? message.window(attributes)) ?? message
             let decoded = BGPAttributes(parsing: window, asSize: asSize, abbreviatedMPReachFamily: abbreviated)
-            return BGPPath(key: scratch, attributes: decoded, nextHop: nextHop ?? decoded.nextHop.map { BGPNextHop(address: .v4($0)) })
+            return BGPPath(id: id, key: scratch, attributes: decoded,
+                nextHop: nextHop ?? decoded.nextHop.map { BGPNextHop(address: .v4($0)) })
         }
-        if isNew, let onEvent {
+        if isNew, let onEvent = eventHandler {
             for problem in paths[id].attributes.problems { onEvent(.attributeProblem(origin, problem)) }
         }
         session.lastKey = scratch
@@ -253,13 +304,21 @@ public final class BGPAnalyzer {
             reportDecodeError(session, origin, error)
             return
         }
-        session.updates += 1
+        // The same with events: the path of the last plain UPDATE's identical attribute bytes applies.
+        let plainOnly = update.withdrawn.isEmpty && !update.nlri.isEmpty
+        let lastRawPath = hotStates[session.index].beginUpdate(
+            attributes: plainOnly ? try? body.window(update.attributes) : nil, asSize: context.asSize ?? 0)
+        if lastRawPath >= 0 {
+            announce(update.nlri, family: .ipv4Unicast, pathID: lastRawPath, hasPlain: true, body, session, context,
+                origin)
+            return
+        }
         if let family = update.endOfRIB(in: body) {
             handleEndOfRIB(session, family, origin)
             return
         }
         let split = split(body, update.attributes, asSize: context.asSize, abbreviated: nil)
-        if let problem = split.problem { onEvent?(.attributeProblem(origin, problem)) }
+        if let problem = split.problem { eventHandler?(.attributeProblem(origin, problem)) }
         let broken = split.problem != nil
         // Withdrawals first: RFC 4271 section 9.1.4 lets one UPDATE withdraw and re-announce.
         withdraw(update.withdrawn, family: .ipv4Unicast, body, session, context, origin, reason: .withdrawn)
@@ -272,6 +331,14 @@ public final class BGPAnalyzer {
         if !update.nlri.isEmpty {
             let id = broken ? -1 : resolvePath(session, multiprotocol: false, nextHop: nil, message: body,
                 attributes: update.attributes, asSize: context.asSize, abbreviated: nil, origin: origin)
+            if id >= 0, paths[id].isUsable(multiprotocol: false), split.mpReach == nil, split.mpUnreach == nil,
+                split.extraReach.isEmpty, split.extraUnreach.isEmpty, let window = try? body.window(update.attributes)
+            {
+                // The attribute bytes are the whole path key: remember them for the fast path above.
+                hotStates[session.index].lastRawAttributes = window.withUnsafeRemainingBytes { Array($0) }
+                hotStates[session.index].lastRawAsSize = context.asSize ?? 0
+                hotStates[session.index].lastRawPath = id
+            }
             announce(update.nlri, family: .ipv4Unicast, pathID: id, hasPlain: true, body, session, context, origin)
         }
         if let reach = split.mpReach, !reach.nlri.isEmpty {
@@ -288,28 +355,39 @@ public final class BGPAnalyzer {
         }
     }
 
+    @inline(__always)
+    static func equal(_ bytes: [UInt8], _ raw: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == raw.count else { return false }
+        guard let base = raw.baseAddress else { return true }
+        return bytes.withUnsafeBytes { other in other.baseAddress.map { memcmp($0, base, raw.count) == 0 } ?? false }
+    }
+
     /// Announce (or, for a malformed path, treat as withdrawn) every NLRI of a run.
     private func announce(
         _ run: Range<Int>, family: BGPAddressFamily, pathID: Int32, hasPlain: Bool, _ message: Cursor,
         _ session: BGPSession, _ context: BGPMessageContext, _ origin: BGPEventOrigin
     ) {
-        var usable = pathID >= 0
-        if usable {
-            let attributes = paths[pathID].attributes
-            if let outcome = attributes.worstOutcome, outcome != .attributeDiscard { usable = false }
-            let missing = attributes.missingMandatory(hasPlainNLRI: hasPlain, hasMPReachNLRI: !hasPlain)
-            if !missing.isEmpty {
-                usable = false
-                if let onEvent {
-                    for type in missing {
-                        onEvent(.attributeProblem(origin, BGPAttributeProblem(type: type, offset: origin.offset,
-                            reason: "missing well-known attribute", outcome: .treatAsWithdraw)))
-                    }
+        var usable = false
+        if pathID >= 0 {
+            let path = paths[pathID]
+            usable = path.isUsable(multiprotocol: !hasPlain)
+            if let onEvent = eventHandler {
+                for type in hasPlain ? path.missingForPlain : path.missingForMultiprotocol {
+                    onEvent(.attributeProblem(origin, BGPAttributeProblem(type: type, offset: origin.offset,
+                        reason: "missing well-known attribute", outcome: .treatAsWithdraw)))
                 }
             }
         }
         guard let window = try? message.window(run) else { return }
         var iterator = BGPNLRIIterator(window, family: family, addPath: addPath(window, family, context))
+        let onEvent = eventHandler
+        if usable, onEvent == nil {
+            // No events to build: the whole run goes into the table in one access to it.
+            let (count, error) = hotStates[session.index].table.install(&iterator, family: family, pathID: pathID, since: origin.timestamp)
+            hotStates[session.index].announcementCount += count
+            if let error { reportDecodeError(session, origin, error) }
+            return
+        }
         while true {
             let nlri: BGPNLRI
             do throws(ParseError) {
@@ -321,7 +399,7 @@ public final class BGPAnalyzer {
             }
             let key = BGPRouteKey(family: family, nlri: nlri)
             if usable {
-                install(session, key, pathID, origin)
+                install(session, key, pathID, origin, onEvent)
             } else {
                 remove(session, key, origin, .malformed, rejected: pathID)
             }
@@ -353,20 +431,22 @@ public final class BGPAnalyzer {
     }
 
     @inline(__always)
-    private func install(_ session: BGPSession, _ key: BGPRouteKey, _ pathID: Int32, _ origin: BGPEventOrigin) {
-        let previous = session.routes.updateValue(BGPRoute(pathID: pathID, since: origin.timestamp, stale: false), forKey: key)
-        session.announcements += 1
-        if let onEvent { onEvent(.announce(origin, key, paths[pathID], replaced: previous != nil)) }
+    private func install(
+        _ session: BGPSession, _ key: BGPRouteKey, _ pathID: Int32, _ origin: BGPEventOrigin,
+        _ onEvent: ((BGPEvent) -> Void)?
+    ) {
+        let replaced = hotStates[session.index].install(key, BGPRoute(pathID: pathID, since: origin.timestamp, stale: false))
+        if let onEvent { onEvent(.announce(origin, key, paths[pathID], replaced: replaced)) }
     }
 
     private func remove(
         _ session: BGPSession, _ key: BGPRouteKey, _ origin: BGPEventOrigin, _ reason: BGPWithdrawReason,
         rejected: Int32 = -1
     ) {
-        let previous = session.routes.removeValue(forKey: key)
-        session.withdrawals += 1
+        let previous = hotStates[session.index].table.removeValue(forKey: key)
+        hotStates[session.index].withdrawalCount += 1
         if previous != nil { session.flaps[key, default: 0] += 1 }
-        if let onEvent {
+        if let onEvent = eventHandler {
             onEvent(.withdraw(origin, key, reason, wasPresent: previous != nil, rejected: rejected >= 0 ? paths[rejected] : nil))
         }
     }
@@ -375,20 +455,18 @@ public final class BGPAnalyzer {
         session.endOfRIB.insert(family)
         // RFC 4724 section 4.2: routes still stale when End-of-RIB arrives were not re-announced.
         let flushed = flushStale(session, origin, emit: false) { $0 == family }
-        onEvent?(.endOfRIB(origin, family, staleFlushed: flushed.count))
-        if let onEvent { for key in flushed { onEvent(.withdraw(origin, key, .staleFlushed, wasPresent: true, rejected: nil)) } }
+        eventHandler?(.endOfRIB(origin, family, staleFlushed: flushed.count))
+        if let onEvent = eventHandler { for key in flushed { onEvent(.withdraw(origin, key, .staleFlushed, wasPresent: true, rejected: nil)) } }
     }
 
     @discardableResult
     private func flushStale(
         _ session: BGPSession, _ origin: BGPEventOrigin, emit: Bool = true, where matches: (BGPAddressFamily) -> Bool
     ) -> [BGPRouteKey] {
-        var flushed: [BGPRouteKey] = []
-        for (key, route) in session.routes where route.stale && matches(key.family) { flushed.append(key) }
-        flushed.sort()
+        let flushed = hotStates[session.index].table.keys(where: { key, route in route.stale && matches(key.family) })
         for key in flushed {
-            session.routes.removeValue(forKey: key)
-            if emit { onEvent?(.withdraw(origin, key, .staleFlushed, wasPresent: true, rejected: nil)) }
+            hotStates[session.index].table.removeValue(forKey: key)
+            if emit { eventHandler?(.withdraw(origin, key, .staleFlushed, wasPresent: true, rejected: nil)) }
         }
         return flushed
     }
@@ -404,7 +482,7 @@ public final class BGPAnalyzer {
         guard let session = sessions[key], session.isUp else { return }
         session.isUp = false
         session.downReason = reason
-        session.lastSeen = max(session.lastSeen, timestamp)
+        hotStates[session.index].lastSeenTime = max(hotStates[session.index].lastSeenTime, timestamp)
         let origin = BGPEventOrigin(timestamp: timestamp, session: key, offset: offset)
         var restart = session.gracefulRestart
         if session.peerOpen?.gracefulRestart == nil { restart = nil }
@@ -412,21 +490,11 @@ public final class BGPAnalyzer {
             let peerN = session.peerOpen?.gracefulRestart?.notificationSupport ?? false
             if !(current.notificationSupport && peerN) || notification.isHardReset { restart = nil }
         }
-        var withdrawn: [BGPRouteKey] = []
-        var stale = 0
-        for (routeKey, route) in session.routes {
-            if let restart, restart.covers(routeKey.family) {
-                if !route.stale {
-                    session.routes[routeKey]?.stale = true
-                }
-                stale += 1
-            } else {
-                withdrawn.append(routeKey)
-            }
-        }
-        withdrawn.sort()
+        let covered: (BGPAddressFamily) -> Bool = { family in restart?.covers(family) ?? false }
+        let withdrawn = hotStates[session.index].table.keys(where: { key, _ in !covered(key.family) })
+        let stale = hotStates[session.index].table.markStale(where: covered)
         for routeKey in withdrawn { remove(session, routeKey, origin, .sessionDown) }
-        onEvent?(.sessionDown(origin, reason: reason, withdrawn: withdrawn.count, stale: stale))
+        eventHandler?(.sessionDown(origin, reason: reason, withdrawn: withdrawn.count, stale: stale))
     }
 
     // MARK: MRT RIB entries
@@ -438,24 +506,24 @@ public final class BGPAnalyzer {
         offset: Int
     ) {
         let session = session(key, timestamp)
-        session.contextSource = .mrt
+        hotStates[session.index].contextSource = .mrt
         let origin = BGPEventOrigin(timestamp: timestamp, session: key, offset: offset)
         let split = split(record, attributes, asSize: 4, abbreviated: route.family)
         if let problem = split.problem {
-            onEvent?(.attributeProblem(origin, problem))
+            eventHandler?(.attributeProblem(origin, problem))
             return
         }
         let multiprotocol = split.mpReach != nil && route.family != .ipv4Unicast
         if multiprotocol, let reach = split.mpReach { appendNextHop(reach.nextHop) }
         let id = resolvePath(session, multiprotocol: multiprotocol, nextHop: multiprotocol ? split.mpReach?.nextHop : nil,
             message: record, attributes: attributes, asSize: 4, abbreviated: route.family, origin: origin)
-        install(session, route, id, origin)
+        install(session, route, id, origin, eventHandler)
     }
 
     /// An MRT BGP4MP state change.
     public func stateChange(session key: BGPSessionKey, old: UInt16, new: UInt16, timestamp: Timestamp, offset: Int) {
         _ = session(key, timestamp)
-        onEvent?(.stateChange(BGPEventOrigin(timestamp: timestamp, session: key, offset: offset), old: old, new: new))
+        eventHandler?(.stateChange(BGPEventOrigin(timestamp: timestamp, session: key, offset: offset), old: old, new: new))
         if old == 6, new != 6 {
             let reason = "state \(MRTBGP4MP.stateName(old)) -> \(MRTBGP4MP.stateName(new))"
             endSession(key, reason: reason, timestamp: timestamp, offset: offset)

@@ -7,12 +7,18 @@ import PacketCore
 /// `StreamBuffer`.
 public final class BGPMRTDecoder {
     public let analyzer: BGPAnalyzer
-    public var asSizeOverride: Int?
-    public var addPathOverride: Bool?
+    /// --asn-size / --add-path. (Constants: `handleRecord` reads them for every record, and a `var` of a
+    /// class is checked for exclusive access at each read.)
+    public let asSizeOverride: Int?
+    public let addPathOverride: Bool?
     private var buffer = StreamBuffer(capacity: MRTHeader.maximumLength, layer: .mrt)
     private var peers: MRTPeerIndexTable?
-    public private(set) var records = 0
-    public private(set) var skippedRecords = 0
+    private var lastContextKey: BGPSessionKey?
+    private var lastContextSource: BGPContextSource?
+    public var records: Int { recordCount }
+    public var skippedRecords: Int { skippedCount }
+    var recordCount = 0
+    var skippedCount = 0
     /// The first framing error: an MRT file has no markers to resynchronise on, so reading stops there.
     public private(set) var failure: ParseError?
 
@@ -56,13 +62,13 @@ public final class BGPMRTDecoder {
     }
 
     private func handleRecord(_ record: Cursor) {
-        records += 1
+        recordCount += 1
         var cursor = record
         let header: MRTHeader
         do throws(ParseError) {
             header = try MRTHeader(parsing: &cursor)
         } catch {
-            skippedRecords += 1
+            skippedCount += 1
             return
         }
         guard var body = try? record.window(header.body, layer: .mrt) else { return }
@@ -73,7 +79,7 @@ public final class BGPMRTDecoder {
             do throws(ParseError) {
                 entry = try MRTBGP4MP(parsing: &body, subtype: subtype)
             } catch {
-                skippedRecords += 1
+                skippedCount += 1
                 return
             }
             let fromPeer = BGPSessionKey(speaker: entry.peerAddress, peer: entry.localAddress)
@@ -85,7 +91,12 @@ public final class BGPMRTDecoder {
                 let context = BGPMessageContext(asSize: subtype.isAS4 ? 4 : 2, addPathFamilies: [],
                     addPathEverywhere: subtype.isAddPath, source: .mrt)
                     .overridden(asSize: asSizeOverride, addPath: addPathOverride)
-                analyzer.setContextSource(context.source, session: key, timestamp: header.timestamp)
+                if key != lastContextKey || context.source != lastContextSource {
+                    // Once per run of records of one session, not per record.
+                    analyzer.setContextSource(context.source, session: key, timestamp: header.timestamp)
+                    lastContextKey = key
+                    lastContextSource = context.source
+                }
                 analyzer.handleMessage(message, session: key, context: context, timestamp: header.timestamp)
             }
         case .tableDumpV2:
@@ -100,7 +111,7 @@ public final class BGPMRTDecoder {
                 let collector = IPAddress.v4(peers?.collectorID ?? .any)
                 for entry in rib.entries {
                     guard let peers, Int(entry.peerIndex) < peers.peers.count else {
-                        skippedRecords += 1
+                        skippedCount += 1
                         continue
                     }
                     let peer = peers.peers[Int(entry.peerIndex)]
@@ -111,10 +122,10 @@ public final class BGPMRTDecoder {
                         timestamp: Timestamp(seconds: Int64(entry.originatedTime), nanoseconds: 0), offset: header.offset)
                 }
             } catch {
-                skippedRecords += 1
+                skippedCount += 1
             }
         default:
-            skippedRecords += 1
+            skippedCount += 1
         }
     }
 }

@@ -175,41 +175,16 @@ public enum BGPRender {
 
     /// The final table of every session, then flap counts: `--table` in text.
     public static func tableText(_ analyzer: BGPAnalyzer) -> String {
-        var out = ""
-        tableText(analyzer) { out += $0 }
-        return out
-    }
-
-    /// The same, handed to `write` in pieces of about 64 KiB, so a million-route table is never one string.
-    public static func tableText(_ analyzer: BGPAnalyzer, write: (String) -> Void) {
-        var out = ""
-        for session in analyzer.sortedSessions {
-            out += sessionHeader(session) + "\n"
-            for key in session.routes.keys.sorted() {
-                guard let route = session.routes[key] else { continue }
-                out += "  "
-                out += key.family.description
-                out += " "
-                out += key.description
-                out += " "
-                out += analyzer.summary(route.pathID)
-                out += route.stale ? " STALE\n" : "\n"
-                if out.utf8.count >= 1 << 16 {
-                    write(out)
-                    out = ""
-                }
-            }
-        }
-        out += flapsText(analyzer)
-        write(out)
+        var renderer = BGPTextRenderer()
+        renderer.writeTable(analyzer)
+        return renderer.output.string
     }
 
     public static func sessionHeader(_ session: BGPSession) -> String {
         var line = "session \(session.key)"
         if let asn = session.speakerAS { line += " as \(asn)" }
-        let families = Dictionary(grouping: session.routes.keys, by: \.family).map { ($0.key, $0.value.count) }
-            .sorted { $0.0 < $1.0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-        line += ": \(session.routes.count) routes" + (families.isEmpty ? "" : " (\(families))")
+        let families = session.hot.table.familyCounts.map { "\($0.family) \($0.count)" }.joined(separator: ", ")
+        line += ": \(session.hot.table.count) routes" + (families.isEmpty ? "" : " (\(families))")
         let stale = session.staleCount
         if stale > 0 { line += ", \(stale) stale" }
         line += session.isUp ? ", up" : ", down (\(session.downReason ?? "?"))"
@@ -247,41 +222,50 @@ public enum BGPRender {
         var lines: [JSONLine] = []
         for session in analyzer.sortedSessions {
             if routes {
-                for key in session.routes.keys.sorted() {
-                    guard let route = session.routes[key] else { continue }
-                    var line = JSONLine()
-                    line.add("type", "route")
-                    line.add("speaker", session.key.speaker)
-                    line.add("peer", session.key.peer)
-                    addRoute(&line, key)
-                    addPath(&line, analyzer.path(route.pathID))
-                    line.add("since", route.since)
-                    line.add("stale", route.stale)
-                    if let flaps = session.flaps[key] { line.add("flaps", flaps) }
-                    lines.append(line)
+                session.routes.forEachSorted { key, route in
+                    lines.append(routeJSON(session, key, route, analyzer.path(route.pathID)))
                 }
             }
-            var line = JSONLine()
-            line.add("type", "session")
-            line.add("speaker", session.key.speaker)
-            line.add("peer", session.key.peer)
-            line.add("as", session.speakerAS)
-            line.add("routes", session.routes.count)
-            line.add("stale", session.staleCount)
-            line.add("up", session.isUp)
-            line.add("down_reason", session.downReason)
-            line.add("context", session.contextSource.rawValue)
-            line.add("messages", session.messages)
-            line.add("updates", session.updates)
-            line.add("announced", session.announcements)
-            line.add("withdrawn", session.withdrawals)
-            line.add("decode_errors", session.decodeErrors)
-            line.add("end_of_rib", list: session.endOfRIB.sorted())
-            var flaps = JSONLine()
-            for (key, count) in session.flaps.sorted(by: { $0.key < $1.key }) { flaps.add(key.description, count) }
-            if !flaps.isEmpty { line.add("flaps", flaps) }
-            lines.append(line)
+            lines.append(sessionJSON(session))
         }
         return lines
+    }
+
+    /// The `session` object of `--table --json`.
+    public static func sessionJSON(_ session: BGPSession) -> JSONLine {
+        var line = JSONLine()
+        line.add("type", "session")
+        line.add("speaker", session.key.speaker)
+        line.add("peer", session.key.peer)
+        line.add("as", session.speakerAS)
+        line.add("routes", session.routes.count)
+        line.add("stale", session.staleCount)
+        line.add("up", session.isUp)
+        line.add("down_reason", session.downReason)
+        line.add("context", session.contextSource.rawValue)
+        line.add("messages", session.messages)
+        line.add("updates", session.updates)
+        line.add("announced", session.announcements)
+        line.add("withdrawn", session.withdrawals)
+        line.add("decode_errors", session.decodeErrors)
+        line.add("end_of_rib", list: session.endOfRIB.sorted())
+        var flaps = JSONLine()
+        for (key, count) in session.flaps.sorted(by: { $0.key < $1.key }) { flaps.add(key.description, count) }
+        if !flaps.isEmpty { line.add("flaps", flaps) }
+        return line
+    }
+
+    /// The `route` object of `--table --json`.
+    public static func routeJSON(_ session: BGPSession, _ key: BGPRouteKey, _ route: BGPRoute, _ path: BGPPath) -> JSONLine {
+        var line = JSONLine()
+        line.add("type", "route")
+        line.add("speaker", session.key.speaker)
+        line.add("peer", session.key.peer)
+        addRoute(&line, key)
+        addPath(&line, path)
+        line.add("since", route.since)
+        line.add("stale", route.stale)
+        if let flaps = session.flaps[key] { line.add("flaps", flaps) }
+        return line
     }
 }

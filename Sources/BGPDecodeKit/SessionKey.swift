@@ -47,14 +47,15 @@ public struct BGPRouteKey: Sendable, Hashable, Comparable, CustomStringConvertib
     /// Family, length and path id in one word: hashing and ordering a million keys is the table's hot path.
     @inlinable
     var packed: UInt64 {
-        UInt64(family.afi.rawValue) << 48 | UInt64(family.safi.rawValue) << 40 | UInt64(prefix.isIPv6 ? 1 : 0) << 39
-            | UInt64(prefix.length) << 32 | UInt64(pathID)
+        UInt64(family.afi.rawValue) << 48 | UInt64(family.safi.rawValue) << 40 | UInt64(prefix.length) << 32
+            | UInt64(pathID)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(prefix.high)
         hasher.combine(prefix.low)
         hasher.combine(packed)
+        hasher.combine(prefix.isIPv6)
         if let routeDistinguisher { hasher.combine(routeDistinguisher) }
     }
 
@@ -74,14 +75,14 @@ public struct BGPRouteKey: Sendable, Hashable, Comparable, CustomStringConvertib
         }
         var hash = mix(UInt64(bitPattern: Int64(seed)) ^ prefix.high)
         hash = mix(hash ^ prefix.low &+ 0x9E37_79B9_7F4A_7C15)
-        hash = mix(hash ^ packed &+ 0x9E37_79B9_7F4A_7C15)
+        hash = mix(hash ^ packed &+ (prefix.isIPv6 ? 0x9E37_79B9_7F4A_7C16 : 0x9E37_79B9_7F4A_7C15))
         if let routeDistinguisher { hash = mix(hash ^ routeDistinguisher) }
         return Int(bitPattern: UInt(hash))
     }
 
     public static func == (lhs: BGPRouteKey, rhs: BGPRouteKey) -> Bool {
         lhs.prefix.high == rhs.prefix.high && lhs.prefix.low == rhs.prefix.low && lhs.packed == rhs.packed
-            && lhs.routeDistinguisher == rhs.routeDistinguisher
+            && lhs.prefix.isIPv6 == rhs.prefix.isIPv6 && lhs.routeDistinguisher == rhs.routeDistinguisher
     }
 
     /// Family, then address, prefix length, route distinguisher, path id.
@@ -133,7 +134,9 @@ public struct BGPMessageContext: Sendable, Hashable {
     /// True/false when known, nil when it must be guessed.
     public func addPath(_ family: BGPAddressFamily) -> Bool? {
         if addPathEverywhere { return true }
-        return addPathFamilies.map { $0.contains(family) }
+        guard let families = addPathFamilies else { return nil }
+        // Checked once per NLRI run: skip hashing in the usual case of no ADD-PATH at all.
+        return families.isEmpty ? false : families.contains(family)
     }
 
     /// The context for messages sent by the speaker of `sent`, given the receiver's OPEN (RFC 6793 section

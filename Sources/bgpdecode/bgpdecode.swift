@@ -1,7 +1,7 @@
 import ArgumentParser
 import BGPDecodeKit
 import Capture
-import Foundation
+import Glibc
 import PacketCore
 import ToolSupport
 
@@ -9,43 +9,89 @@ import ToolSupport
 /// table every speaker announced rebuilt from it.
 @main
 struct BGPDecode: ParsableCommand {
+    // The discussion is wrapped by hand within 78 columns, one source line per output line:
+    // swift-argument-parser re-wraps every line longer than the terminal, so text wrapped any wider
+    // comes out ragged on an 80-column terminal (BGPHelpTests checks this).
     static let configuration = CommandConfiguration(
         commandName: "bgpdecode",
-        abstract: "Decode BGP from captures or MRT files and rebuild the table each speaker announced.",
+        abstract: "Decode BGP from captures and MRT files; rebuild each speaker's table.",
+        usage: """
+            bgpdecode -r <file> ... [--port <port> ...] [--table] [--json]
+            bgpdecode --mrt <file> [--table] [--json]
+            bgpdecode (-r <file> ... | --mrt <file>) [--peer <ip>]
+                      (--expect-prefix <prefix> ... | --expect-file <file>)
+            """,
         discussion: """
-            Captures (-r, pcap or pcapng, several allowed) are reassembled per TCP connection on port 179 (or \
-            --port), so messages that span segments and several messages per segment decode; a capture that \
-            starts mid-session resynchronises on the BGP marker. Each direction is decoded with the context \
-            of that connection's two OPENs (4-byte AS, ADD-PATH per family, extended messages). Without the \
-            OPENs, AS size and ADD-PATH are guessed per message and the output says so; --asn-size and \
-            --add-path override. MRT files (--mrt, '-' for standard input) hold BGP4MP/BGP4MP_ET messages \
-            and TABLE_DUMP_V2 RIB entries.
+            Captures (-r, pcap or pcapng, repeatable) are reassembled per TCP
+            connection on port 179 (or --port), so messages that span segments, and
+            several messages in one segment, decode. A capture that starts
+            mid-session resynchronises on the 16-byte BGP marker. MRT files (--mrt,
+            '-' for standard input) hold BGP4MP/BGP4MP_ET messages (2- and 4-byte AS
+            and ADD-PATH subtypes) and TABLE_DUMP_V2 RIB entries.
 
-            Each session (speaker > peer) keeps a table keyed by family, path id and prefix: UPDATEs \
-            announce and withdraw, End-of-RIB flushes stale routes, and when the session ends (NOTIFICATION, \
-            FIN, RST) its routes are withdrawn, or kept as stale when graceful restart applies.
+            CONTEXT AND HEURISTICS
+            BGP bytes mean different things depending on what the session
+            negotiated. Each direction is decoded with the context of that TCP
+            connection's two OPEN messages: 4-byte AS numbers (when both carry the
+            capability), ADD-PATH path identifiers (per family and direction) and
+            extended messages up to 65535 bytes. A capture without the OPENs
+            (started after the session came up) is decoded with heuristics: the AS
+            number size and ADD-PATH are guessed per message from the bytes, a NOTE
+            line says so, and the table's session line shows "context heuristic".
+            --asn-size and --add-path replace the guess ("context override"). MRT
+            records carry their context in their subtype ("context mrt").
 
-            Output: one line per event (OPEN, announce, withdraw, END-OF-RIB, NOTIFICATION, SESSION-DOWN, \
-            MALFORMED with the RFC 7606 outcome, ERROR with the byte offset), then a summary with per-prefix \
-            flap counts. --table prints only the final table. --json writes JSON Lines: "type" is open, \
-            announce, withdraw, end_of_rib, notification, route_refresh, session_down, malformed_attribute, \
-            error, note, state_change, keepalive (with --keepalives); every object has time, speaker, peer \
-            and offset; routes have family, prefix, path_id, next_hop, next_hop_link_local, as_path, \
-            as_path_numbers, origin, med, local_pref, communities, large_communities, \
-            extended_communities. --table --json writes "route" objects, then "session" objects.
+            TABLES
+            Each session (speaker > peer) keeps a table keyed by family, path id and
+            prefix: UPDATEs announce and withdraw, End-of-RIB flushes stale routes,
+            and when the session ends (NOTIFICATION, TCP FIN or RST) its routes are
+            withdrawn, or kept and marked STALE when graceful restart applies. A
+            malformed attribute is reported (MALFORMED) with its RFC 7606 outcome,
+            and decoding goes on.
 
-            Verification (--expect-prefix, --expect-file; --peer picks the speaker): exit 0 when the final \
-            announced set is exactly the expected one, 10 when an expected prefix is missing, 11 when one is \
-            announced with another next hop, 12 when an unexpected prefix is announced, 13 when no session \
-            of --peer is in the input (the first that applies, in that order). 1: the input could not be \
-            read; 64: usage.
+            OUTPUT
+            Text: one line per event (OPEN, announce, replace, withdraw, END-OF-RIB,
+            NOTIFICATION, ROUTE-REFRESH, SESSION-DOWN, MALFORMED, ERROR with the
+            byte offset), then one summary line per session and per-prefix flap
+            counts. --table prints only the final table of each session, sorted,
+            then the flap counts.
+            --json writes JSON Lines. "type" is open, announce, withdraw,
+            end_of_rib, notification, route_refresh, session_down,
+            malformed_attribute, error, note, state_change, other, or keepalive
+            (with --keepalives). Every object has time, speaker, peer and offset.
+            Routes have family, prefix, path_id, rd, next_hop, next_hop_link_local,
+            as_path, as_path_numbers, origin, med, local_pref, atomic_aggregate,
+            aggregator, communities, large_communities, extended_communities,
+            originator_id, cluster_list, aigp and otc. --table --json writes
+            "route" objects (also since, stale, flaps), then "session" objects.
+
+            VERIFICATION
+            --expect-prefix (repeatable) and --expect-file (one prefix per line,
+            optionally followed by its next hop; # starts a comment) are checked
+            against the final announced routes of the sessions whose speaker is
+            --peer (of every session without --peer). The report lists MISSING,
+            WRONG-NEXT-HOP, UNEXPECTED and STALE (kept only by graceful restart)
+            prefixes, then OK or FAIL.
+
+            EXIT STATUS
+              0   decoded; when verifying, the announced set is the expected one
+              13  verifying: no session of --peer is in the input
+              10  verifying: an expected prefix is not announced
+              11  verifying: an expected prefix is announced with another next hop
+              12  verifying: a prefix that is not expected is announced
+              1   an input could not be opened or read
+              64  usage error
+            When several apply, the first in this list wins.
 
             Examples:
               bgpdecode -r node1.pcap
               bgpdecode -r node1.pcap --table
               bgpdecode -r node1.pcap --port 1790 --json
-              bgpdecode -r node1.pcap --peer 203.0.113.2 --expect-prefix 198.51.100.10/32
-              bgpdecode -r node1.pcap --peer 203.0.113.2 --expect-file expected-vips.txt
+              bgpdecode -r node1.pcap --asn-size 4 --add-path off --table
+              bgpdecode -r node1.pcap --peer 203.0.113.2 \\
+                  --expect-prefix 198.51.100.10/32
+              bgpdecode -r node1.pcap --peer 203.0.113.2 \\
+                  --expect-file expected-vips.txt
               zcat updates.20240101.0000.gz | bgpdecode --mrt - --table
             """)
 
@@ -111,7 +157,7 @@ struct BGPDecode: ParsableCommand {
     func run() throws {
         var expectations = expectPrefixes.compactMap { BGPExpectation(line: $0) }
         if let expectFile {
-            guard let text = try? String(contentsOfFile: expectFile, encoding: .utf8) else {
+            guard let text = Self.readTextFile(expectFile) else {
                 fail("cannot read the expect file \(expectFile); check the path")
             }
             switch BGPExpectation.parseFile(text) {
@@ -124,26 +170,20 @@ struct BGPDecode: ParsableCommand {
         let json = self.json
         let keepalives = self.keepalives
         let analyzer = BGPAnalyzer()
+        // Everything goes to standard output through one byte buffer, written in 64 KiB chunks.
+        let sink = OutputSink(BGPTextRenderer(descriptor: 1))
+        defer { sink.renderer.flush() }
         if showEvents {
-            var pending = ""
             analyzer.onEvent = { event in
                 if json {
-                    if let line = BGPRender.json(event, keepalives: keepalives) { pending += line.text + "\n" }
-                } else if let line = BGPRender.text(event, keepalives: keepalives) {
-                    pending += line + "\n"
-                }
-                if pending.utf8.count > 1 << 16 {
-                    StandardStreams.output(pending)
-                    pending = ""
+                    if let line = BGPRender.json(event, keepalives: keepalives) { sink.renderer.output.appendLine(line.text) }
+                } else {
+                    sink.renderer.write(event, keepalives: keepalives)
                 }
             }
-            defer { StandardStreams.output(pending) }
-            try decode(analyzer)
-            StandardStreams.output(pending)
-            pending = ""
-        } else {
-            try decode(analyzer)
         }
+        try decode(analyzer, sink)
+        analyzer.onEvent = nil
         if isVerifying {
             let verdict = BGPVerification(
                 analyzer: analyzer, expectations: expectations, peer: peer.flatMap { IPAddress($0) })
@@ -156,38 +196,31 @@ struct BGPDecode: ParsableCommand {
                 line.add("wrong_next_hop", list: verdict.wrongNextHop.map(\.expected.prefix))
                 line.add("unexpected", list: verdict.unexpected)
                 line.add("stale", list: verdict.staleOnly)
-                StandardStreams.output(line.text + "\n")
+                sink.renderer.output.appendLine(line.text)
             } else {
-                StandardStreams.output(verdict.report)
+                sink.renderer.output.append(verdict.report)
             }
+            sink.renderer.flush()
             if verdict.exitCode != 0 { throw ExitCode(verdict.exitCode) }
             return
         }
         if json {
-            var out = ""
-            for line in BGPRender.tableJSON(analyzer, routes: table) {
-                out += line.text + "\n"
-                if out.utf8.count >= 1 << 16 {
-                    StandardStreams.output(out)
-                    out = ""
-                }
-            }
-            StandardStreams.output(out)
+            sink.renderer.writeTableJSON(analyzer, routes: table)
         } else if table {
-            BGPRender.tableText(analyzer) { StandardStreams.output($0) }
+            sink.renderer.writeTable(analyzer)
         } else {
-            StandardStreams.output(BGPRender.summaryText(analyzer))
+            sink.renderer.output.append(BGPRender.summaryText(analyzer))
         }
     }
 
-    private func decode(_ analyzer: BGPAnalyzer) throws {
+    private func decode(_ analyzer: BGPAnalyzer, _ sink: OutputSink) throws {
         let forcedAddPath = addPath.map { $0 == "on" }
         if let mrt {
             let decoder = BGPMRTDecoder(analyzer: analyzer, asSize: asnSize, addPath: forcedAddPath)
             do throws(MRTReadError) {
                 try decoder.read(path: mrt)
             } catch {
-                fail(error.message)
+                fail(error.message, flushing: sink)
             }
             if let failure = decoder.failure {
                 StandardStreams.error("bgpdecode: \(mrt): MRT framing failed (\(failure)); records after it were not read")
@@ -206,7 +239,7 @@ struct BGPDecode: ParsableCommand {
                 // A cut file still says what it holds up to the cut: report it, keep the results.
                 guard error.kind == .truncatedFile else {
                     decoder.finish()
-                    fail(error.message)
+                    fail(error.message, flushing: sink)
                 }
                 StandardStreams.error("bgpdecode: \(error.message)")
             }
@@ -214,8 +247,34 @@ struct BGPDecode: ParsableCommand {
         decoder.finish()
     }
 
-    private func fail(_ message: String) -> Never {
-        StandardStreams.error("bgpdecode: \(message)")
-        Foundation.exit(ExitStatus.failure)
+    /// A whole text file (UTF-8), or nil when it cannot be read. (Not Foundation's: linking Foundation costs
+    /// every run several milliseconds of dynamic loading, for this one read of a small file.)
+    static func readTextFile(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(validating: bytes, as: UTF8.self)
     }
+
+    /// Report `message` and exit 1, after writing the output already produced.
+    private func fail(_ message: String, flushing sink: OutputSink? = nil) -> Never {
+        sink?.renderer.flush()
+        StandardStreams.error("bgpdecode: \(message)")
+        Glibc.exit(ExitStatus.failure)
+    }
+}
+
+/// The renderer the event closure and the end of `run` share.
+final class OutputSink {
+    var renderer: BGPTextRenderer
+    init(_ renderer: BGPTextRenderer) { self.renderer = renderer }
 }

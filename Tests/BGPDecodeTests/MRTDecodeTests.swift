@@ -80,6 +80,11 @@ struct MRTDecodeTests {
         let theirs = fromCapture.announcements.map { "\($0.1) \($0.2.summary)" }
         #expect(ours == theirs)
         #expect(!ours.isEmpty)
+        // Without events (`--mrt --table`) repeated plain UPDATEs take the analyzer's fast path: same tables.
+        let quiet = BGPAnalyzer()
+        mrt.withUnsafeBytes { BGPMRTDecoder(analyzer: quiet).feed($0) }
+        #expect(Self.summary(quiet) == Self.summary(analyzer))
+        #expect(BGPRender.tableText(quiet) == BGPRender.tableText(analyzer))
     }
 
     @Test func truncatedMRTIsReported() throws {

@@ -1,4 +1,5 @@
 import BGPDecodeKit
+import Capture
 import Foundation
 import PacketCore
 import Testing
@@ -186,5 +187,128 @@ struct RecordedSessionTests {
         #expect(guessed.allSatisfy {
             $0.2.attributes.asSizeGuessed && $0.2.attributes.effectiveASPath?.description.hasPrefix("64513 4200000002") == true
         })
+    }
+}
+
+/// The byte renderer (`BGPTextRenderer`: event lines and `--table`) writes exactly the text the String
+/// renderer and the core's descriptions give, on every recorded session and every BGP capture of tcpdump's
+/// corpus (clean or deliberately broken: MALFORMED, ERROR and NOTE lines included).
+@Suite("BGP byte rendering on captures")
+struct BGPCaptureRenderingTests {
+    static let captures: [String] = {
+        var paths = ["bgp-bird-frr", "bgp-segmented"].map { Paths.captures.appendingPathComponent("\($0).pcap").path }
+        let recorded = (try? FileManager.default.contentsOfDirectory(atPath: Paths.bgpCaptures.path)) ?? []
+        paths += recorded.filter { $0.hasSuffix(".pcap") }.sorted().map { Paths.bgpCaptures.appendingPathComponent($0).path }
+        let corpus = (try? FileManager.default.contentsOfDirectory(atPath: Paths.tcpdumpCorpus.path)) ?? []
+        paths += corpus.filter { ($0.contains("bgp") || $0.contains("BGP")) && ($0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng")) }
+            .sorted().map { Paths.tcpdumpCorpus.appendingPathComponent($0).path }
+        return paths
+    }()
+
+    @Test func capturesAreThere() {
+        #expect(Self.captures.count >= 30)
+    }
+
+    @Test(arguments: captures)
+    func bytesMatchTheStringRenderer(path: String) throws {
+        let decoded = try decodeCapture(path)
+        var renderer = BGPTextRenderer()
+        for event in decoded.events { renderer.write(event, keepalives: true) }
+        let expected = decoded.events.compactMap { BGPRender.text($0, keepalives: true) }.map { $0 + "\n" }.joined()
+        #expect(renderer.output.string == expected)
+
+        // The table, built here from the core's descriptions.
+        var table = ""
+        for session in decoded.analyzer.sortedSessions {
+            table += BGPRender.sessionHeader(session) + "\n"
+            for (key, route) in session.routes.sorted(by: { $0.key < $1.key }) {
+                table += "  \(key.family) \(key) \(decoded.analyzer.path(route.pathID).summary)"
+                    + (route.stale ? " STALE" : "") + "\n"
+            }
+        }
+        table += BGPRender.flapsText(decoded.analyzer)
+        #expect(BGPRender.tableText(decoded.analyzer) == table)
+        // `--table --json` and `--json`'s closing session objects, against the JSONLine builder.
+        for routes in [true, false] {
+            var json = BGPTextRenderer()
+            json.writeTableJSON(decoded.analyzer, routes: routes)
+            #expect(json.output.string == BGPRender.tableJSON(decoded.analyzer, routes: routes).map { $0.text + "\n" }.joined())
+        }
+
+        // Without events (`--table`), repeated plain UPDATEs take the analyzer's fast path: same tables.
+        let quiet = BGPAnalyzer()
+        let decoder = BGPCaptureDecoder(analyzer: quiet)
+        do {
+            try decoder.read(try PacketSource.openFile(path))
+        } catch let error as CaptureError {
+            if error.kind != .truncatedFile { throw error }
+        }
+        decoder.finish()
+        #expect(BGPRender.tableText(quiet) == table)
+    }
+}
+
+/// `bgpdecode --help` as a reader sees it. swift-argument-parser re-wraps each discussion line longer than
+/// the terminal, so text hand-wrapped wider than 80 columns comes out ragged; and the help must teach:
+/// exit statuses, examples, what the context and its heuristics mean.
+@Suite("bgpdecode --help")
+struct BGPHelpTests {
+    static func binary() throws -> String {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [bundleDirectory.appendingPathComponent("bgpdecode").path]
+        var directory = bundleDirectory
+        for _ in 0..<4 {
+            directory = directory.deletingLastPathComponent()
+            candidates.append(directory.appendingPathComponent("bgpdecode").path)
+            candidates.append(directory.appendingPathComponent("debug/bgpdecode").path)
+        }
+        let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return try #require(found, "build the bgpdecode executable first (swift build --build-tests)")
+    }
+
+    static func help(columns: Int) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = ["--help"]
+        process.environment = ["COLUMNS": "\(columns)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self).components(separatedBy: "\n")
+    }
+
+    /// From the line after the overview's blank line to the line before USAGE.
+    static func discussion(_ lines: [String]) -> [String] {
+        guard let blank = lines.firstIndex(of: ""), let usage = lines.firstIndex(where: { $0.hasPrefix("USAGE:") })
+        else { return [] }
+        return Array(lines[(blank + 1)..<usage])
+    }
+
+    @Test func fitsEightyColumnsWithoutRewrapping() throws {
+        let standard = try Self.help(columns: 80)
+        for line in standard { #expect(line.count <= 80, "\(line.count) columns: \(line)") }
+        // Wrapped by hand within 78 columns, the discussion reads the same on a wide terminal: the parser did
+        // not have to split any line on an 80-column one.
+        let discussion = Self.discussion(standard)
+        #expect(discussion.count > 40)
+        #expect(discussion == Self.discussion(try Self.help(columns: 200)))
+    }
+
+    @Test func teachesExitStatusesExamplesAndContext() throws {
+        let text = try Self.help(columns: 80).joined(separator: "\n")
+        for code in ["0", "1", "64", "\(BGPVerification.missingCode)", "\(BGPVerification.wrongNextHopCode)",
+            "\(BGPVerification.unexpectedCode)", "\(BGPVerification.noSessionCode)"]
+        {
+            #expect(text.contains("\n  \(code) "), "exit status \(code) is not explained")
+        }
+        for needle in ["EXIT STATUS", "Examples:", "bgpdecode -r node1.pcap --table", "--mrt -", "--expect-prefix",
+            "--expect-file", "CONTEXT AND HEURISTICS", "context heuristic", "4-byte AS", "ADD-PATH", "--asn-size",
+            "--add-path", "STALE", "RFC 7606", "JSON Lines"]
+        {
+            #expect(text.contains(needle), "--help lacks \(needle)")
+        }
     }
 }

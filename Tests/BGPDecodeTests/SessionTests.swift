@@ -1,4 +1,5 @@
 import BGPDecodeKit
+import Glibc
 import PacketCore
 import Testing
 
@@ -111,5 +112,258 @@ struct SessionTests {
         #expect(session.routes.count == 1)
         #expect(session.flaps.values.first == 3)
         #expect(BGPRender.tableText(harness.analyzer).contains("198.51.100.10/32=3"))
+    }
+}
+
+extension SessionTests {
+    /// Without events (`--table`), an UPDATE whose attribute bytes repeat the last plain UPDATE's is applied
+    /// by `BGPSessionHotState.receive` without being split or decoded. It must leave the same table,
+    /// counters and decode errors as the event path, through replacements, a cut NLRI, withdrawals and a
+    /// change of attributes.
+    @Test func repeatedAttributeFastPathMatchesTheEventPath() {
+        let attributes: [UInt8] = [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xFD, 1, 0x40, 3, 4, 203, 0, 113, 1]
+        let otherAttributes: [UInt8] = [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xFD, 1, 0x40, 3, 4, 203, 0, 113, 9]
+        func update(_ attributes: [UInt8], _ nlri: [UInt8], withdrawn: [UInt8] = []) -> [UInt8] {
+            Self.message(2, Self.be16(withdrawn.count) + withdrawn + Self.be16(attributes.count) + attributes + nlri)
+        }
+        var messages: [(BGPSessionKey, [UInt8])] = [
+            (Self.speaker, Self.open(asn: 1, gracefulRestart: false)),
+            (Self.speaker.reversed, Self.open(asn: 2, gracefulRestart: false)),
+        ]
+        for last in 0..<40 { messages.append((Self.speaker, Self.announce(UInt8(last)))) }
+        messages.append((Self.speaker, Self.announce(3)))  // a replacement
+        messages.append((Self.speaker, update(attributes, [32, 198, 51, 100, 200, 24, 198, 51])))  // cut
+        messages.append((Self.speaker, update([], [], withdrawn: [32, 198, 51, 100, 5])))
+        messages.append((Self.speaker, update(attributes, [32, 198, 51, 100, 5])))  // after a withdrawal
+        messages.append((Self.speaker, update(otherAttributes, [32, 198, 51, 100, 6])))
+        messages.append((Self.speaker, update(otherAttributes, [32, 198, 51, 100, 7, 32, 198, 51, 100, 250])))
+        messages.append((Self.speaker, Self.announce(7)))  // back to the first attributes
+        messages.append((Self.speaker, Self.endOfRIB))
+
+        func run(events: Bool) -> (table: String, decodeErrors: Int, announcements: Int) {
+            let analyzer = events ? BGPAnalyzer { _ in } : BGPAnalyzer()
+            var opens: [BGPSessionKey: BGPOpen] = [:]
+            for (index, (key, bytes)) in messages.enumerated() {
+                let context = BGPMessageContext.negotiated(sender: opens[key], receiver: opens[key.reversed])
+                bytes.withUnsafeBytes { raw in
+                    if let open = analyzer.handleMessage(Cursor(raw), session: key, context: context,
+                        timestamp: Timestamp(seconds: Int64(index), nanoseconds: 0)) { opens[key] = open }
+                }
+            }
+            let session = analyzer.sessions[Self.speaker]
+            return (BGPRender.tableText(analyzer), session?.decodeErrors ?? -1, session?.announcements ?? -1)
+        }
+        let quiet = run(events: false)
+        let loud = run(events: true)
+        #expect(quiet.table == loud.table)
+        #expect(quiet.decodeErrors == 1 && loud.decodeErrors == 1, "the cut NLRI")
+        // Every NLRI that parsed: 40 + 1 + 1 (before the cut) + 1 + 1 + 2 + 1.
+        #expect(quiet.announcements == 47 && loud.announcements == 47)
+        #expect(quiet.table.contains("198.51.100.200/32") && !quiet.table.contains("198.51.101.0/24"))
+    }
+}
+
+/// A fixed-seed generator, so a failing sequence of operations can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// `BGPRouteTable` (sorted mode, hashed mode, the switch between them, backward-shift deletion, the side
+/// dictionary for route distinguishers) against a plain Dictionary doing the same operations.
+@Suite("BGP route table")
+struct BGPRouteTableTests {
+    static let vpn = BGPAddressFamily(afi: .ipv4, safi: .vpnUnicast)
+
+    /// A pool of keys: IPv4 /32s and shorter prefixes, IPv6 (including /0 and /128 of one address), path
+    /// identifiers, and VPN keys with route distinguishers.
+    static func keyPool(_ generator: inout SplitMix64) -> [BGPRouteKey] {
+        var keys: [BGPRouteKey] = []
+        for index in 0..<1500 {
+            keys.append(BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32(index)), length: 32)))
+        }
+        for _ in 0..<600 {
+            let address = IPv4Address(rawValue: UInt32.random(in: 0...0xFFFF, using: &generator) << 16)
+            keys.append(BGPRouteKey(family: .ipv4Unicast, pathID: UInt32.random(in: 0...2, using: &generator),
+                prefix: BGPPrefix(address, length: UInt8.random(in: 8...24, using: &generator))))
+        }
+        for _ in 0..<600 {
+            let address = IPv6Address(high: 0x2001_0DB8_0000_0000 | UInt64.random(in: 0...0xFFFF, using: &generator),
+                low: UInt64.random(in: 0...3, using: &generator))
+            keys.append(BGPRouteKey(family: .ipv6Unicast, prefix: BGPPrefix(address, length: [0, 48, 64, 128].randomElement(using: &generator) ?? 64)))
+        }
+        for index in 0..<100 {
+            keys.append(BGPRouteKey(family: vpn, prefix: BGPPrefix(IPv4Address(198, 51, 100, UInt8(index)), length: 32),
+                routeDistinguisher: UInt64(index % 3) << 32 | 64512))
+        }
+        return Array(Set(keys))
+    }
+
+    static func check(_ table: BGPRouteTable, _ model: [BGPRouteKey: BGPRoute], _ step: Int) {
+        #expect(table.count == model.count, "step \(step)")
+        var seen: [BGPRouteKey: BGPRoute] = [:]
+        for (key, route) in table { seen[key] = route }
+        #expect(seen == model, "iteration, step \(step)")
+        var ordered: [BGPRouteKey] = []
+        table.forEachSorted { key, route in
+            ordered.append(key)
+            #expect(model[key] == route)
+        }
+        #expect(ordered == model.keys.sorted(), "order, step \(step)")
+        #expect(table.staleCount == model.values.filter(\.stale).count)
+        let families = Dictionary(grouping: model.keys, by: \.family).mapValues(\.count).sorted { $0.key < $1.key }
+        #expect(table.familyCounts.map(\.family) == families.map(\.key))
+        #expect(table.familyCounts.map(\.count) == families.map(\.value))
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func behavesLikeADictionary(seed: UInt64) {
+        var generator = SplitMix64(state: seed)
+        let pool = Self.keyPool(&generator)
+        var table = BGPRouteTable()
+        var model: [BGPRouteKey: BGPRoute] = [:]
+        // In order first (sorted mode, appends), with re-announcements of the last and of earlier keys.
+        for (index, key) in pool.sorted().prefix(800).enumerated() {
+            let route = BGPRoute(pathID: Int32(index % 5), since: Timestamp(seconds: Int64(index), nanoseconds: 7), stale: false)
+            #expect(table.updateValue(route, forKey: key) == model.updateValue(route, forKey: key))
+            if index % 97 == 0 {
+                let again = BGPRoute(pathID: 9, since: .zero, stale: false)
+                #expect(table.updateValue(again, forKey: key) == model.updateValue(again, forKey: key))
+            }
+        }
+        Self.check(table, model, 0)
+        // Then anything, in any order.
+        for step in 1...6000 {
+            let key = pool.randomElement(using: &generator) ?? pool[0]
+            switch UInt8.random(in: 0..<20, using: &generator) {
+            case 0..<9:
+                let route = BGPRoute(pathID: Int32.random(in: 0..<8, using: &generator),
+                    since: Timestamp(seconds: Int64(step), nanoseconds: Int32(step % 1000)), stale: false)
+                #expect(table.updateValue(route, forKey: key) == model.updateValue(route, forKey: key))
+            case 9..<16:
+                #expect(table.removeValue(forKey: key) == model.removeValue(forKey: key))
+            case 16..<18:
+                #expect(table[key] == model[key])
+            case 18:
+                table.sortForOutput()
+            default:
+                let family = [BGPAddressFamily.ipv4Unicast, .ipv6Unicast, Self.vpn].randomElement(using: &generator)
+                let count = table.markStale { $0 == family }
+                var modelCount = 0
+                for (routeKey, route) in model where routeKey.family == family {
+                    model[routeKey] = BGPRoute(pathID: route.pathID, since: route.since, stale: true)
+                    modelCount += 1
+                }
+                #expect(count == modelCount)
+            }
+            if step % 500 == 0 { Self.check(table, model, step) }
+        }
+        // Withdraw everything in random order: the hashed mode's deletion path, down to empty.
+        for key in model.keys.shuffled(using: &generator) { #expect(table.removeValue(forKey: key) != nil) }
+        #expect(table.isEmpty)
+    }
+
+    /// A table sorted for output goes back to work: lookups, removals and inserts after the sort.
+    @Test func changesAfterSortingForOutput() {
+        var table = BGPRouteTable()
+        let keys = (0..<100).map { BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPv4Address(198, 51, 100, UInt8(99 - $0)), length: 32)) }
+        for key in keys { table.updateValue(BGPRoute(pathID: 0, since: .zero, stale: false), forKey: key) }
+        table.sortForOutput()
+        #expect(table.removeValue(forKey: keys[10]) != nil)
+        #expect(table[keys[10]] == nil && table[keys[11]] != nil)
+        table.updateValue(BGPRoute(pathID: 1, since: .zero, stale: false), forKey: keys[10])
+        #expect(table[keys[10]]?.pathID == 1)
+        var ordered: [BGPRouteKey] = []
+        table.forEachSorted { key, _ in ordered.append(key) }
+        #expect(ordered == keys.sorted())
+    }
+}
+
+/// The byte formatters of `OutputBuffer` write exactly what the core's `description` and `iso8601` write.
+@Suite("BGP rendering")
+struct BGPRenderingTests {
+    @Test func numbersAndAddressesMatchTheCore() {
+        var generator = SplitMix64(state: 42)
+        var values: [UInt64] = [0, 1, 9, 10, 99, 100, 999, 1000, 65535, 4_200_000_001, UInt64(UInt32.max), .max]
+        for _ in 0..<500 { values.append(UInt64.random(in: 0...UInt64.max, using: &generator) >> UInt64.random(in: 0..<64, using: &generator)) }
+        for value in values {
+            var buffer = OutputBuffer()
+            buffer.append(decimal: value)
+            #expect(buffer.string == String(value))
+        }
+        var ipv4: [UInt32] = [0, 1, 0xFFFF_FFFF, 0x6440_0000, 0xC633_640A]
+        for _ in 0..<500 { ipv4.append(UInt32.random(in: 0...UInt32.max, using: &generator)) }
+        for value in ipv4 {
+            var buffer = OutputBuffer()
+            buffer.append(ipv4: value)
+            #expect(buffer.string == IPv4Address(rawValue: value).description)
+        }
+        // IPv6: zero runs of every length and position (ties, a single zero group, all zeros), mapped IPv4.
+        var ipv6: [IPv6Address] = [IPv6Address(high: 0, low: 0), IPv6Address(high: 0, low: 1),
+            IPv6Address(high: 0, low: 0xFFFF_C633_640A), IPv6Address(high: 0xFE80_0000_0000_0000, low: 1)]
+        for _ in 0..<2000 {
+            let groups = (0..<8).map { _ in Bool.random(using: &generator) ? 0 : UInt16.random(in: 0...0xFFFF, using: &generator) >> UInt16.random(in: 0..<16, using: &generator) }
+            ipv6.append(IPv6Address(groups: groups))
+        }
+        for address in ipv6 {
+            var buffer = OutputBuffer()
+            buffer.append(.v6(address))
+            #expect(buffer.string == address.description)
+            let prefix = BGPPrefix(address, length: UInt8.random(in: 0...128, using: &generator))
+            var prefixBuffer = OutputBuffer()
+            prefixBuffer.append(prefix)
+            #expect(prefixBuffer.string == prefix.description)
+        }
+    }
+
+    @Test func timestampsMatchTheCore() {
+        var generator = SplitMix64(state: 7)
+        var buffer = OutputBuffer()
+        var expected = ""
+        // Consecutive times share the cached second; also far and negative ones, and leap days.
+        var times: [Timestamp] = [Timestamp(seconds: 0, nanoseconds: 0), Timestamp(seconds: -1, nanoseconds: 999_999_999),
+            Timestamp(seconds: 951_782_400, nanoseconds: 5), Timestamp(seconds: 4_102_444_800, nanoseconds: 123_456_789)]
+        var seconds: Int64 = 1_700_000_000
+        for _ in 0..<3000 {
+            seconds += Int64.random(in: 0...2, using: &generator) == 0 ? Int64.random(in: -100_000_000...100_000_000, using: &generator) : 0
+            times.append(Timestamp(seconds: seconds, nanoseconds: Int32.random(in: 0..<1_000_000_000, using: &generator)))
+        }
+        for time in times {
+            buffer.appendISO8601(time)
+            buffer.append(byte: 10)
+            expected += time.iso8601 + "\n"
+        }
+        #expect(buffer.string == expected)
+    }
+
+    /// Output written through a descriptor in chunks arrives whole and in order.
+    @Test func chunkedWritesArriveWhole() throws {
+        var descriptors: [Int32] = [0, 0]
+        try #require(pipe(&descriptors) == 0)
+        var buffer = OutputBuffer(descriptor: descriptors[1], chunkSize: 100)
+        var expected = ""
+        for index in 0..<500 {
+            buffer.append(decimal: index)
+            buffer.append(byte: 10)
+            buffer.flushIfFull()
+            expected += "\(index)\n"
+        }
+        buffer.flush()
+        close(descriptors[1])
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptors[0], $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            received += chunk[..<count]
+        }
+        close(descriptors[0])
+        #expect(String(decoding: received, as: UTF8.self) == expected)
     }
 }

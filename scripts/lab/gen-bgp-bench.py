@@ -6,9 +6,12 @@ MetalLB and GoBGP send them), from 203.0.113.1 (AS 4200000001) to 203.0.113.2 (A
         stream cut into MSS-sized (1448-byte) segments, so messages span segments; no FIN (session up).
   MRT   the same BGP messages as RFC 6396 BGP4MP_ET MESSAGE_AS4 records.
 
-Prefixes are 100.64.0.0 + i (/32), deterministic. A file only: nothing is sent anywhere.
-usage: gen-bgp-bench.py PCAP MRT [N]
+Prefixes are 100.64.0.0 + i (/32), deterministic. With "shuffled" the same prefixes come in a scrambled
+(deterministic) order, which exercises bgpdecode's hashed table and the sort before --table instead of its
+in-order fast path. A file only: nothing is sent anywhere.
+usage: gen-bgp-bench.py PCAP MRT [N] [shuffled]
 """
+import math
 import struct
 import sys
 
@@ -35,12 +38,16 @@ ATTRS = (bytes([0x40, 1, 1, 0])  # ORIGIN igp
 UPDATE_HEAD = struct.pack("!HH", 0, len(ATTRS)) + ATTRS
 
 
-def updates(n):
+def updates(n, shuffled=False):
     head = b"\xff" * 16 + struct.pack("!HB", 19 + len(UPDATE_HEAD) + 5, 2) + UPDATE_HEAD + b"\x20"
     base = (100 << 24) | (64 << 16)
     pack = struct.Struct("!I").pack
+    # i -> i * step mod n is a permutation of 0..n-1 when step and n are coprime.
+    step = 2654435761 % n if shuffled and n > 1 else 1
+    while math.gcd(step, n) != 1:
+        step += 1
     for i in range(n):
-        yield head + pack(base + i)
+        yield head + pack(base + (i * step) % n)
 
 
 def checksum(data):
@@ -63,6 +70,7 @@ def frame(src, dst, sport, dport, seq, ack, flags, payload, src_mac, dst_mac):
 def main():
     pcap_path, mrt_path = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
+    shuffled = len(sys.argv) > 4 and sys.argv[4] == "shuffled"
     t = [1_700_000_000, 0]
     with open(pcap_path, "wb") as pcap, open(mrt_path, "wb") as mrt:
         pcap.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
@@ -97,7 +105,7 @@ def main():
             log(sender_is_speaker, message)
         pending = bytearray()
         segments = 0
-        for message in updates(n):
+        for message in updates(n, shuffled):
             log(True, message)
             pending += message
             while len(pending) >= MSS:

@@ -2,12 +2,12 @@
 /// kept and shown as numbers.
 public struct BGPAFI: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
     public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let ipv4 = BGPAFI(rawValue: 1)
-    public static let ipv6 = BGPAFI(rawValue: 2)
-    public static let l2vpn = BGPAFI(rawValue: 25)
-    public static let linkState = BGPAFI(rawValue: 16388)
+    @inlinable public static var ipv4: BGPAFI { BGPAFI(rawValue: 1) }
+    @inlinable public static var ipv6: BGPAFI { BGPAFI(rawValue: 2) }
+    @inlinable public static var l2vpn: BGPAFI { BGPAFI(rawValue: 25) }
+    @inlinable public static var linkState: BGPAFI { BGPAFI(rawValue: 16388) }
 
     static let names: [UInt16: String] = [1: "ipv4", 2: "ipv6", 25: "l2vpn", 16388: "bgp-ls"]
 
@@ -18,18 +18,18 @@ public struct BGPAFI: RawRepresentable, Sendable, Hashable, Comparable, CustomSt
 /// Subsequent Address Family Identifier (IANA "SAFI Values"). Open.
 public struct BGPSAFI: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
     public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let unicast = BGPSAFI(rawValue: 1)
-    public static let multicast = BGPSAFI(rawValue: 2)
-    public static let labeledUnicast = BGPSAFI(rawValue: 4)
-    public static let multicastVPN = BGPSAFI(rawValue: 5)
-    public static let evpn = BGPSAFI(rawValue: 70)
-    public static let vpnUnicast = BGPSAFI(rawValue: 128)
-    public static let vpnMulticast = BGPSAFI(rawValue: 129)
-    public static let routeTargetConstraint = BGPSAFI(rawValue: 132)
-    public static let flowspec = BGPSAFI(rawValue: 133)
-    public static let flowspecVPN = BGPSAFI(rawValue: 134)
+    @inlinable public static var unicast: BGPSAFI { BGPSAFI(rawValue: 1) }
+    @inlinable public static var multicast: BGPSAFI { BGPSAFI(rawValue: 2) }
+    @inlinable public static var labeledUnicast: BGPSAFI { BGPSAFI(rawValue: 4) }
+    @inlinable public static var multicastVPN: BGPSAFI { BGPSAFI(rawValue: 5) }
+    @inlinable public static var evpn: BGPSAFI { BGPSAFI(rawValue: 70) }
+    @inlinable public static var vpnUnicast: BGPSAFI { BGPSAFI(rawValue: 128) }
+    @inlinable public static var vpnMulticast: BGPSAFI { BGPSAFI(rawValue: 129) }
+    @inlinable public static var routeTargetConstraint: BGPSAFI { BGPSAFI(rawValue: 132) }
+    @inlinable public static var flowspec: BGPSAFI { BGPSAFI(rawValue: 133) }
+    @inlinable public static var flowspecVPN: BGPSAFI { BGPSAFI(rawValue: 134) }
 
     static let names: [UInt8: String] = [
         1: "unicast", 2: "multicast", 4: "labeled-unicast", 5: "mvpn", 7: "encapsulation", 70: "evpn",
@@ -46,23 +46,23 @@ public struct BGPAddressFamily: Sendable, Hashable, Comparable, CustomStringConv
     public var afi: BGPAFI
     public var safi: BGPSAFI
 
-    public init(afi: BGPAFI, safi: BGPSAFI) {
+    @inlinable public init(afi: BGPAFI, safi: BGPSAFI) {
         self.afi = afi
         self.safi = safi
     }
 
-    public init(afi: UInt16, safi: UInt8) {
+    @inlinable public init(afi: UInt16, safi: UInt8) {
         self.init(afi: BGPAFI(rawValue: afi), safi: BGPSAFI(rawValue: safi))
     }
 
-    public static let ipv4Unicast = BGPAddressFamily(afi: .ipv4, safi: .unicast)
-    public static let ipv6Unicast = BGPAddressFamily(afi: .ipv6, safi: .unicast)
-    public static let ipv4Multicast = BGPAddressFamily(afi: .ipv4, safi: .multicast)
-    public static let ipv6Multicast = BGPAddressFamily(afi: .ipv6, safi: .multicast)
+    @inlinable public static var ipv4Unicast: BGPAddressFamily { BGPAddressFamily(afi: .ipv4, safi: .unicast) }
+    @inlinable public static var ipv6Unicast: BGPAddressFamily { BGPAddressFamily(afi: .ipv6, safi: .unicast) }
+    @inlinable public static var ipv4Multicast: BGPAddressFamily { BGPAddressFamily(afi: .ipv4, safi: .multicast) }
+    @inlinable public static var ipv6Multicast: BGPAddressFamily { BGPAddressFamily(afi: .ipv6, safi: .multicast) }
 
     /// Whether NLRI of this family are plain IP prefixes after optional labels and route distinguisher,
     /// which is what the prefix decoder understands (RFC 4271, 4760, 8277, 4364).
-    public var carriesIPPrefixes: Bool {
+    @inlinable public var carriesIPPrefixes: Bool {
         (afi == .ipv4 || afi == .ipv6)
             && (safi == .unicast || safi == .multicast || safi == .labeledUnicast || safi == .vpnUnicast
                 || safi == .vpnMulticast)

@@ -1,13 +1,13 @@
 /// BGP message type (RFC 4271 section 4.1, RFC 2918). Open: unknown types are kept.
 public struct BGPMessageType: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let open = BGPMessageType(rawValue: 1)
-    public static let update = BGPMessageType(rawValue: 2)
-    public static let notification = BGPMessageType(rawValue: 3)
-    public static let keepalive = BGPMessageType(rawValue: 4)
-    public static let routeRefresh = BGPMessageType(rawValue: 5)
+    @inlinable public static var open: BGPMessageType { BGPMessageType(rawValue: 1) }
+    @inlinable public static var update: BGPMessageType { BGPMessageType(rawValue: 2) }
+    @inlinable public static var notification: BGPMessageType { BGPMessageType(rawValue: 3) }
+    @inlinable public static var keepalive: BGPMessageType { BGPMessageType(rawValue: 4) }
+    @inlinable public static var routeRefresh: BGPMessageType { BGPMessageType(rawValue: 5) }
 
     public var description: String {
         switch rawValue {
@@ -79,6 +79,19 @@ public enum BGPFraming {
     /// negotiated (RFC 8654 section 3).
     @inlinable
     public static func frame(_ cursor: inout Cursor, maximumLength: Int) -> FrameResult {
+        // The usual case, a whole header present: one length check, then fixed-offset loads (this runs once
+        // per message, a million times for a MetalLB table).
+        var probe = cursor
+        if let header = try? probe.readHeader(19) {
+            guard header.u64(0) == .max, header.u64(8) == .max else {
+                return .invalid(cursor.error(.malformed, "BGP marker missing"))
+            }
+            let length = Int(header.u16(16))
+            guard length >= 19, length <= maximumLength else {
+                return .invalid(cursor.error(.malformed, "BGP length out of range"))
+            }
+            return cursor.remaining >= length ? .message(length: length) : .needMore
+        }
         guard cursor.remaining >= BGPMessageHeader.size, let length = cursor.peekU16(ahead: 16) else {
             // Reject a bad marker as soon as its first bytes show it, not only once 19 bytes are in.
             var index = 0

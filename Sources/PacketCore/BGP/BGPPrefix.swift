@@ -72,9 +72,23 @@ public struct BGPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         var high: UInt64 = 0
         var low: UInt64 = 0
-        for index in 0..<count {
+        // Whole words first (a /32 is one 4-byte read), then the odd bytes.
+        var index = 0
+        if count >= 8 {
+            high = try cursor.readU64()
+            index = 8
+            if count >= 12 {
+                low = UInt64(try cursor.readU32()) << 32
+                index = 12
+            }
+        } else if count >= 4 {
+            high = UInt64(try cursor.readU32()) << 32
+            index = 4
+        }
+        while index < count {
             let byte = UInt64(try cursor.readU8())
             if index < 8 { high |= byte << UInt64(56 - 8 * index) } else { low |= byte << UInt64(56 - 8 * (index - 8)) }
+            index += 1
         }
         self.init(high: high, low: low, length: UInt8(bits), isIPv6: ipv6)
     }
@@ -126,15 +140,19 @@ public struct BGPNLRIIterator {
     @usableFromInline let isIPv6: Bool
     @usableFromInline let labeled: Bool
     @usableFromInline let vpn: Bool
+    @usableFromInline let decodable: Bool
 
+    @inlinable
     public init(_ cursor: Cursor, family: BGPAddressFamily, addPath: Bool) {
         self.cursor = cursor
         self.cursor.layer = .bgp
         self.family = family
         self.addPath = addPath
         isIPv6 = family.afi == .ipv6
-        labeled = family.safi == .labeledUnicast || family.safi == .vpnUnicast || family.safi == .vpnMulticast
-        vpn = family.safi == .vpnUnicast || family.safi == .vpnMulticast
+        let safi = family.safi
+        labeled = safi == .labeledUnicast || safi == .vpnUnicast || safi == .vpnMulticast
+        vpn = safi == .vpnUnicast || safi == .vpnMulticast
+        decodable = family.carriesIPPrefixes
     }
 
     /// The next entry, nil at the end; throws on a malformed or cut entry (RFC 7606 section 5.3: the
@@ -142,8 +160,28 @@ public struct BGPNLRIIterator {
     @inlinable
     public mutating func next() throws(ParseError) -> BGPNLRI? {
         guard !cursor.isEmpty else { return nil }
-        guard family.carriesIPPrefixes else {
+        guard decodable else {
             throw cursor.error(.unsupported, "NLRI of this address family are not decoded")
+        }
+        if !labeled, !addPath, !isIPv6 {
+            // Plain IPv4 (most of any table, and all of a MetalLB one): the same checks, without the general
+            // byte loop.
+            let start = cursor.offset
+            let bits = Int(try cursor.readU8())
+            guard bits <= 32 else {
+                throw ParseError(.malformed, at: start, layer: .bgp, "prefix length longer than the address")
+            }
+            let count = (bits + 7) >> 3
+            guard count <= cursor.remaining else {
+                throw ParseError(.truncated, at: start, layer: .bgp, "prefix bytes missing")
+            }
+            var value: UInt32 = 0
+            if count == 4 {
+                value = try cursor.readU32()
+            } else {
+                for index in 0..<count { value |= UInt32(try cursor.readU8()) << UInt32(24 - 8 * index) }
+            }
+            return BGPNLRI(prefix: BGPPrefix(high: UInt64(value) << 32, low: 0, length: UInt8(bits), isIPv6: false))
         }
         let pathID = addPath ? try cursor.readU32() : 0
         if !labeled {

@@ -1,18 +1,18 @@
 /// BGP4MP subtypes (RFC 6396 section 4.4; RFC 8050 section 3 ADD-PATH variants). Open.
 public struct MRTBGP4MPSubtype: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let stateChange = MRTBGP4MPSubtype(rawValue: 0)
-    public static let message = MRTBGP4MPSubtype(rawValue: 1)
-    public static let messageAS4 = MRTBGP4MPSubtype(rawValue: 4)
-    public static let stateChangeAS4 = MRTBGP4MPSubtype(rawValue: 5)
-    public static let messageLocal = MRTBGP4MPSubtype(rawValue: 6)
-    public static let messageAS4Local = MRTBGP4MPSubtype(rawValue: 7)
-    public static let messageAddPath = MRTBGP4MPSubtype(rawValue: 8)
-    public static let messageAS4AddPath = MRTBGP4MPSubtype(rawValue: 9)
-    public static let messageLocalAddPath = MRTBGP4MPSubtype(rawValue: 10)
-    public static let messageAS4LocalAddPath = MRTBGP4MPSubtype(rawValue: 11)
+    @inlinable public static var stateChange: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 0) }
+    @inlinable public static var message: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 1) }
+    @inlinable public static var messageAS4: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 4) }
+    @inlinable public static var stateChangeAS4: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 5) }
+    @inlinable public static var messageLocal: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 6) }
+    @inlinable public static var messageAS4Local: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 7) }
+    @inlinable public static var messageAddPath: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 8) }
+    @inlinable public static var messageAS4AddPath: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 9) }
+    @inlinable public static var messageLocalAddPath: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 10) }
+    @inlinable public static var messageAS4LocalAddPath: MRTBGP4MPSubtype { MRTBGP4MPSubtype(rawValue: 11) }
 
     /// 4-byte AS numbers in the record header, and (RFC 6396 section 4.4.3) in the BGP message's AS_PATH.
     public var isAS4: Bool { [4, 5, 7, 9, 11].contains(rawValue) }

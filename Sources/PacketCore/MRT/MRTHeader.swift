@@ -1,12 +1,12 @@
 /// MRT record type (RFC 6396 section 4; RFC 8050). Open.
 public struct MRTType: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let tableDump = MRTType(rawValue: 12)
-    public static let tableDumpV2 = MRTType(rawValue: 13)
-    public static let bgp4mp = MRTType(rawValue: 16)
-    public static let bgp4mpET = MRTType(rawValue: 17)
+    @inlinable public static var tableDump: MRTType { MRTType(rawValue: 12) }
+    @inlinable public static var tableDumpV2: MRTType { MRTType(rawValue: 13) }
+    @inlinable public static var bgp4mp: MRTType { MRTType(rawValue: 16) }
+    @inlinable public static var bgp4mpET: MRTType { MRTType(rawValue: 17) }
 
     /// Types whose header carries a microsecond timestamp (RFC 6396 section 3: the `_ET` types).
     public var hasExtendedTimestamp: Bool { rawValue == 17 || rawValue == 33 || rawValue == 49 }

@@ -1,14 +1,14 @@
 /// TABLE_DUMP_V2 subtypes (RFC 6396 section 4.3; RFC 8050 ADD-PATH variants). Open.
 public struct MRTTableDumpV2Subtype: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let peerIndexTable = MRTTableDumpV2Subtype(rawValue: 1)
-    public static let ribIPv4Unicast = MRTTableDumpV2Subtype(rawValue: 2)
-    public static let ribIPv4Multicast = MRTTableDumpV2Subtype(rawValue: 3)
-    public static let ribIPv6Unicast = MRTTableDumpV2Subtype(rawValue: 4)
-    public static let ribIPv6Multicast = MRTTableDumpV2Subtype(rawValue: 5)
-    public static let ribGeneric = MRTTableDumpV2Subtype(rawValue: 6)
+    @inlinable public static var peerIndexTable: MRTTableDumpV2Subtype { MRTTableDumpV2Subtype(rawValue: 1) }
+    @inlinable public static var ribIPv4Unicast: MRTTableDumpV2Subtype { MRTTableDumpV2Subtype(rawValue: 2) }
+    @inlinable public static var ribIPv4Multicast: MRTTableDumpV2Subtype { MRTTableDumpV2Subtype(rawValue: 3) }
+    @inlinable public static var ribIPv6Unicast: MRTTableDumpV2Subtype { MRTTableDumpV2Subtype(rawValue: 4) }
+    @inlinable public static var ribIPv6Multicast: MRTTableDumpV2Subtype { MRTTableDumpV2Subtype(rawValue: 5) }
+    @inlinable public static var ribGeneric: MRTTableDumpV2Subtype { MRTTableDumpV2Subtype(rawValue: 6) }
 
     /// The family of an AFI/SAFI-specific RIB subtype (nil for RIB_GENERIC and the peer index table).
     public var family: BGPAddressFamily? {

@@ -1,0 +1,257 @@
+import PacketCore
+import ToolSupport
+
+/// The text output (`--table`, and the event lines) written as bytes into an `OutputBuffer`: the lines
+/// printed once per route (table lines, announce and withdraw events) are assembled from cached pieces
+/// (each path's summary, the session, the family) and hand-formatted prefixes and times; every other line
+/// is `BGPRender.text`'s. The bytes are exactly `BGPRender`'s String output (BGPRenderingTests).
+public struct BGPTextRenderer {
+    public var output: OutputBuffer
+    /// Path summaries as bytes, by path id (paths are interned per analysis, so ids are dense).
+    private var summaries: [[UInt8]?] = []
+    private var sessionText: [UInt8] = []
+    private var cachedSession: BGPSessionKey?
+    private var familyText: [UInt8] = []
+    private var cachedFamily: BGPAddressFamily?
+
+    /// `descriptor`: write to it in 64 KiB chunks (1 for standard output); nil: keep the bytes in `output`.
+    public init(descriptor: Int32? = nil) {
+        output = OutputBuffer(descriptor: descriptor)
+    }
+
+    /// Write what is pending.
+    public mutating func flush() { output.flush() }
+
+    // MARK: Pieces
+
+    private mutating func summaryBytes(id: Int32, _ make: () -> String) -> [UInt8] {
+        let index = Int(id)
+        if index >= 0, index < summaries.count, let bytes = summaries[index] { return bytes }
+        let bytes = Array(make().utf8)
+        if index >= 0 {
+            if index >= summaries.count {
+                summaries.append(contentsOf: repeatElement(nil, count: index + 1 - summaries.count))
+            }
+            summaries[index] = bytes
+        }
+        return bytes
+    }
+
+    private mutating func familyBytes(_ family: BGPAddressFamily) -> [UInt8] {
+        if family != cachedFamily {
+            familyText = Array(family.description.utf8)
+            cachedFamily = family
+        }
+        return familyText
+    }
+
+    private mutating func sessionBytes(_ key: BGPSessionKey) -> [UInt8] {
+        if key != cachedSession {
+            var text = OutputBuffer()
+            text.append(key.speaker)
+            text.append(" > ")
+            text.append(key.peer)
+            sessionText = text.bytes
+            cachedSession = key
+        }
+        return sessionText
+    }
+
+    /// Room for `BGPRouteKey.description` of a key without a route distinguisher.
+    private static let maximumKey = LineWriter.maximumPrefix + 9 + LineWriter.maximumDecimal
+
+    // MARK: Tables
+
+    /// `--table`: every session's header and routes in key order, then flap counts (`BGPRender.flapsText`).
+    /// Each route line is `  FAMILY KEY SUMMARY[ STALE]`.
+    public mutating func writeTable(_ analyzer: BGPAnalyzer) {
+        analyzer.sortTablesForOutput()
+        for session in analyzer.sortedSessions {
+            output.appendLine(BGPRender.sessionHeader(session))
+            var line = TableLine()
+            let table = session.hot.table
+            if table.isSortedWithoutDistinguishers {
+                // A plain loop over the storage: no closure, so the line pieces are not captured (and
+                // retained and released per line).
+                for chunk in table.entries.chunks {
+                    for entry in chunk { writeRoute(entry.key, entry.route, &line, analyzer) }
+                }
+            } else {
+                table.forEachSorted { key, route in writeRoute(key, route, &line, analyzer) }
+            }
+        }
+        output.append(BGPRender.flapsText(analyzer))
+        output.flushIfFull()
+    }
+
+    /// `  FAMILY ` and ` SUMMARY` of the previous table line: a million routes share a handful of each.
+    private struct TableLine {
+        var family: BGPAddressFamily?
+        var head: [UInt8] = []
+        var pathID: Int32 = -1
+        var tail: [UInt8] = []
+    }
+
+    private mutating func writeRoute(_ key: BGPRouteKey, _ route: BGPRoute, _ line: inout TableLine, _ analyzer: BGPAnalyzer) {
+        if key.family != line.family {
+            line.family = key.family
+            line.head = Array("  \(key.family) ".utf8)
+        }
+        if route.pathID != line.pathID {
+            line.pathID = route.pathID
+            line.tail = [UInt8(ascii: " ")] + summaryBytes(id: route.pathID) { analyzer.summary(route.pathID) }
+        }
+        Self.appendRouteLine(&output, line.head, key, line.tail, route.stale)
+    }
+
+    /// `--table --json`: one `route` object per route (with `routes`), then one `session` object per
+    /// session, exactly as `BGPRender.tableJSON`. A route object is assembled from its session's head, the
+    /// prefix, its path's attribute fields (built once per path with `JSONLine`) and the time; routes with a
+    /// route distinguisher go through `BGPRender.routeJSON`.
+    public mutating func writeTableJSON(_ analyzer: BGPAnalyzer, routes: Bool) {
+        analyzer.sortTablesForOutput()
+        var pathFields: [[UInt8]?] = []
+        for session in analyzer.sortedSessions {
+            guard routes else {
+                output.appendLine(BGPRender.sessionJSON(session).text)
+                continue
+            }
+            var family: BGPAddressFamily?
+            var head: [UInt8] = []
+            let speaker = "\"speaker\":\"\(session.key.speaker)\",\"peer\":\"\(session.key.peer)\""
+            session.hot.table.forEachSorted { key, route in
+                guard key.routeDistinguisher == nil else {
+                    let path = analyzer.path(route.pathID)
+                    output.appendLine(BGPRender.routeJSON(session, key, route, path).text)
+                    return
+                }
+                if key.family != family {
+                    family = key.family
+                    head = Array("{\"type\":\"route\",\(speaker),\"family\":\"\(key.family)\",\"prefix\":\"".utf8)
+                }
+                let index = Int(route.pathID)
+                if index >= pathFields.count { pathFields.append(contentsOf: repeatElement(nil, count: index + 1 - pathFields.count)) }
+                if pathFields[index] == nil {
+                    var line = JSONLine()
+                    BGPRender.addPath(&line, analyzer.path(route.pathID))
+                    let body = line.text.dropFirst().dropLast()
+                    pathFields[index] = body.isEmpty ? [] : Array(("," + body).utf8)
+                }
+                Self.appendRouteJSON(&output, head, key, pathFields[index] ?? [], route, session.flaps[key])
+            }
+            output.appendLine(BGPRender.sessionJSON(session).text)
+        }
+        output.flushIfFull()
+    }
+
+    private static func appendRouteJSON(
+        _ output: inout OutputBuffer, _ head: [UInt8], _ key: BGPRouteKey, _ fields: [UInt8], _ route: BGPRoute,
+        _ flaps: Int?
+    ) {
+        let second = output.secondText(route.since.seconds)
+        output.withSpace(head.count + maximumKey + fields.count + second.count + 80) { writer in
+            writer.append(head)
+            writer.append(key.prefix)
+            writer.append(byte: UInt8(ascii: "\""))
+            if key.pathID != 0 {
+                writer.append(",\"path_id\":")
+                writer.append(decimal: UInt64(key.pathID))
+            }
+            writer.append(fields)
+            writer.append(",\"since\":\"")
+            writer.append(second)
+            writer.append(nanoseconds: route.since.nanoseconds)
+            writer.append("Z\",\"stale\":")
+            writer.append(route.stale ? "true" : "false")
+            if let flaps {
+                writer.append(",\"flaps\":")
+                writer.append(decimal: flaps)
+            }
+            writer.append("}\n")
+        }
+        output.flushIfFull()
+    }
+
+    /// `HEAD KEY TAIL[ STALE]` and a newline. The arrays come in as (borrowed) parameters, not captured
+    /// variables: read from a closure's captures, each was retained and released per line, a tenth of the
+    /// run time of a million-route table (perf).
+    private static func appendRouteLine(
+        _ output: inout OutputBuffer, _ head: [UInt8], _ key: BGPRouteKey, _ tail: [UInt8], _ stale: Bool
+    ) {
+        if key.routeDistinguisher != nil {
+            output.append(bytes: head)
+            output.append(key.description)
+            output.append(bytes: tail)
+            output.append(stale ? " STALE\n" : "\n")
+        } else {
+            output.withSpace(head.count + maximumKey + tail.count + 7) { writer in
+                writer.append(head)
+                appendKey(key, &writer)
+                writer.append(tail)
+                writer.append(stale ? " STALE\n" : "\n")
+            }
+        }
+        output.flushIfFull()
+    }
+
+    /// `BGPRouteKey.description` of a key without a route distinguisher.
+    @inline(__always)
+    private static func appendKey(_ key: BGPRouteKey, _ writer: inout LineWriter) {
+        writer.append(key.prefix)
+        if key.pathID != 0 {
+            writer.append(" path-id ")
+            writer.append(decimal: UInt64(key.pathID))
+        }
+    }
+
+    // MARK: Events
+
+    /// One event line (`BGPRender.text`); KEEPALIVEs only with `keepalives`.
+    public mutating func write(_ event: BGPEvent, keepalives: Bool = false) {
+        switch event {
+        case .announce(let origin, let key, let path, let replaced) where key.routeDistinguisher == nil:
+            // `TIME SPEAKER > PEER announce FAMILY KEY SUMMARY`
+            let second = output.secondText(origin.timestamp.seconds)
+            let session = sessionBytes(origin.session)
+            let family = familyBytes(key.family)
+            let summary = summaryBytes(id: path.id) { path.summary }
+            output.withSpace(second.count + session.count + family.count + summary.count + Self.maximumKey + 24) {
+                writer in
+                writer.append(second)
+                writer.append(nanoseconds: origin.timestamp.nanoseconds)
+                writer.append("Z ")
+                writer.append(session)
+                writer.append(replaced ? " replace " : " announce ")
+                writer.append(family)
+                writer.append(byte: UInt8(ascii: " "))
+                Self.appendKey(key, &writer)
+                writer.append(byte: UInt8(ascii: " "))
+                writer.append(summary)
+                writer.append(byte: UInt8(ascii: "\n"))
+            }
+        case .withdraw(let origin, let key, let reason, let wasPresent, let rejected) where key.routeDistinguisher == nil:
+            output.appendISO8601(origin.timestamp)
+            output.append(byte: UInt8(ascii: " "))
+            output.append(bytes: sessionBytes(origin.session))
+            output.append(" withdraw ")
+            output.append(bytes: familyBytes(key.family))
+            output.append(byte: UInt8(ascii: " "))
+            output.withSpace(Self.maximumKey) { Self.appendKey(key, &$0) }
+            if reason != .withdrawn {
+                output.append(" (")
+                output.append(reason.rawValue)
+                output.append(byte: UInt8(ascii: ")"))
+            }
+            if !wasPresent { output.append(" (was not announced)") }
+            if let rejected {
+                output.append(" rejected: ")
+                output.append(bytes: summaryBytes(id: rejected.id) { rejected.summary })
+            }
+            output.append(byte: UInt8(ascii: "\n"))
+        default:
+            guard let line = BGPRender.text(event, keepalives: keepalives) else { return }
+            output.appendLine(line)
+        }
+        output.flushIfFull()
+    }
+}
