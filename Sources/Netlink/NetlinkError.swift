@@ -21,7 +21,8 @@ public struct NetlinkError: Error, Sendable, CustomStringConvertible {
         let reason = nl_geterror(code).map { String(cString: $0) } ?? "error \(code)"
         if code == NLE_PERM {
             return NetlinkError(
-                "cannot \(action): \(reason.lowercased()); run as root or with CAP_NET_ADMIN.", code: code)
+                "cannot \(action): \(reason.lowercased()); this needs CAP_NET_ADMIN: run "
+                    + "`sudo \(PrivilegeAdvice.thisCommandLine())`.", code: code)
         }
         return NetlinkError("cannot \(action): \(reason.lowercased()).", code: code)
     }

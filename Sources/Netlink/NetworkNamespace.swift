@@ -43,8 +43,14 @@ public final class NetworkNamespace: Sendable {
         let created: Int32 = withoutActuallyEscaping(body) { body in
             let work = ThreadWork {
                 if vipscope_enter_network_namespace(descriptor) != 0 {
-                    outcome = .failure(NetlinkError.system(
-                        errno, while: "enter the network namespace \(name)", hint: "run as root (CAP_SYS_ADMIN)"))
+                    let number = errno
+                    // setns(CLONE_NEWNET) needs CAP_SYS_ADMIN, which scripts/install deliberately does not grant
+                    // (it is nearly root); the advice is this very command under sudo.
+                    let hint = number == EPERM
+                        ? "joining a namespace needs CAP_SYS_ADMIN: run `sudo \(PrivilegeAdvice.thisCommandLine())`"
+                        : ""
+                    outcome = .failure(
+                        NetlinkError.system(number, while: "enter the network namespace \(name)", hint: hint))
                     return
                 }
                 do throws(NetlinkError) {
@@ -99,5 +105,35 @@ public enum NamespaceScope: Sendable {
         case .current: nil
         case .named(let namespace): namespace.name
         }
+    }
+}
+
+/// The exact command lines that fix a missing privilege: this very invocation under sudo, or a setcap for this
+/// executable. Read from /proc/self/exe and the process arguments, so the advice can be pasted as it is.
+enum PrivilegeAdvice {
+    /// This program's own path; "BINARY" when /proc is not there to ask.
+    static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = buffer.withUnsafeMutableBufferPointer { buffer -> Int in
+            guard let base = buffer.baseAddress else { return -1 }
+            return readlink("/proc/self/exe", base, buffer.count - 1)
+        }
+        guard length > 0 else { return "BINARY" }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The running command line with the executable's full path, each argument quoted for a POSIX shell when needed.
+    static func thisCommandLine() -> String {
+        ([executablePath()] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
+    }
+
+    /// `word` as a POSIX shell reads it back: unchanged when it holds only safe characters, else in single quotes.
+    static func shellQuoted(_ word: String) -> String {
+        let safe = !word.isEmpty && word.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "-_./:=,@+%".utf8.contains(byte)
+        }
+        if safe { return word }
+        return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

@@ -37,6 +37,7 @@ struct AddrInspect: ParsableCommand {
               64  usage error
               'has' also returns 10, 11 and 12: see 'addrinspect has --help'.
             """,
+        version: VipscopeVersion.string,
         subcommands: [AddressCommand.self, LinkCommand.self, NeighbourCommand.self, RouteCommand.self,
                       HasCommand.self, WatchCommand.self])
 }

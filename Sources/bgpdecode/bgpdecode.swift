@@ -93,7 +93,8 @@ struct BGPDecode: ParsableCommand {
               bgpdecode -r node1.pcap --peer 203.0.113.2 \\
                   --expect-file expected-vips.txt
               zcat updates.20240101.0000.gz | bgpdecode --mrt - --table
-            """)
+            """,
+        version: VipscopeVersion.string)
 
     @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
         "A pcap or pcapng file to read ('-' for standard input). Repeat for several files.", valueName: "file"))

@@ -89,7 +89,8 @@ struct GarpWatch: ParsableCommand {
 
             NODE MAP: lines "MAC NAME" (# starts a comment), or JSON
             {"MAC": "NAME"} or {"NAME": ["MAC", ...]}.
-            """)
+            """,
+        version: VipscopeVersion.string)
 
     @OptionGroup var capture: CaptureOptions
 

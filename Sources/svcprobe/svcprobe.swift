@@ -107,7 +107,8 @@ struct SvcProbe: ParsableCommand {
               svcprobe db.example --expect-tls --tls-verify --tls-ca ca.pem
               svcprobe 198.51.100.20:3306 --watch --interval 200ms --duration 60s
               svcprobe -r captures/mariadb-greeting.pcap
-            """)
+            """,
+        version: VipscopeVersion.string)
 
     @Argument(help: ArgumentHelp("Targets: HOST:PORT, [IPv6]:PORT, HOST (port 3306), HOST:LOW-HIGH.", valueName: "target"))
     var targets: [String] = []

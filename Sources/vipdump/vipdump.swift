@@ -24,7 +24,8 @@ struct VipDump: ParsableCommand {
               vipdump -r captures/garp-arping.pcap
               vipdump -r captures/bgp-bird-frr.pcap --filter 'tcp port 179' --count 10
               vipdump -i eth0 --filter 'arp or icmp6' --duration 30
-            """)
+            """,
+        version: VipscopeVersion.string)
 
     @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
         "A pcap or pcapng file to read ('-' reads standard input). Repeat for several files.", valueName: "file"))
@@ -81,7 +82,7 @@ struct VipDump: ParsableCommand {
         } catch let error as CaptureError {
             if totals.frames > 0 { print(totals.report) }
             printError("vipdump: \(error.message)")
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.failure)
         }
         if summaryOnly || files.count > 1 { print(totals.report) }
     }
