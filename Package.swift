@@ -77,5 +77,8 @@ let package = Package(
         .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore"]),
         .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture"]),
+        // Fuzz seeds and regression inputs replayed, resource bounds under hostile input, and every capture
+        // decoded by us and by tshark with the fields compared.
+        .testTarget(name: "RobustnessTests", dependencies: ["PacketCore", "Capture", "BGPDecodeKit", "GarpWatchKit"]),
     ]
 )

@@ -66,18 +66,19 @@ public struct BGPMessageStream: Sendable {
                     } else {
                         pending.removeFirst()
                     }
-                    input = UnsafeRawBufferPointer(rebasing: input[unaccepted...])
+                    input = input.slice(from: unaccepted)
                     isSynchronized = false
                     carry = pending
                     carryOffset = failedStart &+ 1
                     inputOffset = carryOffset &+ UInt64(carry.count)
                     skippedBytes &+= 1
-                    continue
+                    // Fall through to the marker scan: `input` may be empty now, and the carried bytes
+                    // must still be scanned (a `continue` here left them unscanned until more data came).
                 }
             }
             // Unsynchronised: look for a marker in what was carried plus the new bytes.
             carry.append(contentsOf: input)
-            input = UnsafeRawBufferPointer(rebasing: input[input.count...])
+            input = input.slice(from: input.count)
             inputOffset = carryOffset &+ UInt64(carry.count)
             let found = carry.withUnsafeBytes { raw in
                 BGPFraming.findMessageStart(in: raw, maximumLength: maximumLength)

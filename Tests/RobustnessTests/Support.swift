@@ -1,0 +1,76 @@
+import Capture
+import Foundation
+import PacketCore
+import Testing
+
+/// Where the inputs live, found from this file's path so the tests run from any working directory.
+enum Paths {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let captures = repository.appendingPathComponent("captures")
+    static let seeds = repository.appendingPathComponent("Fuzz/seeds")
+    static let regressions = repository.appendingPathComponent("Tests/FuzzRegressions")
+    /// tcpdump's own test captures, beside the repository (see ../shared/corpus/tcpdump/README.md).
+    static let tcpdumpCorpus = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/tcpdump")
+
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Regular files under `directory` (recursively), sorted, relative to `base`.
+    static func files(under directory: URL, relativeTo base: URL = repository, extensions: Set<String>? = nil)
+        -> [String]
+    {
+        guard
+            let enumerator = FileManager.default.enumerator(
+                at: directory, includingPropertiesForKeys: [.isRegularFileKey])
+        else { return [] }
+        var names: [String] = []
+        for case let url as URL in enumerator {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            if let extensions, !extensions.contains(url.pathExtension) { continue }
+            if url.lastPathComponent.hasPrefix(".") || url.lastPathComponent == "README.md" { continue }
+            names.append(String(url.path.dropFirst(base.path.count + 1)))
+        }
+        return names.sorted()
+    }
+}
+
+/// Fuzz inputs: (target, path relative to the repository) for every committed seed and regression input.
+enum FuzzInputs {
+    static func all(_ target: String) -> [String] {
+        Paths.files(under: Paths.seeds.appendingPathComponent(target))
+            + Paths.files(under: Paths.regressions.appendingPathComponent(target))
+    }
+
+    static func bytes(_ relative: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: Paths.repository.appendingPathComponent(relative)))
+    }
+}
+
+/// One decoded frame with its capture record's facts.
+struct DecodedFrame {
+    var number: Int
+    var timestamp: Timestamp
+    var linkType: LinkType
+    var packet: Packet
+    var bytes: [UInt8]
+}
+
+/// Read every frame of a capture file through Capture and decode it with the core. A file cut short on
+/// purpose (tcpdump's corpus has some) gives the frames before the cut.
+func decodeFile(_ path: String) throws -> [DecodedFrame] {
+    let source = try PacketSource.openFile(path)
+    var frames: [DecodedFrame] = []
+    do {
+        try source.forEach { record in
+            let packet = Packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
+            frames.append(
+                DecodedFrame(
+                    number: frames.count + 1, timestamp: record.timestamp, linkType: record.linkType,
+                    packet: packet, bytes: Array(record.bytes)))
+            return .continue
+        }
+    } catch let error as CaptureError {
+        if error.kind != .truncatedFile { throw error }
+    }
+    return frames
+}
