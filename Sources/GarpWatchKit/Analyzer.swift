@@ -14,6 +14,10 @@ public struct AnalyzerOptions: Sendable, Hashable {
     public var scope: [IPRange] = []
     /// Report addresses outside all of these as bogons (empty: no bogon check).
     public var localNets: [IPPrefix] = []
+    /// Most addresses tracked at once (`--max-bindings`). A flood of unique sender IPs (a scan, a spoofing
+    /// tool, a broken host) cannot grow memory past this: frames about further new addresses are counted in
+    /// `FrameCounters.refusedNewAddresses` and reported, never silently lost. 65,536 is a /16 of stations.
+    public var maxBindings = 65_536
 
     public init() {}
 }
@@ -32,6 +36,8 @@ public struct FrameCounters: Sendable, Hashable {
     public var probes = 0
     /// ARP/NDP frames about addresses outside `--ip/--net/--range`.
     public var outOfScope = 0
+    /// Frames about a new address refused because the table held `maxBindings` addresses already.
+    public var refusedNewAddresses = 0
 }
 
 /// The binding table and everything derived from it. Feed it every decoded frame in capture order with
@@ -141,6 +147,10 @@ public struct Analyzer: Sendable {
             fold(slot)
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
         } else {
+            guard storage.count < options.maxBindings else {
+                counters.refusedNewAddresses += 1
+                return
+            }
             slot = storage.count
             storage.append(Binding(key: key, mac: mac, time: time, gratuitous: observation.kind.isGratuitous))
             hot.append(HotBinding(key: key, owner: mac, lastSeen: time, isQuiet: false))

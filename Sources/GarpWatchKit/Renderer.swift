@@ -168,6 +168,7 @@ public struct Renderer: Sendable {
             line.add("ndp", counters.ndp)
             line.add("probes", counters.probes)
             line.add("out_of_scope", counters.outOfScope)
+            line.add("refused_new_addresses", counters.refusedNewAddresses)
             line.add("truncated", counters.truncated)
             line.add("malformed", counters.malformed)
             line.add("unsupported", counters.unsupported)
@@ -181,7 +182,11 @@ public struct Renderer: Sendable {
         output.append(string:
             "summary: \(counters.frames) frames (\(counters.arp) ARP, \(counters.ndp) NDP, \(counters.probes) probes, "
                 + "\(counters.outOfScope) out of scope), \(counters.truncated) truncated, \(counters.malformed) malformed, "
-                + "\(counters.unsupported) unsupported; \(seen.count) address\(seen.count == 1 ? "" : "es")\n")
+                + "\(counters.unsupported) unsupported; \(seen.count) address\(seen.count == 1 ? "" : "es")"
+                + (counters.refusedNewAddresses > 0
+                    ? "; table full: \(counters.refusedNewAddresses) frames about further new addresses not tracked "
+                        + "(raise --max-bindings)" : "")
+                + "\n")
         for position in seen {
             let binding = bindings[position]
             output.append("  ")

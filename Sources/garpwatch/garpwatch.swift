@@ -115,6 +115,11 @@ struct GarpWatch: ParsableCommand {
         "Seconds after a new owner's first frame whose gratuitous frames count as its burst.", valueName: "seconds"))
     var burstWindow: Double = 6
 
+    @Option(help: ArgumentHelp(
+        "Most addresses tracked at once; frames about further new addresses are counted and reported.",
+        valueName: "count"))
+    var maxBindings = 65_536
+
     @Option(help: ArgumentHelp("MAC-to-node names (text or JSON, see below).", valueName: "file"))
     var nodeMap: String?
 
@@ -143,6 +148,7 @@ struct GarpWatch: ParsableCommand {
     var summaryOnly = false
 
     func validate() throws {
+        if maxBindings < 1 { throw ValidationError("--max-bindings must be at least 1.") }
         if conflictWindow <= 0 || !conflictWindow.isFinite {
             throw ValidationError("--conflict-window must be a positive number of seconds.")
         }
@@ -183,6 +189,7 @@ struct GarpWatch: ParsableCommand {
         options.burstWindow = Int64(burstWindow * 1e9)
         options.scope = (ips + nets).compactMap { IPRange($0) }
         options.localNets = localNets.compactMap { IPPrefix($0) }
+        options.maxBindings = maxBindings
 
         let nodes: NodeMap
         var restored: [Binding] = []
