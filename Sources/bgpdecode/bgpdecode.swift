@@ -17,6 +17,8 @@ struct BGPDecode: ParsableCommand {
         abstract: "Decode BGP from captures and MRT files; rebuild each speaker's table.",
         usage: """
             bgpdecode -r <file> ... [--port <port> ...] [--table] [--json]
+            bgpdecode -i <iface> [--port <port> ...] [--duration <s>] [--count <n>]
+            bgpdecode listen --local-as <asn> --router-id <id> ...
             bgpdecode --mrt <file> [--table] [--json]
             bgpdecode (-r <file> ... | --mrt <file>) [--peer <ip>]
                       (--expect-prefix <prefix> ... | --expect-file <file>)
@@ -27,7 +29,11 @@ struct BGPDecode: ParsableCommand {
             several messages in one segment, decode. A capture that starts
             mid-session resynchronises on the 16-byte BGP marker. MRT files (--mrt,
             '-' for standard input) hold BGP4MP/BGP4MP_ET messages (2- and 4-byte AS
-            and ADD-PATH subtypes) and TABLE_DUMP_V2 RIB entries.
+            and ADD-PATH subtypes) and TABLE_DUMP_V2 RIB entries. -i captures live
+            on an interface (filter 'tcp port 179', or the --port ports) until
+            --duration, --count frames or Ctrl-C, then prints the same summary or
+            table. 'bgpdecode listen' is a passive BGP speaker that speakers peer
+            with (see bgpdecode listen --help).
 
             CONTEXT AND HEURISTICS
             BGP bytes mean different things depending on what the session
@@ -93,8 +99,24 @@ struct BGPDecode: ParsableCommand {
               bgpdecode -r node1.pcap --peer 203.0.113.2 \\
                   --expect-file expected-vips.txt
               zcat updates.20240101.0000.gz | bgpdecode --mrt - --table
+              bgpdecode -i eth0 --duration 60 --table
+              bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
+                  --peer 203.0.113.1 --peer-as 64513
             """,
         version: VipscopeVersion.string)
+
+    /// `bgpdecode listen ...` runs `Listen`; anything else is this command. (Not a swift-argument-parser
+    /// subcommand: a parent's options are parsed before a subcommand's, so this command's --peer,
+    /// --expect-prefix, --table and --json would take the values meant for listen's options of the same
+    /// names.)
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "listen" {
+            Listen.main(Array(arguments.dropFirst()))
+        } else {
+            Self.main(arguments)
+        }
+    }
 
     @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
         "A pcap or pcapng file to read ('-' for standard input). Repeat for several files.", valueName: "file"))
@@ -102,6 +124,16 @@ struct BGPDecode: ParsableCommand {
 
     @Option(help: ArgumentHelp("An MRT file to read ('-' for standard input).", valueName: "file"))
     var mrt: String?
+
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp(
+        "Capture live on this interface (needs root or CAP_NET_RAW).", valueName: "interface"))
+    var interface: String?
+
+    @Option(help: ArgumentHelp("With -i: stop after this many seconds.", valueName: "seconds"))
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("With -i: stop after this many captured frames.", valueName: "n"))
+    var count: Int?
 
     @Option(help: ArgumentHelp("TCP port BGP runs on (default 179). Repeat for several.", valueName: "port"))
     var port: [UInt16] = []
@@ -138,20 +170,29 @@ struct BGPDecode: ParsableCommand {
     var isVerifying: Bool { !expectPrefixes.isEmpty || expectFile != nil }
 
     func validate() throws {
-        if files.isEmpty && mrt == nil {
-            throw ValidationError("Give a capture to read with -r FILE, or an MRT file with --mrt FILE.")
+        let inputs = (files.isEmpty ? 0 : 1) + (mrt == nil ? 0 : 1) + (interface == nil ? 0 : 1)
+        if inputs == 0 {
+            throw ValidationError(
+                "Give a capture to read with -r FILE, an MRT file with --mrt FILE, or an interface with -i IFACE.")
         }
-        if !files.isEmpty && mrt != nil { throw ValidationError("Read captures (-r) or an MRT file (--mrt), not both.") }
+        if inputs > 1 {
+            throw ValidationError("Read captures (-r), an MRT file (--mrt) or an interface (-i), one of them.")
+        }
+        if interface == nil && (duration != nil || count != nil) {
+            throw ValidationError("--duration and --count apply to a live capture (-i).")
+        }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds.") }
+        if let count, count <= 0 { throw ValidationError("--count must be at least 1.") }
         if let asnSize, asnSize != 2 && asnSize != 4 { throw ValidationError("--asn-size must be 2 or 4.") }
         if let addPath, addPath != "on" && addPath != "off" { throw ValidationError("--add-path must be on or off.") }
         if port.contains(0) { throw ValidationError("--port must be between 1 and 65535.") }
         if let peer, IPAddress(peer) == nil { throw ValidationError("--peer must be an IPv4 or IPv6 address.") }
+        if peer != nil && !isVerifying {
+            throw ValidationError("--peer selects the speaker to verify: add --expect-prefix or --expect-file.")
+        }
         for prefix in expectPrefixes where BGPExpectation(line: prefix) == nil {
             throw ValidationError("--expect-prefix '\(prefix)' is not a prefix (like 198.51.100.10/32), "
                 + "optionally followed by a next hop.")
-        }
-        if peer != nil && !isVerifying {
-            throw ValidationError("--peer selects the speaker to verify: add --expect-prefix or --expect-file.")
         }
     }
 
@@ -232,6 +273,10 @@ struct BGPDecode: ParsableCommand {
         }
         let decoder = BGPCaptureDecoder(
             analyzer: analyzer, ports: Set(port.isEmpty ? [179] : port), asSize: asnSize, addPath: forcedAddPath)
+        if let interface {
+            readLive(interface, decoder, sink)
+            return
+        }
         for path in files {
             do {
                 let source = try PacketSource.openFile(path)
@@ -246,6 +291,46 @@ struct BGPDecode: ParsableCommand {
             }
         }
         decoder.finish()
+    }
+
+    /// Capture on `interface` until --duration, --count or SIGINT/SIGTERM; what was decoded is reported
+    /// either way (sessions still up stay up, as at the end of a capture file).
+    private func readLive(_ interface: String, _ decoder: BGPCaptureDecoder, _ sink: OutputSink) {
+        let ports = port.isEmpty ? [UInt16(179)] : port
+        let filter = "tcp and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")"
+        Self.installStopSignal()
+        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        var frames = 0
+        let limit = count ?? .max
+        do {
+            let source = try PacketSource.openLive(interface, options: LiveOptions(immediate: true))
+            try source.setFilter(filter)
+            try source.forEach(until: deadline, shouldStop: { StopSignal.isRaised }) { record in
+                decoder.process(record.bytes, linkType: record.linkType, originalLength: record.originalLength,
+                    timestamp: record.timestamp)
+                frames += 1
+                sink.renderer.flush()  // live: each event as it happens
+                return frames >= limit ? .stop : .continue
+            }
+        } catch let error as CaptureError {
+            decoder.finish()
+            fail(error.message, flushing: sink)
+        } catch {
+            decoder.finish()
+            fail("\(error)", flushing: sink)
+        }
+        decoder.finish()
+    }
+
+    /// SIGINT/SIGTERM end a live capture or the listener cleanly. They are unblocked first: a parent may
+    /// start us with them blocked (a test runner's thread did), and a blocked signal never stops the loop.
+    static func installStopSignal() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+        StopSignal.install()
     }
 
     /// A whole text file (UTF-8), or nil when it cannot be read. (Not Foundation's: linking Foundation costs

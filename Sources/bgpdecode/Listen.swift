@@ -1,0 +1,288 @@
+import ArgumentParser
+import BGPDecodeKit
+import Glibc
+import PacketCore
+import ToolSupport
+
+/// `bgpdecode listen`: be the BGP peer a speaker announces to, and decode what it announces.
+struct Listen: ParsableCommand {
+    // Wrapped by hand within 78 columns (see BGPDecode.configuration).
+    static let configuration = CommandConfiguration(
+        commandName: "bgpdecode listen",
+        abstract: "Accept BGP sessions from speakers and decode what they announce.",
+        usage: """
+            bgpdecode listen --local-as <asn> --router-id <id> [--bind <addr[:port]>]
+                             (--peer <ip> --peer-as <asn> ... | --accept-any)
+                             [--md5-password <ip=secret> ...] [--hold-time <s>]
+                             [--table] [--json]
+                             [(--expect-prefix <prefix> ... | --expect-file <file>)
+                              --wait <s>]
+            """,
+        discussion: """
+            A passive, receive-only BGP speaker: point a BGPPeer (MetalLB) or a
+            router's neighbor at this address and see every announcement. It only
+            accepts connections (it never dials out) from the --peer addresses, or
+            from anyone with --accept-any, and sends its OPEN with IPv4 and IPv6
+            unicast, 4-octet AS, route refresh, ADD-PATH receive and extended
+            messages. It never announces a route. The hold time is the smaller of
+            --hold-time (default 90) and the peer's; KEEPALIVEs go out every third
+            of it. Every received message goes through the same decoder, tables,
+            events and --json output as 'bgpdecode -r' (see bgpdecode --help); the
+            session key is "peer > local address".
+
+            ERRORS (each sent as a NOTIFICATION, logged in plain words on stderr)
+              2/2 Bad Peer AS         the OPEN's AS is not --peer-as (MetalLB:
+                                      check the BGPPeer's myASN and peerASN)
+              2/1 Unsupported Version the OPEN is not BGP version 4
+              2/3 Bad BGP Identifier  router id 0, or ours in an iBGP session
+              2/6 Unacceptable Hold Time  the peer offers 1 or 2 seconds
+              4/0 Hold Timer Expired  nothing from the peer for the hold time
+              6/5 Connection Rejected the address is not a --peer
+            A peer that connects again starts a new session: the old session ends
+            and its routes are withdrawn (no graceful restart is offered).
+            --md5-password PEER=SECRET sets a TCP-MD5 key (RFC 2385) for that peer
+            on the listening socket; segments without it are dropped by the kernel,
+            so a wrong password shows as a peer that never connects.
+
+            Ctrl-C (SIGINT) or SIGTERM sends Cease/Administrative Shutdown (6/2) to
+            every peer, then prints the final table of each session.
+
+            VERIFICATION
+            With --expect-prefix/--expect-file, bgpdecode waits up to --wait
+            seconds and exits as soon as every expected prefix is announced (with
+            its next hop, when given) by the peers; at the deadline it reports
+            what is missing. The report and codes are those of 'bgpdecode -r'.
+
+            EXIT STATUS
+              0   stopped by a signal; or, verifying, every expected prefix is
+                  announced and nothing unexpected is
+              10  verifying: an expected prefix is not announced at the deadline
+              11  verifying: an expected prefix has another next hop
+              12  verifying: a prefix that is not expected is also announced
+              13  verifying: no peer had a session by the deadline
+              2   verifying: interrupted before a verdict
+              1   the socket could not be opened (port in use, no permission)
+              64  usage error
+
+            Examples:
+              bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
+                  --peer 203.0.113.1 --peer-as 64513
+              bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
+                  --accept-any --bind 203.0.113.254:1790 --table
+              bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
+                  --peer 203.0.113.1 --peer-as 64513 \\
+                  --md5-password 203.0.113.1=s3cret --json
+              bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
+                  --peer 203.0.113.1 --peer-as 64513 \\
+                  --expect-prefix 198.51.100.10/32 --wait 60
+            """,
+        version: VipscopeVersion.string)
+
+    @Option(name: .customLong("local-as"), help: ArgumentHelp("Our AS number (1 to 4294967295).", valueName: "asn"))
+    var localAS: UInt32
+
+    @Option(name: .customLong("router-id"), help: ArgumentHelp("Our BGP identifier (an IPv4 address).",
+        valueName: "id"))
+    var routerID: String
+
+    @Option(help: ArgumentHelp("Address (and port) to listen on; default every address, port 179.",
+        valueName: "addr[:port]"))
+    var bind: String?
+
+    @Option(name: .customLong("peer"), help: ArgumentHelp(
+        "A peer allowed to connect; pair each with a --peer-as. Repeatable.", valueName: "ip"))
+    var peers: [String] = []
+
+    @Option(name: .customLong("peer-as"), help: ArgumentHelp(
+        "The AS the matching --peer must say in its OPEN. Repeatable.", valueName: "asn"))
+    var peerASes: [UInt32] = []
+
+    @Flag(name: .customLong("accept-any"), help: "Accept sessions from any address, with any AS.")
+    var acceptAny = false
+
+    @Option(name: .customLong("md5-password"), help: ArgumentHelp(
+        "TCP-MD5 password for a peer, as PEER=SECRET. Repeatable.", valueName: "ip=secret"))
+    var md5Passwords: [String] = []
+
+    @Option(name: .customLong("hold-time"), help: ArgumentHelp(
+        "Hold time to offer, in seconds: 0 or 3 to 65535 (default 90).", valueName: "s"))
+    var holdTime: UInt16 = 90
+
+    @Flag(help: "Print only the final table of each session at the end, not the events.")
+    var table = false
+
+    @Flag(help: "Write JSON Lines instead of text.")
+    var json = false
+
+    @Flag(help: "Also show KEEPALIVE messages.")
+    var keepalives = false
+
+    @Option(name: .customLong("expect-prefix"), help: ArgumentHelp(
+        "A prefix that must be announced, optionally 'PREFIX NEXTHOP'. Repeatable.", valueName: "prefix"))
+    var expectPrefixes: [String] = []
+
+    @Option(name: .customLong("expect-file"), help: ArgumentHelp(
+        "A file of expected prefixes, one per line, optionally followed by a next hop.", valueName: "file"))
+    var expectFile: String?
+
+    @Option(help: ArgumentHelp("With --expect-*: the most seconds to wait for the expected prefixes.",
+        valueName: "s"))
+    var wait: Double?
+
+    var isVerifying: Bool { !expectPrefixes.isEmpty || expectFile != nil }
+
+    /// `ADDR`, `ADDR:PORT` or `[V6]:PORT`.
+    static func parseBind(_ text: String) -> (IPAddress, UInt16)? {
+        if let address = IPAddress(text) { return (address, 179) }
+        var host = Substring(text)
+        guard let colon = host.lastIndex(of: ":"), let port = UInt16(host[host.index(after: colon)...]), port > 0
+        else { return nil }
+        host = host[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return IPAddress(host).map { ($0, port) }
+    }
+
+    func validate() throws {
+        if IPv4Address(routerID) == nil {
+            throw ValidationError("--router-id must be an IPv4 address, like 203.0.113.254.")
+        }
+        if localAS == 0 { throw ValidationError("--local-as must be between 1 and 4294967295.") }
+        if peers.count != peerASes.count {
+            throw ValidationError(
+                "Give one --peer-as for each --peer (\(peers.count) peers, \(peerASes.count) AS numbers).")
+        }
+        if peers.isEmpty && !acceptAny {
+            throw ValidationError("Say who may connect: --peer IP --peer-as N (repeatable), or --accept-any.")
+        }
+        for peer in peers where IPAddress(peer) == nil {
+            throw ValidationError("--peer '\(peer)' is not an IP address.")
+        }
+        if let bind, Self.parseBind(bind) == nil {
+            throw ValidationError("--bind must be ADDR, ADDR:PORT or [IPV6]:PORT, like 203.0.113.254:1790.")
+        }
+        for entry in md5Passwords {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, IPAddress(parts[0]) != nil, !parts[1].isEmpty else {
+                throw ValidationError("--md5-password must be PEER=SECRET, like 203.0.113.1=s3cret.")
+            }
+        }
+        if holdTime == 1 || holdTime == 2 { throw ValidationError("--hold-time must be 0 or at least 3 seconds.") }
+        for prefix in expectPrefixes where BGPExpectation(line: prefix) == nil {
+            throw ValidationError("--expect-prefix '\(prefix)' is not a prefix (like 198.51.100.10/32), "
+                + "optionally followed by a next hop.")
+        }
+        if isVerifying && wait == nil { throw ValidationError("--expect-prefix/--expect-file need --wait SECONDS.") }
+        if !isVerifying && wait != nil { throw ValidationError("--wait applies to --expect-prefix/--expect-file.") }
+        if let wait, !(wait > 0) { throw ValidationError("--wait must be a positive number of seconds.") }
+    }
+
+    func run() throws {
+        var expectations = expectPrefixes.compactMap { BGPExpectation(line: $0) }
+        if let expectFile {
+            guard let text = BGPDecode.readTextFile(expectFile) else {
+                fail("cannot read the expect file \(expectFile); check the path")
+            }
+            switch BGPExpectation.parseFile(text) {
+            case .success(let parsed): expectations += parsed
+            case .failure(let bad): fail("\(expectFile) line \(bad.number) is not 'PREFIX [NEXTHOP]': \(bad.text)")
+            }
+        }
+        var configuration = BGPListenerConfiguration(
+            localAS: localAS, routerID: IPv4Address(routerID) ?? .any, acceptAny: acceptAny, holdTime: holdTime)
+        if let bind, let (address, port) = Self.parseBind(bind) {
+            configuration.bindAddress = address
+            configuration.port = port
+        }
+        for (peer, asn) in zip(peers, peerASes) {
+            if let address = IPAddress(peer) { configuration.peers[address] = asn }
+        }
+        for entry in md5Passwords {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let address = IPAddress(parts[0]) {
+                configuration.md5Passwords[address] = String(parts[1])
+            }
+        }
+
+        let showEvents = !table && !isVerifying
+        let json = self.json
+        let keepalives = self.keepalives
+        let analyzer = BGPAnalyzer()
+        let sink = OutputSink(BGPTextRenderer(descriptor: 1))
+        if showEvents {
+            analyzer.onEvent = { event in
+                if json {
+                    if let line = BGPRender.json(event, keepalives: keepalives) {
+                        sink.renderer.output.appendLine(line.text)
+                    }
+                } else {
+                    sink.renderer.write(event, keepalives: keepalives)
+                }
+                sink.renderer.flush()
+            }
+        }
+        let listener = BGPListener(configuration: configuration, analyzer: analyzer) { text in
+            sink.renderer.flush()
+            StandardStreams.error("bgpdecode: \(text)")
+        }
+        do throws(BGPListenerError) {
+            try listener.start()
+        } catch {
+            fail(error.message)
+        }
+        BGPDecode.installStopSignal()
+        let where_ = configuration.bindAddress.map { "\($0)" } ?? "every address"
+        StandardStreams.error("bgpdecode: listening on \(where_) port \(configuration.port) as AS \(localAS), "
+            + "router id \(routerID)")
+
+        var verdict: BGPVerification?
+        let deadline = wait.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        var lastMessages = -1
+        listener.run {
+            if StopSignal.isRaised { return true }
+            guard isVerifying else { return false }
+            if let deadline, ContinuousClock.now >= deadline {
+                verdict = BGPVerification(analyzer: analyzer, expectations: expectations, peer: nil)
+                return true
+            }
+            // Re-check only when a message arrived since the last check.
+            guard analyzer.messages != lastMessages else { return false }
+            lastMessages = analyzer.messages
+            let current = BGPVerification(analyzer: analyzer, expectations: expectations, peer: nil)
+            if current.missing.isEmpty, current.wrongNextHop.isEmpty, !current.sessionsChecked.isEmpty {
+                verdict = current
+                return true
+            }
+            return false
+        }
+        // The table first: the Cease below closes the sessions, which must not empty it.
+        analyzer.onEvent = nil
+        if let verdict {
+            if json {
+                var line = JSONLine()
+                line.add("type", "verify")
+                line.add("status", verdict.exitCode)
+                line.add("matched", list: verdict.matched)
+                line.add("missing", list: verdict.missing.map(\.prefix))
+                line.add("wrong_next_hop", list: verdict.wrongNextHop.map(\.expected.prefix))
+                line.add("unexpected", list: verdict.unexpected)
+                line.add("stale", list: verdict.staleOnly)
+                sink.renderer.output.appendLine(line.text)
+            } else {
+                sink.renderer.output.append(verdict.report)
+            }
+        } else if json {
+            sink.renderer.writeTableJSON(analyzer, routes: true)
+        } else {
+            sink.renderer.writeTable(analyzer)
+        }
+        sink.renderer.flush()
+        listener.shutdown(communication: "bgpdecode listen stopped")
+        if let verdict, verdict.exitCode != 0 { throw ExitCode(verdict.exitCode) }
+        if isVerifying && verdict == nil { throw ExitCode(ExitStatus.interrupted) }
+    }
+
+    private func fail(_ message: String) -> Never {
+        StandardStreams.error("bgpdecode: \(message)")
+        Glibc.exit(ExitStatus.failure)
+    }
+}
