@@ -35,6 +35,9 @@ public struct OutputBuffer {
 
     /// The pending bytes.
     public var bytes: [UInt8] { Array(storage[..<count]) }
+
+    /// Drop what is pending without writing it (a buffer reused to build pieces, no descriptor).
+    mutating func discardPending() { count = 0 }
     public var string: String { String(decoding: storage[..<count], as: UTF8.self) }
 
     /// Write what is pending when it has reached the chunk size.

@@ -37,8 +37,16 @@ public final class BGPSession {
     /// The peer's OPEN (needed to decide graceful restart and the negotiated context).
     var peerOpen: BGPOpen?
     /// The attribute bytes of the last UPDATE and their path ids (a cache in front of the path table:
-    /// speakers that send one prefix per UPDATE repeat the same attributes).
-    var lastKey: [UInt8] = []
+    /// speakers that send one prefix per UPDATE repeat the same attributes). Stored as a compact copy so
+    /// the analyzer's scratch array it is set from stays unshared (see `compactCopy`).
+    var lastKey: [UInt8] {
+        get { lastKeyStorage }
+        set {
+            guard newValue != lastKeyStorage else { return }
+            lastKeyStorage = compactCopy(newValue)
+        }
+    }
+    private var lastKeyStorage: [UInt8] = []
     var lastPlainPath: Int32 = -1
     var lastMPPath: Int32 = -1
     init(key: BGPSessionKey, timestamp: Timestamp, owner: BGPAnalyzer, index: Int) {

@@ -38,7 +38,18 @@ public struct BGPAttributes: Sendable, Hashable {
     public init(parsing cursor: Cursor, asSize: Int?, abbreviatedMPReachFamily: BGPAddressFamily? = nil) {
         self.asSize = asSize ?? 4
         var iterator = BGPAttributeIterator(cursor)
-        var seen: Set<UInt8> = []
+        // The attribute types seen, one bit each: a Set was a twentieth of the run time of a full table
+        // (decoded once per distinct path, a quarter million of them).
+        var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        func firstSight(_ type: UInt8) -> Bool {
+            let bit: UInt64 = 1 << UInt64(type & 63)
+            switch type >> 6 {
+            case 0: defer { seen.0 |= bit }; return seen.0 & bit == 0
+            case 1: defer { seen.1 |= bit }; return seen.1 & bit == 0
+            case 2: defer { seen.2 |= bit }; return seen.2 & bit == 0
+            default: defer { seen.3 |= bit }; return seen.3 & bit == 0
+            }
+        }
         while true {
             let attribute: BGPPathAttribute
             do throws(ParseError) {
@@ -50,7 +61,7 @@ public struct BGPAttributes: Sendable, Hashable {
                 break
             }
             all.append(attribute)
-            if !seen.insert(attribute.type.rawValue).inserted {
+            if !firstSight(attribute.type.rawValue) {
                 // RFC 7606 section 3 (g): keep the first copy; a repeated MP attribute resets the session.
                 let outcome: BGPErrorOutcome =
                     attribute.type == .mpReachNLRI || attribute.type == .mpUnreachNLRI ? .sessionReset : .attributeDiscard
