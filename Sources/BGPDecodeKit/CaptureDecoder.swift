@@ -60,7 +60,7 @@ public final class BGPCaptureDecoder {
             source: FlowEndpoint(address: source, port: tcp.sourcePort),
             destination: FlowEndpoint(address: destination, port: tcp.destinationPort),
             sequence: tcp.sequence, acknowledgment: tcp.acknowledgment, flags: tcp.flags,
-            payload: UnsafeRawBufferPointer(rebasing: bytes[payload.clamped(to: 0..<bytes.count)]), timestamp: timestamp)
+            payload: bytes.slice(payload.clamped(to: 0..<bytes.count)), timestamp: timestamp)
         reassembler.process(segment) { self.handle($0) }
     }
 

@@ -284,7 +284,7 @@ public final class BGPListener {
             return
         }
         buffer.withUnsafeBytes { raw in
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+            let bytes = raw.slice(0..<count)
             var messages: [[UInt8]] = []
             connection.stream.feed(bytes, at: connection.received, onMessage: { message in
                 messages.append(message.readRest())

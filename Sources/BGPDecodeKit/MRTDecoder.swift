@@ -57,7 +57,7 @@ public final class BGPMRTDecoder {
                 throw MRTReadError(message: "cannot read \(path): \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
-            chunk.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            chunk.withUnsafeBytes { feed($0.slice(0..<count)) }
         }
     }
 

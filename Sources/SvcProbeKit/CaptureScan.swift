@@ -83,7 +83,7 @@ public struct CaptureScanner {
         }
         let segment = TCPSegment(
             source: from, destination: to, sequence: tcp.sequence, acknowledgment: tcp.acknowledgment,
-            flags: tcp.flags, payload: UnsafeRawBufferPointer(rebasing: bytes[packet.payload]), timestamp: timestamp)
+            flags: tcp.flags, payload: bytes.slice(packet.payload), timestamp: timestamp)
         // The handler mutates self: run the reassembler from a local (moved out and back, no copy).
         var running = reassembler
         reassembler = TCPReassembler(limits: running.limits)
