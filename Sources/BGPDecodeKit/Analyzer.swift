@@ -254,20 +254,30 @@ public final class BGPAnalyzer {
     }
 
     /// Append the MP next hop as a pseudo-attribute of type 0 (reserved, never on the wire).
+    /// Written straight into `scratch`, its length byte patched afterwards. Why: a temporary array per
+    /// MP UPDATE was an allocation per message on a full table.
     private func appendNextHop(_ nextHop: BGPNextHop) {
-        var bytes: [UInt8] = []
+        // One access to `scratch` (class properties are checked at each access), as in `split`.
+        var scratch = self.scratch
+        self.scratch = []
+        defer { self.scratch = scratch }
+        scratch.append(0)
+        scratch.append(0)
+        let lengthIndex = scratch.count
+        scratch.append(0)
         func add(_ address: IPAddress) {
             switch address {
-            case .v4(let v4): withUnsafeBytes(of: v4.rawValue.bigEndian) { bytes.append(contentsOf: $0) }
+            case .v4(let v4): withUnsafeBytes(of: v4.rawValue.bigEndian) { scratch.append(contentsOf: $0) }
             case .v6(let v6):
-                withUnsafeBytes(of: v6.high.bigEndian) { bytes.append(contentsOf: $0) }
-                withUnsafeBytes(of: v6.low.bigEndian) { bytes.append(contentsOf: $0) }
+                withUnsafeBytes(of: v6.high.bigEndian) { scratch.append(contentsOf: $0) }
+                withUnsafeBytes(of: v6.low.bigEndian) { scratch.append(contentsOf: $0) }
             }
         }
-        if let address = nextHop.address { add(address) } else { bytes.append(UInt8(truncatingIfNeeded: nextHop.rawLength)) }
+        if let address = nextHop.address { add(address) } else {
+            scratch.append(UInt8(truncatingIfNeeded: nextHop.rawLength))
+        }
         if let linkLocal = nextHop.linkLocal { add(.v6(linkLocal)) }
-        scratch.append(contentsOf: [0, 0, UInt8(bytes.count)])
-        scratch.append(contentsOf: bytes)
+        scratch[lengthIndex] = UInt8(truncatingIfNeeded: scratch.count - lengthIndex - 1)
     }
 
     /// The interned path for the key in `scratch`; decodes (and validates, RFC 7606) on first sight.
@@ -335,7 +345,7 @@ public final class BGPAnalyzer {
                 split.extraReach.isEmpty, split.extraUnreach.isEmpty, let window = try? body.window(update.attributes)
             {
                 // The attribute bytes are the whole path key: remember them for the fast path above.
-                hotStates[session.index].lastRawAttributes = window.withUnsafeRemainingBytes { Array($0) }
+                window.withUnsafeRemainingBytes { hotStates[session.index].setLastRawAttributes($0) }
                 hotStates[session.index].lastRawAsSize = context.asSize ?? 0
                 hotStates[session.index].lastRawPath = id
             }

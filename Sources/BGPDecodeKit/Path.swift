@@ -21,6 +21,14 @@ public final class BGPPath: Sendable {
     init(id: Int32, key: [UInt8], attributes: BGPAttributes, nextHop: BGPNextHop?) {
         self.id = id
         self.key = compactCopy(key)
+        // The decoder appends to these arrays, which leaves growth slack in each; a path lives for the whole
+        // analysis and a full table holds over a hundred thousand of them, so keep exactly sized copies.
+        var attributes = attributes
+        attributes.all = exactlySized(attributes.all)
+        attributes.communities = exactlySized(attributes.communities)
+        attributes.extendedCommunities = exactlySized(attributes.extendedCommunities)
+        attributes.largeCommunities = exactlySized(attributes.largeCommunities)
+        attributes.clusterList = exactlySized(attributes.clusterList)
         self.attributes = attributes
         self.nextHop = nextHop
         if let outcome = attributes.worstOutcome, outcome != .attributeDiscard { isRejected = true } else {
@@ -228,4 +236,10 @@ struct PathTable {
 /// peaked at 700 MB), and the shared buffer made the scratch array reallocate 4 KiB for every UPDATE.
 func compactCopy(_ bytes: [UInt8]) -> [UInt8] {
     bytes.withUnsafeBufferPointer { Array($0) }
+}
+
+/// `array` without growth slack: itself when it has none, else a copy in a buffer of its size.
+func exactlySized<Element>(_ array: [Element]) -> [Element] {
+    guard array.capacity > array.count else { return array }
+    return array.withUnsafeBufferPointer { Array($0) }
 }

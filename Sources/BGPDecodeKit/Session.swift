@@ -42,8 +42,11 @@ public final class BGPSession {
     var lastKey: [UInt8] {
         get { lastKeyStorage }
         set {
+            // Copied into the storage's own buffer, reused: a fresh allocation per path change was one per
+            // UPDATE on a full table where every UPDATE carries new attributes.
             guard newValue != lastKeyStorage else { return }
-            lastKeyStorage = compactCopy(newValue)
+            lastKeyStorage.removeAll(keepingCapacity: true)
+            lastKeyStorage.append(contentsOf: newValue)
         }
     }
     private var lastKeyStorage: [UInt8] = []
@@ -74,6 +77,12 @@ struct BGPSessionHotState {
     var lastRawAttributes: [UInt8] = []
     var lastRawAsSize = 0
     var lastRawPath: Int32 = -1
+
+    /// Set `lastRawAttributes`, reusing its buffer (a new array per plain UPDATE was an allocation each).
+    mutating func setLastRawAttributes(_ bytes: UnsafeRawBufferPointer) {
+        lastRawAttributes.removeAll(keepingCapacity: true)
+        lastRawAttributes.append(contentsOf: bytes)
+    }
     var contextSource: BGPContextSource = .heuristic
 
     init(lastSeenTime: Timestamp) {
