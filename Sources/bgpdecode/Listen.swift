@@ -108,28 +108,13 @@ struct Listen: ParsableCommand {
         "Hold time to offer, in seconds: 0 or 3 to 65535 (default 90).", valueName: "s"))
     var holdTime: UInt16 = 90
 
-    @Flag(help: "Print only the final table of each session at the end, not the events.")
-    var table = false
-
-    @Flag(help: "Write JSON Lines instead of text.")
-    var json = false
-
-    @Flag(help: "Also show KEEPALIVE messages.")
-    var keepalives = false
-
-    @Option(name: .customLong("expect-prefix"), help: ArgumentHelp(
-        "A prefix that must be announced, optionally 'PREFIX NEXTHOP'. Repeatable.", valueName: "prefix"))
-    var expectPrefixes: [String] = []
-
-    @Option(name: .customLong("expect-file"), help: ArgumentHelp(
-        "A file of expected prefixes, one per line, optionally followed by a next hop.", valueName: "file"))
-    var expectFile: String?
+    @OptionGroup var report: ReportOptions
 
     @Option(help: ArgumentHelp("With --expect-*: the most seconds to wait for the expected prefixes.",
         valueName: "s"))
     var wait: Double?
 
-    var isVerifying: Bool { !expectPrefixes.isEmpty || expectFile != nil }
+    var isVerifying: Bool { report.isVerifying }
 
     /// `ADDR`, `ADDR:PORT` or `[V6]:PORT`.
     static func parseBind(_ text: String) -> (IPAddress, UInt16)? {
@@ -167,25 +152,16 @@ struct Listen: ParsableCommand {
             }
         }
         if holdTime == 1 || holdTime == 2 { throw ValidationError("--hold-time must be 0 or at least 3 seconds.") }
-        for prefix in expectPrefixes where BGPExpectation(line: prefix) == nil {
-            throw ValidationError("--expect-prefix '\(prefix)' is not a prefix (like 198.51.100.10/32), "
-                + "optionally followed by a next hop.")
-        }
         if isVerifying && wait == nil { throw ValidationError("--expect-prefix/--expect-file need --wait SECONDS.") }
         if !isVerifying && wait != nil { throw ValidationError("--wait applies to --expect-prefix/--expect-file.") }
         if let wait, !(wait > 0) { throw ValidationError("--wait must be a positive number of seconds.") }
     }
 
     func run() throws {
-        var expectations = expectPrefixes.compactMap { BGPExpectation(line: $0) }
-        if let expectFile {
-            guard let text = BGPDecode.readTextFile(expectFile) else {
-                fail("cannot read the expect file \(expectFile); check the path")
-            }
-            switch BGPExpectation.parseFile(text) {
-            case .success(let parsed): expectations += parsed
-            case .failure(let bad): fail("\(expectFile) line \(bad.number) is not 'PREFIX [NEXTHOP]': \(bad.text)")
-            }
+        let expectations: [BGPExpectation]
+        switch report.loadExpectations() {
+        case .success(let loaded): expectations = loaded
+        case .failure(let error): fail(error.message)
         }
         var configuration = BGPListenerConfiguration(
             localAS: localAS, routerID: IPv4Address(routerID) ?? .any, acceptAny: acceptAny, holdTime: holdTime)
@@ -203,9 +179,9 @@ struct Listen: ParsableCommand {
             }
         }
 
-        let showEvents = !table && !isVerifying
-        let json = self.json
-        let keepalives = self.keepalives
+        let showEvents = !report.table && !isVerifying
+        let json = report.json
+        let keepalives = report.keepalives
         let analyzer = BGPAnalyzer()
         let sink = OutputSink(BGPTextRenderer(descriptor: 1))
         if showEvents {

@@ -138,23 +138,7 @@ struct BGPDecode: ParsableCommand {
     @Option(help: ArgumentHelp("TCP port BGP runs on (default 179). Repeat for several.", valueName: "port"))
     var port: [UInt16] = []
 
-    @Flag(help: "Print only the final table of each session (and flap counts), not the events.")
-    var table = false
-
-    @Flag(help: "Write JSON Lines instead of text.")
-    var json = false
-
-    @Flag(help: "Also show KEEPALIVE messages.")
-    var keepalives = false
-
-    @Option(name: .customLong("expect-prefix"), help: ArgumentHelp(
-        "A prefix that must be announced, optionally 'PREFIX NEXTHOP'. Repeatable.", valueName: "prefix"))
-    var expectPrefixes: [String] = []
-
-    @Option(name: .customLong("expect-file"), help: ArgumentHelp(
-        "A file of expected prefixes, one per line, optionally followed by a next hop; # starts a comment.",
-        valueName: "file"))
-    var expectFile: String?
+    @OptionGroup var report: ReportOptions
 
     @Option(help: ArgumentHelp("Verify the routes announced by this speaker (an IP address).", valueName: "ip"))
     var peer: String?
@@ -167,7 +151,8 @@ struct BGPDecode: ParsableCommand {
         "Force ADD-PATH path identifiers on or off for every family.", valueName: "on|off"))
     var addPath: String?
 
-    var isVerifying: Bool { !expectPrefixes.isEmpty || expectFile != nil }
+    var table: Bool { report.table }
+    var isVerifying: Bool { report.isVerifying }
 
     func validate() throws {
         let inputs = (files.isEmpty ? 0 : 1) + (mrt == nil ? 0 : 1) + (interface == nil ? 0 : 1)
@@ -190,27 +175,17 @@ struct BGPDecode: ParsableCommand {
         if peer != nil && !isVerifying {
             throw ValidationError("--peer selects the speaker to verify: add --expect-prefix or --expect-file.")
         }
-        for prefix in expectPrefixes where BGPExpectation(line: prefix) == nil {
-            throw ValidationError("--expect-prefix '\(prefix)' is not a prefix (like 198.51.100.10/32), "
-                + "optionally followed by a next hop.")
-        }
     }
 
     func run() throws {
-        var expectations = expectPrefixes.compactMap { BGPExpectation(line: $0) }
-        if let expectFile {
-            guard let text = Self.readTextFile(expectFile) else {
-                fail("cannot read the expect file \(expectFile); check the path")
-            }
-            switch BGPExpectation.parseFile(text) {
-            case .success(let parsed): expectations += parsed
-            case .failure(let bad):
-                fail("\(expectFile) line \(bad.number) is not 'PREFIX [NEXTHOP]': \(bad.text)")
-            }
+        let expectations: [BGPExpectation]
+        switch report.loadExpectations() {
+        case .success(let loaded): expectations = loaded
+        case .failure(let error): fail(error.message)
         }
         let showEvents = !table && !isVerifying
-        let json = self.json
-        let keepalives = self.keepalives
+        let json = report.json
+        let keepalives = report.keepalives
         let analyzer = BGPAnalyzer()
         // Everything goes to standard output through one byte buffer, written in 64 KiB chunks.
         let sink = OutputSink(BGPTextRenderer(descriptor: 1))
