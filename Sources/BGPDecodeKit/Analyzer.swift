@@ -15,9 +15,15 @@ public final class BGPAnalyzer {
         set { eventHandler = newValue }
     }
     var eventHandler: ((BGPEvent) -> Void)?
+    /// While no events are built, queue table changes and apply them in batches (see `BGPRouteTable`):
+    /// for callers that read the tables only at the end (`--table`, a verification). Off by default: a
+    /// caller that reads tables often (the listener's `--wait`) would apply a batch at each read.
+    public var batchesTableChanges = false
     var paths = PathTable()
     /// Reused for every UPDATE's attribute key, so the common case allocates nothing.
     private var scratch: [UInt8] = []
+    /// Where the attributes end in `scratch` (the MP next hop pseudo-attribute follows).
+    private var scratchAttributeEnd = 1
     public var messages: Int { messageCount }
     var messageCount = 0
 
@@ -90,7 +96,7 @@ public final class BGPAnalyzer {
         // state that counts the message (see `BGPSessionHotState.receive`).
         if eventHandler == nil, let addPath = context.addPath(.ipv4Unicast) {
             let (applied, error) = hotStates[index].receive(
-                message, asSize: context.asSize ?? 0, addPath: addPath, timestamp: timestamp)
+                message, asSize: context.asSize ?? 0, addPath: addPath, batch: batchesTableChanges, timestamp: timestamp)
             if applied {
                 if let error {
                     reportDecodeError(sessionList[index],
@@ -208,6 +214,7 @@ public final class BGPAnalyzer {
         defer { self.scratch = scratch }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(UInt8(asSize ?? 0))
+        scratchAttributeEnd = 1
         guard let window = try? message.window(attributes) else { return result }
         var iterator = BGPAttributeIterator(window)
         while true {
@@ -250,6 +257,7 @@ public final class BGPAnalyzer {
                 }
             }
         }
+        scratchAttributeEnd = scratch.count
         return result
     }
 
@@ -290,14 +298,19 @@ public final class BGPAnalyzer {
         } else if session.lastPlainPath >= 0, scratch == session.lastKey {
             return session.lastPlainPath
         }
-        let (id, isNew) = paths.intern(scratch) { id in
-            let window = (try? message.window(attributes)) ?? message
-            let decoded = BGPAttributes(parsing: window, asSize: asSize, abbreviatedMPReachFamily: abbreviated)
-            return BGPPath(id: id, key: scratch, attributes: decoded,
-                nextHop: nextHop ?? decoded.nextHop.map { BGPNextHop(address: .v4($0)) })
+        var problems: [BGPAttributeProblem] = []
+        let attributeEnd = scratchAttributeEnd
+        let (id, isNew) = scratch.withUnsafeBytes { key in
+            paths.intern(key) { id in
+                let window = (try? message.window(attributes)) ?? message
+                let decoded = BGPAttributes(parsing: window, asSize: asSize, abbreviatedMPReachFamily: abbreviated)
+                problems = decoded.problems
+                return BGPPath(id: id, attributeBytes: key.slice(1..<attributeEnd), asSize: asSize, decoded: decoded,
+                    nextHop: nextHop ?? decoded.nextHop.map { BGPNextHop(address: .v4($0)) })
+            }
         }
         if isNew, let onEvent = eventHandler {
-            for problem in paths[id].attributes.problems { onEvent(.attributeProblem(origin, problem)) }
+            for problem in problems { onEvent(.attributeProblem(origin, problem)) }
         }
         session.lastKey = scratch
         session.lastPlainPath = multiprotocol ? -1 : id
@@ -393,7 +406,9 @@ public final class BGPAnalyzer {
         let onEvent = eventHandler
         if usable, onEvent == nil {
             // No events to build: the whole run goes into the table in one access to it.
-            let (count, error) = hotStates[session.index].table.install(&iterator, family: family, pathID: pathID, since: origin.timestamp)
+            let (count, error) = batchesTableChanges
+                ? hotStates[session.index].table.queueInstall(&iterator, family: family, pathID: pathID, since: origin.timestamp)
+                : hotStates[session.index].table.install(&iterator, family: family, pathID: pathID, since: origin.timestamp)
             hotStates[session.index].announcementCount += count
             if let error { reportDecodeError(session, origin, error) }
             return
@@ -453,12 +468,18 @@ public final class BGPAnalyzer {
         _ session: BGPSession, _ key: BGPRouteKey, _ origin: BGPEventOrigin, _ reason: BGPWithdrawReason,
         rejected: Int32 = -1
     ) {
-        let previous = hotStates[session.index].table.removeValue(forKey: key)
         hotStates[session.index].withdrawalCount += 1
-        if previous != nil { session.flaps[key, default: 0] += 1 }
-        if let onEvent = eventHandler {
-            onEvent(.withdraw(origin, key, reason, wasPresent: previous != nil, rejected: rejected >= 0 ? paths[rejected] : nil))
+        guard let onEvent = eventHandler else {
+            if batchesTableChanges {
+                hotStates[session.index].table.queueWithdrawal(key)
+            } else if hotStates[session.index].table.removeValue(forKey: key) != nil {
+                hotStates[session.index].table.flaps[key, default: 0] += 1
+            }
+            return
         }
+        let previous = hotStates[session.index].table.removeValue(forKey: key)
+        if previous != nil { hotStates[session.index].table.flaps[key, default: 0] += 1 }
+        onEvent(.withdraw(origin, key, reason, wasPresent: previous != nil, rejected: rejected >= 0 ? paths[rejected] : nil))
     }
 
     private func handleEndOfRIB(_ session: BGPSession, _ family: BGPAddressFamily, _ origin: BGPEventOrigin) {
@@ -473,6 +494,7 @@ public final class BGPAnalyzer {
     private func flushStale(
         _ session: BGPSession, _ origin: BGPEventOrigin, emit: Bool = true, where matches: (BGPAddressFamily) -> Bool
     ) -> [BGPRouteKey] {
+        hotStates[session.index].table.applyPendingChanges()
         let flushed = hotStates[session.index].table.keys(where: { key, route in route.stale && matches(key.family) })
         for key in flushed {
             hotStates[session.index].table.removeValue(forKey: key)
@@ -501,6 +523,7 @@ public final class BGPAnalyzer {
             if !(current.notificationSupport && peerN) || notification.isHardReset { restart = nil }
         }
         let covered: (BGPAddressFamily) -> Bool = { family in restart?.covers(family) ?? false }
+        hotStates[session.index].table.applyPendingChanges()
         let withdrawn = hotStates[session.index].table.keys(where: { key, _ in !covered(key.family) })
         let stale = hotStates[session.index].table.markStale(where: covered)
         for routeKey in withdrawn { remove(session, routeKey, origin, .sessionDown) }

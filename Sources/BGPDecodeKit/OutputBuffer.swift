@@ -36,6 +36,13 @@ public struct OutputBuffer {
     /// The pending bytes.
     public var bytes: [UInt8] { Array(storage[..<count]) }
 
+    /// Lend the pending bytes (a buffer used to build pieces, no descriptor) without copying them.
+    func withPendingBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        storage.withUnsafeBufferPointer { buffer in
+            body(UnsafeBufferPointer(start: buffer.baseAddress, count: Swift.min(count, buffer.count)))
+        }
+    }
+
     /// Drop what is pending without writing it (a buffer reused to build pieces, no descriptor).
     mutating func discardPending() { count = 0 }
     public var string: String { String(decoding: storage[..<count], as: UTF8.self) }

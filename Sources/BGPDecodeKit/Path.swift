@@ -1,15 +1,22 @@
+import Glibc
 import PacketCore
 
 /// One distinct set of path attributes with its next hop, shared by every route announced with it (interned:
-/// a million routes sent with the same attributes cost one of these). `key` is the attribute bytes without
-/// MP_REACH/MP_UNREACH, followed for multiprotocol routes by a pseudo-attribute of type 0 holding the
-/// MP_REACH next hop bytes.
+/// a million routes sent with the same attributes cost one of these).
+///
+/// Only the attribute bytes are kept; `attributes` decodes them on each access. Why: a full table has over
+/// a hundred thousand distinct paths, and their decoded form (an array of attributes, AS path segments,
+/// community lists, each a heap allocation) took about 800 bytes per path, half the peak memory of a
+/// one-million-route table; the bytes take about 70. Renderers decode a path once and cache what they
+/// print, so the decode is paid once per path either way.
 public final class BGPPath: Sendable {
     /// Its index in the analysis's path table (`BGPAnalyzer.path(_:)`): renderers cache per id.
     public let id: Int32
-    public let key: [UInt8]
-    /// Decoded once, from the first message that carried these attributes (offsets are that message's).
-    public let attributes: BGPAttributes
+    /// The path attributes as received, MP_REACH_NLRI and MP_UNREACH_NLRI left out (their NLRI are routes,
+    /// not path properties; the MP next hop is `nextHop`).
+    public let attributeBytes: [UInt8]
+    /// The AS number size `attributeBytes` are read with (2 or 4); 0: guessed from AS_PATH.
+    private let asSizeCode: UInt8
     /// The next hop: NEXT_HOP for IPv4 NLRI outside MP_REACH, else MP_REACH's.
     public let nextHop: BGPNextHop?
     /// RFC 7606: the attributes make every NLRI they come with treat-as-withdraw (or worse).
@@ -18,24 +25,25 @@ public final class BGPPath: Sendable {
     let missingForPlain: [BGPAttributeType]
     let missingForMultiprotocol: [BGPAttributeType]
 
-    init(id: Int32, key: [UInt8], attributes: BGPAttributes, nextHop: BGPNextHop?) {
+    /// `decoded` is what the whole attributes field (MP attributes included) decoded to: the RFC 7606
+    /// verdicts are taken from it.
+    init(id: Int32, attributeBytes: UnsafeRawBufferPointer, asSize: Int?, decoded: BGPAttributes, nextHop: BGPNextHop?) {
         self.id = id
-        self.key = compactCopy(key)
-        // The decoder appends to these arrays, which leaves growth slack in each; a path lives for the whole
-        // analysis and a full table holds over a hundred thousand of them, so keep exactly sized copies.
-        var attributes = attributes
-        attributes.all = exactlySized(attributes.all)
-        attributes.communities = exactlySized(attributes.communities)
-        attributes.extendedCommunities = exactlySized(attributes.extendedCommunities)
-        attributes.largeCommunities = exactlySized(attributes.largeCommunities)
-        attributes.clusterList = exactlySized(attributes.clusterList)
-        self.attributes = attributes
+        self.attributeBytes = Array(attributeBytes)
+        asSizeCode = UInt8(truncatingIfNeeded: asSize ?? 0)
         self.nextHop = nextHop
-        if let outcome = attributes.worstOutcome, outcome != .attributeDiscard { isRejected = true } else {
+        if let outcome = decoded.worstOutcome, outcome != .attributeDiscard { isRejected = true } else {
             isRejected = false
         }
-        missingForPlain = attributes.missingMandatory(hasPlainNLRI: true, hasMPReachNLRI: false)
-        missingForMultiprotocol = attributes.missingMandatory(hasPlainNLRI: false, hasMPReachNLRI: true)
+        missingForPlain = decoded.missingMandatory(hasPlainNLRI: true, hasMPReachNLRI: false)
+        missingForMultiprotocol = decoded.missingMandatory(hasPlainNLRI: false, hasMPReachNLRI: true)
+    }
+
+    /// The attributes, decoded from `attributeBytes` (offsets are into those bytes). Each access decodes:
+    /// read it once into a local when using several fields.
+    public var attributes: BGPAttributes {
+        let asSize = asSizeCode == 0 ? nil : Int(asSizeCode)
+        return withCursor(over: attributeBytes, layer: .bgp) { cursor in BGPAttributes(parsing: cursor, asSize: asSize) }
     }
 
     /// Whether routes announced with these attributes are installed: not rejected, nothing missing.
@@ -47,6 +55,7 @@ public final class BGPPath: Sendable {
     public var summary: String {
         // One String appended to, not parts joined: built once per path, and a full table has a quarter
         // million paths (the parts version was a fifth of the run time of printing one).
+        let attributes = self.attributes
         var text = ""
         text.reserveCapacity(160)
         func part(_ piece: String) {
@@ -102,6 +111,7 @@ public final class BGPPath: Sendable {
     /// `summary`'s bytes, appended to `out` without building Strings (the table renderer's path: a full
     /// table prints a quarter million summaries). BGPRenderingTests hold it to `summary`.
     func appendSummary(to out: inout OutputBuffer) {
+        let attributes = self.attributes
         let start = out.count
         func part(_ piece: StaticString) {
             if out.count > start { out.append(byte: UInt8(ascii: " ")) }
@@ -196,50 +206,99 @@ public final class BGPPath: Sendable {
     static let summarized: Set<UInt8> = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 26, 32, 35]
 }
 
-/// The interning table of paths, shared by all sessions of one analysis.
+/// The interning table of paths, shared by all sessions of one analysis: every distinct key (see
+/// `BGPAnalyzer.split`) once, in one byte arena, found through an open-addressing index (linear probing, at
+/// most half full) of 8-byte slots.
+///
+/// Why not `[[UInt8]: Int32]`: on a full table every UPDATE carries other attributes than the one before,
+/// so every UPDATE is a lookup, and the Dictionary's SipHash over the key bytes, its resizes (rehashing
+/// every key) and the reference counting of the key arrays were a sixth of the run time (perf).
 struct PathTable {
     private(set) var paths: [BGPPath] = []
-    private var index: [Key: Int32] = [:]
-
-    /// Key bytes hashed in one call. Why: `[UInt8]`'s own hashing feeds the hasher a byte at a time, which
-    /// was a tenth of the run time of a full table (a quarter million paths, an UPDATE lookup each).
-    private struct Key: Hashable {
-        let bytes: [UInt8]
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(bytes.count)
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-        }
-
-        static func == (lhs: Key, rhs: Key) -> Bool {
-            rhs.bytes.withUnsafeBytes { BGPAnalyzer.equal(lhs.bytes, $0) }
-        }
-    }
+    /// Every key's bytes, back to back.
+    private var arena: [UInt8] = []
+    /// Per path id: offset in `arena` << 24 | key length (a key is at most one BGP message, < 2^24 bytes).
+    private var spans: [UInt64] = []
+    /// Per path id: the key's hash (kept so growing the index never hashes again).
+    private var hashes: [UInt64] = []
+    /// 0: empty; else the hash's upper 32 bits << 32 | (path id + 1).
+    private var slots: [UInt64] = []
+    /// Per analysis, random: a capture cannot be crafted to make keys collide.
+    private let seed = UInt64.random(in: .min ... .max)
 
     subscript(_ id: Int32) -> BGPPath { paths[Int(id)] }
 
     /// The id of the path with these key bytes; `make` builds it (given its id) on first sight.
-    mutating func intern(_ key: [UInt8], make: (Int32) -> BGPPath) -> (id: Int32, isNew: Bool) {
-        if let id = index[Key(bytes: key)] { return (id, false) }
+    mutating func intern(_ key: UnsafeRawBufferPointer, make: (Int32) -> BGPPath) -> (id: Int32, isNew: Bool) {
+        if (paths.count + 1) * 2 > slots.count { grow() }
+        let hash = Self.hash(key, seed: seed)
+        let tag = hash >> 32
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let value = slots[slot]
+            if value == 0 { break }
+            if value >> 32 == tag {
+                let id = Int(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1
+                if keyEquals(id, key) { return (Int32(id), false) }
+            }
+            slot = (slot + 1) & mask
+        }
         let id = Int32(paths.count)
-        let path = make(id)
-        paths.append(path)
-        // The path's own (compact) copy, not `key`: see `compactCopy`.
-        index[Key(bytes: path.key)] = id
+        paths.append(make(id))
+        spans.append(UInt64(arena.count) << 24 | UInt64(key.count))
+        hashes.append(hash)
+        arena.append(contentsOf: key)
+        slots[slot] = tag << 32 | UInt64(id + 1)
         return (id, true)
     }
-}
 
-/// A copy of `bytes` in a buffer of their size. Why: the analyzer builds keys in a scratch array with 4 KiB
-/// reserved, and an array shares its buffer, capacity included, with every copy. Storing that array as a path
-/// key kept 4 KiB per distinct path alive (a one-million-prefix full table with a quarter million paths
-/// peaked at 700 MB), and the shared buffer made the scratch array reallocate 4 KiB for every UPDATE.
-func compactCopy(_ bytes: [UInt8]) -> [UInt8] {
-    bytes.withUnsafeBufferPointer { Array($0) }
-}
+    private func keyEquals(_ id: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        let span = spans[id]
+        let length = Int(truncatingIfNeeded: span & 0xFF_FFFF)
+        guard length == key.count else { return false }
+        let start = Int(truncatingIfNeeded: span >> 24)
+        return arena.withUnsafeBytes { stored in
+            guard let base = stored.baseAddress, let other = key.baseAddress else { return length == 0 }
+            return memcmp(base + start, other, length) == 0
+        }
+    }
 
-/// `array` without growth slack: itself when it has none, else a copy in a buffer of its size.
-func exactlySized<Element>(_ array: [Element]) -> [Element] {
-    guard array.capacity > array.count else { return array }
-    return array.withUnsafeBufferPointer { Array($0) }
+    private mutating func grow() {
+        var capacity = 64
+        while capacity < (paths.count + 1) * 4 { capacity <<= 1 }
+        var slots = [UInt64](repeating: 0, count: capacity)
+        let mask = capacity - 1
+        for (id, hash) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = (hash >> 32) << 32 | UInt64(id + 1)
+        }
+        self.slots = slots
+    }
+
+    /// A seeded hash of the key bytes, 8 at a time, each folded in with a full 64 x 64 -> 128-bit multiply
+    /// (as wyhash does): a few instructions per word, and every input bit reaches every output bit.
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        @inline(__always) func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+            let product = a.multipliedFullWidth(by: b)
+            return product.high ^ product.low
+        }
+        var state = seed ^ UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15
+        guard let base = bytes.baseAddress else { return fold(state, 0xE703_7ED1_A0B4_28DB) }
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            let word = base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            state = fold(state ^ word, 0xA076_1D64_78BD_642F)
+            offset += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < bytes.count {
+            tail |= UInt64(base.load(fromByteOffset: offset, as: UInt8.self)) << shift
+            shift += 8
+            offset += 1
+        }
+        return fold(state ^ tail, 0xE703_7ED1_A0B4_28DB ^ shift)
+    }
 }

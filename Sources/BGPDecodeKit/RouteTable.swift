@@ -32,6 +32,16 @@ public struct BGPRoute: Sendable, Hashable {
 /// cache miss per insert into a table of 16 MiB, which was a third of the run time of a million in-order
 /// UPDATEs (perf).
 ///
+/// Batch mode (`queueInstall`, `queueWithdrawal`): when nobody needs to know, change by change, what a
+/// change replaced (no events are built: `--table`, a verification), changes are appended to a log in
+/// arrival order and applied together by `applyPendingChanges`: the log is sorted by key (a stable sort,
+/// so one key's changes stay in arrival order) and merged with the sorted entries, the last change of each
+/// key winning. Why: on a full table in random order, each hashed insert was a cache miss or two, a fifth
+/// of the run time of a one-million-prefix session; the table is sorted before it is printed anyway, so
+/// the log costs one sort instead of a million random accesses. Every mutating method applies pending
+/// changes first; reading a table with pending changes is a programming error (`BGPSession` applies them
+/// before handing a table out), checked by a precondition.
+///
 /// Iteration order is unspecified; `sortForOutput()` sorts the entries in place (and drops the index) and
 /// `forEachSorted` walks them in `BGPRouteKey` order.
 public struct BGPRouteTable: Sequence {
@@ -65,6 +75,9 @@ public struct BGPRouteTable: Sequence {
             UInt64(key.family.afi.rawValue) << 48 | UInt64(key.family.safi.rawValue) << 40
                 | UInt64(key.prefix.length) << 32 | UInt64(key.pathID)
         }
+
+        /// The path of a queued withdrawal (batch mode).
+        static let withdrawal: Int32 = -1
 
         var isIPv6: Bool { nanosAndFlags & Self.ipv6Flag != 0 }
         var stale: Bool {
@@ -114,12 +127,24 @@ public struct BGPRouteTable: Sequence {
     private let seed: UInt64
     /// Routes whose key has a route distinguisher.
     private var distinguished: [BGPRouteKey: BGPRoute] = [:]
+    /// Batch mode: changes not applied yet, in arrival order (withdrawals have path `Entry.withdrawal`).
+    /// One flat array (not chunks): when nothing was in the table before, it is sorted and compacted in
+    /// place and adopted as the table, so the peak is the changes once plus the sort's buffer.
+    private var pending: [Entry] = []
+    /// Per prefix, how often a present route was withdrawn (by the analyzer, or by a queued withdrawal).
+    public internal(set) var flaps: [BGPRouteKey: Int] = [:]
+
+    /// Whether changes are queued (see batch mode); the table must not be read until they are applied.
+    public var hasPendingChanges: Bool { pending.count > 0 }
 
     public init() {
         seed = UInt64.random(in: .min ... .max)
     }
 
-    public var count: Int { entries.count + distinguished.count }
+    public var count: Int {
+        precondition(pending.count == 0, "route table read with pending changes")
+        return entries.count + distinguished.count
+    }
     public var isEmpty: Bool { count == 0 }
 
     // MARK: Index
@@ -199,6 +224,7 @@ public struct BGPRouteTable: Sequence {
     /// Set the route for `key`; returns the previous one.
     @discardableResult
     public mutating func updateValue(_ route: BGPRoute, forKey key: BGPRouteKey) -> BGPRoute? {
+        if pending.count > 0 { applyPendingChanges() }
         if key.routeDistinguisher != nil { return distinguished.updateValue(route, forKey: key) }
         let entry = Entry(key, route)
         if isSorted {
@@ -243,9 +269,116 @@ public struct BGPRouteTable: Sequence {
         }
     }
 
+    // MARK: Batch mode
+
+    /// Batch mode: queue every NLRI of a run with one path (see the type's documentation). Returns how
+    /// many were queued, and the error that stopped the run early, if any.
+    mutating func queueInstall(
+        _ iterator: inout BGPNLRIIterator, family: BGPAddressFamily, pathID: Int32, since: Timestamp
+    ) -> (count: Int, error: ParseError?) {
+        var count = 0
+        let route = BGPRoute(pathID: pathID, since: since, stale: false)
+        while true {
+            do throws(ParseError) {
+                guard let nlri = try iterator.next() else { return (count, nil) }
+                queue(route, forKey: BGPRouteKey(family: family, nlri: nlri))
+                count += 1
+            } catch {
+                return (count, error)
+            }
+        }
+    }
+
+    /// Batch mode: queue setting the route for `key` (applied by `applyPendingChanges`).
+    @inline(__always)
+    public mutating func queue(_ route: BGPRoute, forKey key: BGPRouteKey) {
+        if key.routeDistinguisher != nil {
+            distinguished[key] = route
+            return
+        }
+        let entry = Entry(key, route)
+        // In order (a speaker walking its table in order): straight in, as `updateValue` would.
+        if pending.isEmpty, isSorted, entries.last.map({ $0 < entry }) ?? true {
+            entries.append(entry)
+            return
+        }
+        if pending.isEmpty, isSorted, entries.count < 1 << 16 {
+            // Out of order after a short in-order start: the routes join the log (they are older than
+            // every change), so applying it sorts one array in place.
+            entries.moveAll(into: &pending)
+        }
+        pending.append(entry)
+        applyWhenLarge()
+    }
+
+    /// Batch mode: queue the withdrawal of `key`; when it is applied and finds a route, it counts a flap.
+    public mutating func queueWithdrawal(_ key: BGPRouteKey) {
+        if key.routeDistinguisher != nil {
+            if distinguished.removeValue(forKey: key) != nil { flaps[key, default: 0] += 1 }
+            return
+        }
+        var entry = Entry(key, BGPRoute(pathID: 0, since: .zero, stale: false))
+        entry.path = Entry.withdrawal
+        pending.append(entry)
+        applyWhenLarge()
+    }
+
+    /// Bound the log: apply it once it holds two million changes or as many as the table has routes
+    /// (whichever is more), so memory stays proportional to the table and the cost per change amortized.
+    @inline(__always)
+    private mutating func applyWhenLarge() {
+        if pending.count >= Swift.max(1 << 21, entries.count) { applyPendingChanges() }
+    }
+
+    /// Apply the queued changes: the routes (older than every change) and then the changes in arrival
+    /// order go into one array, which is sorted by key (stably, so one key's changes stay in that order)
+    /// and compacted in place: for each key the last change wins, and a withdrawal that finds a route
+    /// counts a flap. Leaves the table in sorted mode, holding that array.
+    public mutating func applyPendingChanges() {
+        guard pending.count > 0 else { return }
+        var all: [Entry]
+        if entries.isEmpty {
+            all = pending
+            pending = []
+        } else {
+            all = []
+            all.reserveCapacity(entries.count + pending.count)
+            entries.moveAll(into: &all)
+            all.append(contentsOf: pending)
+            pending = []
+        }
+        entries = EntryStore()
+        slots = []
+        isSorted = true
+        all.sort { $0 < $1 }
+        var write = 0
+        var read = 0
+        while read < all.count {
+            let first = all[read]
+            var current: Entry?
+            while read < all.count, all[read].matches(first.high, first.low, first.meta, first.isIPv6) {
+                let entry = all[read]
+                if entry.path == Entry.withdrawal {
+                    if current != nil { flaps[entry.key, default: 0] += 1 }
+                    current = nil
+                } else {
+                    current = entry
+                }
+                read += 1
+            }
+            if let current {
+                all[write] = current
+                write += 1
+            }
+        }
+        all.removeLast(all.count - write)
+        entries = EntryStore(adopting: all)
+    }
+
     /// Remove the route for `key`; returns it.
     @discardableResult
     public mutating func removeValue(forKey key: BGPRouteKey) -> BGPRoute? {
+        if pending.count > 0 { applyPendingChanges() }
         if key.routeDistinguisher != nil { return distinguished.removeValue(forKey: key) }
         guard !entries.isEmpty else { return nil }
         let probe = Entry(key, BGPRoute(pathID: 0, since: .zero, stale: false))
@@ -294,6 +427,7 @@ public struct BGPRouteTable: Sequence {
 
     /// The route for `key`.
     public subscript(_ key: BGPRouteKey) -> BGPRoute? {
+        precondition(pending.count == 0, "route table read with pending changes")
         if key.routeDistinguisher != nil { return distinguished[key] }
         let probe = Entry(key, BGPRoute(pathID: 0, since: .zero, stale: false))
         if isSorted { return sortedIndex(of: probe).map { entries[$0].route } }
@@ -303,6 +437,7 @@ public struct BGPRouteTable: Sequence {
     /// Mark every route of the families `covered` accepts stale; returns how many routes of those families
     /// there are (stale now).
     public mutating func markStale(where covered: (BGPAddressFamily) -> Bool) -> Int {
+        if pending.count > 0 { applyPendingChanges() }
         var count = 0
         var lastMeta: UInt64 = .max
         var lastCovered = false
@@ -336,6 +471,7 @@ public struct BGPRouteTable: Sequence {
 
     /// Routes per family, in family order.
     public var familyCounts: [(family: BGPAddressFamily, count: Int)] {
+        precondition(pending.count == 0, "route table read with pending changes")
         var counts: [BGPAddressFamily: Int] = [:]
         var lastFamily: UInt64 = .max
         var run = 0
@@ -354,7 +490,8 @@ public struct BGPRouteTable: Sequence {
     }
 
     public var staleCount: Int {
-        entries.reduce(0) { $0 + ($1.stale ? 1 : 0) } + distinguished.values.reduce(0) { $0 + ($1.stale ? 1 : 0) }
+        precondition(pending.count == 0, "route table read with pending changes")
+        return entries.reduce(0) { $0 + ($1.stale ? 1 : 0) } + distinguished.values.reduce(0) { $0 + ($1.stale ? 1 : 0) }
     }
 
     public var keys: [BGPRouteKey] { map(\.key) }
@@ -372,7 +509,8 @@ public struct BGPRouteTable: Sequence {
 
     /// Every route, in no particular order.
     public func makeIterator() -> Iterator {
-        Iterator(entries: entries.makeIterator(), distinguished: distinguished.makeIterator())
+        precondition(pending.count == 0, "route table read with pending changes")
+        return Iterator(entries: entries.makeIterator(), distinguished: distinguished.makeIterator())
     }
 
     public var underestimatedCount: Int { count }
@@ -380,6 +518,7 @@ public struct BGPRouteTable: Sequence {
     /// Sort the storage into key order, so `forEachSorted` walks it without sorting (done once, before a
     /// table is printed); this also drops the index (sorted mode).
     public mutating func sortForOutput() {
+        if pending.count > 0 { applyPendingChanges() }
         guard !isSorted else { return }
         slots = []
         entries.sortByKey()
@@ -391,6 +530,7 @@ public struct BGPRouteTable: Sequence {
 
     /// Every route in `BGPRouteKey` order.
     public func forEachSorted(_ body: (BGPRouteKey, BGPRoute) -> Void) {
+        precondition(pending.count == 0, "route table read with pending changes")
         let others = distinguished.keys.sorted()
         var otherIndex = 0
         func visit(_ entry: Entry) {
@@ -417,35 +557,57 @@ public struct BGPRouteTable: Sequence {
     }
 }
 
-/// The entries of a `BGPRouteTable` in chunks of 16,384 (640 KiB): growing never copies what is stored, and
-/// memory is touched once. Why: a million entries in one `[Entry]` grew by doubling, copying 40 MiB and
-/// touching twice that (20,000 page faults, a sixth of the run time of a million-route capture).
+/// The entries of a `BGPRouteTable`: an adopted flat array (`head`, the result of a sort), then chunks of
+/// 16,384 (640 KiB) for what is appended after it. Why chunks: growing never copies what is stored, and
+/// memory is touched once (a million entries in one `[Entry]` grew by doubling, copying 40 MiB and touching
+/// twice that: 20,000 page faults, a sixth of the run time of a million-route capture). Why the head: a
+/// sorted table adopts the sorted array as it is, where copying it back into chunks held both at once
+/// (40 MiB more at the peak of a one-million-route table).
 struct EntryStore: RandomAccessCollection, MutableCollection {
     typealias Entry = BGPRouteTable.Entry
     static let chunkShift = 14
     static let chunkSize = 1 << chunkShift
 
-    private(set) var chunks: [[Entry]] = []
+    private var head: [Entry] = []
+    private var chunks: [[Entry]] = []
     private(set) var count = 0
+
+    init() {}
+
+    /// Entries stored as `flat` is, without a copy.
+    init(adopting flat: [Entry]) {
+        head = flat
+        count = flat.count
+    }
 
     var startIndex: Int { 0 }
     var endIndex: Int { count }
 
+    /// The storage in order, for loops that walk every entry without an index computation per entry.
+    var segments: [[Entry]] { head.isEmpty ? chunks : [head] + chunks }
+
     subscript(position: Int) -> Entry {
         get {
             precondition(position >= 0 && position < count, "entry index out of range")
-            return chunks[position >> Self.chunkShift][position & (Self.chunkSize - 1)]
+            if position < head.count { return head[position] }
+            let offset = position - head.count
+            return chunks[offset >> Self.chunkShift][offset & (Self.chunkSize - 1)]
         }
         set {
             precondition(position >= 0 && position < count, "entry index out of range")
-            chunks[position >> Self.chunkShift][position & (Self.chunkSize - 1)] = newValue
+            if position < head.count {
+                head[position] = newValue
+                return
+            }
+            let offset = position - head.count
+            chunks[offset >> Self.chunkShift][offset & (Self.chunkSize - 1)] = newValue
         }
     }
 
     var last: Entry? { count > 0 ? self[count - 1] : nil }
 
     mutating func append(_ entry: Entry) {
-        if count & (Self.chunkSize - 1) == 0 {
+        if (count - head.count) & (Self.chunkSize - 1) == 0 {
             var chunk: [Entry] = []
             chunk.reserveCapacity(Self.chunkSize)
             chunks.append(chunk)
@@ -457,24 +619,32 @@ struct EntryStore: RandomAccessCollection, MutableCollection {
     @discardableResult
     mutating func removeLast() -> Entry {
         precondition(count > 0, "removeLast of no entries")
+        count -= 1
+        guard !chunks.isEmpty else { return head.removeLast() }
         let entry = chunks[chunks.count - 1].removeLast()
         if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
-        count -= 1
         return entry
     }
 
-    /// Sort into `BGPRouteKey` order (through one flat copy: done once, before output).
-    mutating func sortByKey() {
-        var flat: [Entry] = []
-        flat.reserveCapacity(count)
-        // Each chunk is freed once copied, so the peak is about twice the entries, not three times.
+    /// Append every entry to `flat`, leaving this empty. Each piece is freed once copied, so the peak is
+    /// the entries once plus a chunk (with `flat` reserved beforehand).
+    mutating func moveAll(into flat: inout [Entry]) {
+        flat.append(contentsOf: head)
+        head = []
         for index in chunks.indices {
             flat.append(contentsOf: chunks[index])
             chunks[index] = []
         }
-        flat.sort { $0 < $1 }
         self = EntryStore()
-        for entry in flat { append(entry) }
+    }
+
+    /// Sort into `BGPRouteKey` order (through one flat array, adopted: done once, before output).
+    mutating func sortByKey() {
+        var flat: [Entry] = []
+        flat.reserveCapacity(count)
+        moveAll(into: &flat)
+        flat.sort { $0 < $1 }
+        self = EntryStore(adopting: flat)
     }
 }
 

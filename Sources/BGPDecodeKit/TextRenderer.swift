@@ -75,16 +75,81 @@ public struct BGPTextRenderer {
             var line = TableLine()
             let table = session.hot.table
             if table.isSortedWithoutDistinguishers {
-                // A plain loop over the storage: no closure, so the line pieces are not captured (and
-                // retained and released per line).
-                for chunk in table.entries.chunks {
-                    for entry in chunk { writeRoute(entry.key, entry.route, &line, analyzer) }
-                }
+                writeRoutes(table.entries, analyzer)
             } else {
                 table.forEachSorted { key, route in writeRoute(key, route, &line, analyzer) }
             }
         }
         output.append(BGPRender.flapsText(analyzer))
+        output.flushIfFull()
+    }
+
+    /// The route lines of a table in sorted mode (entries in key order, no route distinguishers). First
+    /// the summary of every path the table uses is rendered once into one byte arena; then each line is
+    /// the family, the prefix and a copy from the arena, in one reservation of the output. Why: with a
+    /// summary array per path, fetching it for each line retained and released it and the path object,
+    /// a tenth of the run time of a one-million-prefix full table (perf), whose neighbouring routes rarely
+    /// share a path.
+    private mutating func writeRoutes(_ entries: EntryStore, _ analyzer: BGPAnalyzer) {
+        // The arena is blocks of 1 MiB (or one summary, when longer), each filled and never regrown: a
+        // doubling array held its old and new buffers at once, 16 MB more at the peak of a full table.
+        var blocks: [[UInt8]] = []
+        // Per path id: block << 48 | offset << 24 | length (a block is at most a few MiB); .max: not yet.
+        var spans = [UInt64](repeating: .max, count: analyzer.paths.paths.count)
+        let blockSize = 1 << 20
+        for chunk in entries.segments {
+            for entry in chunk {
+                let id = Int(entry.path)
+                guard id >= 0, id < spans.count, spans[id] == .max else { continue }
+                pieces.discardPending()
+                analyzer.paths[entry.path].appendSummary(to: &pieces)
+                let length = pieces.count
+                if blocks.isEmpty || blocks[blocks.count - 1].count + length > blocks[blocks.count - 1].capacity {
+                    var block: [UInt8] = []
+                    block.reserveCapacity(Swift.max(blockSize, length))
+                    blocks.append(block)
+                }
+                let last = blocks.count - 1
+                spans[id] = UInt64(last) << 48 | UInt64(blocks[last].count) << 24 | UInt64(length)
+                pieces.withPendingBytes { blocks[last].append(contentsOf: $0) }
+            }
+        }
+        var family: UInt64 = .max
+        var head: [UInt8] = []
+        for chunk in entries.segments {
+            for entry in chunk {
+                if entry.meta >> 40 != family {
+                    family = entry.meta >> 40
+                    head = Array("  \(entry.family) ".utf8)
+                }
+                let id = Int(entry.path)
+                let span = id >= 0 && id < spans.count ? spans[id] : 0
+                let block = Int(truncatingIfNeeded: span >> 48)
+                let start = Int(truncatingIfNeeded: span >> 24 & 0xFF_FFFF)
+                let length = Int(truncatingIfNeeded: span & 0xFF_FFFF)
+                let key = entry.key
+                let stale = entry.stale
+                Self.appendRouteLine(&output, head, key, blocks[block], start, length, stale)
+            }
+        }
+    }
+
+    /// `HEAD KEY SUMMARY[ STALE]` and a newline, the summary being `length` bytes of `block` from `start`.
+    private static func appendRouteLine(
+        _ output: inout OutputBuffer, _ head: [UInt8], _ key: BGPRouteKey, _ block: [UInt8], _ start: Int,
+        _ length: Int, _ stale: Bool
+    ) {
+        precondition(start >= 0 && length >= 0 && start + length <= block.count, "summary outside its block")
+        block.withUnsafeBufferPointer { bytes in
+            let summary = UnsafeBufferPointer(rebasing: bytes[start..<start + length])
+            output.withSpace(head.count + maximumKey + length + 8) { writer in
+                writer.append(head)
+                appendKey(key, &writer)
+                writer.append(byte: UInt8(ascii: " "))
+                writer.append(summary)
+                writer.append(stale ? " STALE\n" : "\n")
+            }
+        }
         output.flushIfFull()
     }
 

@@ -269,6 +269,63 @@ struct BGPRouteTableTests {
         #expect(table.isEmpty)
     }
 
+    /// Batch mode (queued changes applied by one sort and merge) ends in the same routes and flap counts as
+    /// the same changes applied one by one, whatever the order, the repeats, the applies in between, and
+    /// the immediate changes (which apply what is queued first) mixed in.
+    @Test(arguments: [4, 5, 6])
+    func batchModeMatchesImmediateChanges(seed: UInt64) {
+        var generator = SplitMix64(state: seed)
+        let pool = Self.keyPool(&generator)
+        var batch = BGPRouteTable()
+        var model: [BGPRouteKey: BGPRoute] = [:]
+        var flaps: [BGPRouteKey: Int] = [:]
+        // A short in-order start (appended directly), then anything.
+        for (index, key) in pool.sorted().prefix(300).enumerated() {
+            let route = BGPRoute(pathID: Int32(index % 4), since: Timestamp(seconds: Int64(index), nanoseconds: 1), stale: false)
+            batch.queue(route, forKey: key)
+            model[key] = route
+        }
+        for step in 1...20000 {
+            let key = pool.randomElement(using: &generator) ?? pool[0]
+            switch UInt8.random(in: 0..<100, using: &generator) {
+            case 0..<50:
+                let route = BGPRoute(pathID: Int32.random(in: 0..<8, using: &generator),
+                    since: Timestamp(seconds: Int64(step), nanoseconds: Int32(step % 1000)), stale: false)
+                batch.queue(route, forKey: key)
+                model[key] = route
+            case 50..<90:
+                batch.queueWithdrawal(key)
+                if model.removeValue(forKey: key) != nil { flaps[key, default: 0] += 1 }
+            case 90..<94:
+                // The same key announced, withdrawn and announced again before any apply.
+                let route = BGPRoute(pathID: 7, since: Timestamp(seconds: Int64(step), nanoseconds: 0), stale: false)
+                batch.queue(route, forKey: key)
+                model[key] = route
+                batch.queueWithdrawal(key)
+                if model.removeValue(forKey: key) != nil { flaps[key, default: 0] += 1 }
+                batch.queue(route, forKey: key)
+                model[key] = route
+            case 94..<96:
+                #expect(batch.updateValue(BGPRoute(pathID: 3, since: .zero, stale: false), forKey: key)
+                    == model.updateValue(BGPRoute(pathID: 3, since: .zero, stale: false), forKey: key))
+            case 96..<98:
+                #expect(batch.removeValue(forKey: key) == model.removeValue(forKey: key))
+            default:
+                batch.applyPendingChanges()
+                #expect(!batch.hasPendingChanges)
+            }
+            if step % 2500 == 0 {
+                batch.applyPendingChanges()
+                Self.check(batch, model, step)
+                #expect(batch.flaps == flaps, "flaps, step \(step)")
+            }
+        }
+        batch.applyPendingChanges()
+        Self.check(batch, model, -1)
+        #expect(batch.flaps == flaps)
+        #expect(flaps.values.reduce(0, +) > 1000)
+    }
+
     /// A table sorted for output goes back to work: lookups, removals and inserts after the sort.
     @Test func changesAfterSortingForOutput() {
         var table = BGPRouteTable()
