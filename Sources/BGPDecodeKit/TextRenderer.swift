@@ -7,14 +7,17 @@ import ToolSupport
 /// is `BGPRender.text`'s. The bytes are exactly `BGPRender`'s String output (BGPRenderingTests).
 public struct BGPTextRenderer {
     public var output: OutputBuffer
-    /// Path summaries as bytes, by path id (paths are interned per analysis, so ids are dense).
-    private var summaries: [[UInt8]?] = []
+    /// Path summaries as bytes: blocks of bytes, and per path id (ids are dense) where its summary is
+    /// (`store`), .max when not rendered yet.
+    private var summaryBlocks: [[UInt8]] = []
+    private var summarySpans: [UInt64] = []
     /// Scratch for building a summary's bytes.
     private var pieces = OutputBuffer()
     private var sessionText: [UInt8] = []
+    private var announceText: [UInt8] = []
+    private var lastAnnounce: (session: BGPSessionKey, replaced: Bool, family: BGPAddressFamily)?
     private var cachedSession: BGPSessionKey?
-    private var familyText: [UInt8] = []
-    private var cachedFamily: BGPAddressFamily?
+    private var familyTexts: [(BGPAddressFamily, [UInt8])] = []
 
     /// `descriptor`: write to it in 64 KiB chunks (1 for standard output); nil: keep the bytes in `output`.
     public init(descriptor: Int32? = nil) {
@@ -29,24 +32,51 @@ public struct BGPTextRenderer {
     /// A path's summary as bytes, built once per path without Strings (`BGPPath.appendSummary`: the String
     /// version was a fifth of the run time of a full table) through one reused buffer.
     private mutating func summaryBytes(_ path: BGPPath) -> [UInt8] {
-        let index = Int(path.id)
-        if index >= 0, index < summaries.count, let bytes = summaries[index] { return bytes }
-        pieces.discardPending()
-        path.appendSummary(to: &pieces)
-        let bytes = pieces.bytes
-        if index >= summaries.count {
-            summaries.append(contentsOf: repeatElement(nil, count: index + 1 - summaries.count))
-        }
-        summaries[index] = bytes
-        return bytes
+        let span = summarySpan(path)
+        let block = Int(truncatingIfNeeded: span >> 48)
+        let start = Int(truncatingIfNeeded: span >> 24 & 0xFF_FFFF)
+        let length = Int(truncatingIfNeeded: span & 0xFF_FFFF)
+        return Array(summaryBlocks[block][start..<start + length])
     }
 
-    private mutating func familyBytes(_ family: BGPAddressFamily) -> [UInt8] {
-        if family != cachedFamily {
-            familyText = Array(family.description.utf8)
-            cachedFamily = family
+    /// Where a path's summary is in `summaryBlocks` (see `SummaryArena`), rendered on first use.
+    private mutating func summarySpan(_ path: BGPPath) -> UInt64 {
+        let index = Int(path.id)
+        if index >= 0, index < summarySpans.count, summarySpans[index] != .max { return summarySpans[index] }
+        pieces.discardPending()
+        path.appendSummary(to: &pieces)
+        let span = Self.store(pieces, in: &summaryBlocks)
+        guard index >= 0 else { return span }
+        if index >= summarySpans.count {
+            summarySpans.append(contentsOf: repeatElement(.max, count: index + 1 - summarySpans.count))
         }
-        return familyText
+        summarySpans[index] = span
+        return span
+    }
+
+    /// Append `pieces`' bytes to the last block of `blocks`, or to a new one of 1 MiB (or their size, when
+    /// larger) when they do not fit; returns block << 48 | offset << 24 | length. Why blocks: each is
+    /// filled and never regrown (a doubling array held its old and new buffers at once, 16 MB more at the
+    /// peak of a full table), and a line copies from a block without retaining an array per summary.
+    private static func store(_ pieces: OutputBuffer, in blocks: inout [[UInt8]]) -> UInt64 {
+        let length = pieces.count
+        if blocks.isEmpty || blocks[blocks.count - 1].count + length > blocks[blocks.count - 1].capacity {
+            var block: [UInt8] = []
+            block.reserveCapacity(Swift.max(1 << 20, length))
+            blocks.append(block)
+        }
+        let last = blocks.count - 1
+        let span = UInt64(last) << 48 | UInt64(blocks[last].count) << 24 | UInt64(length)
+        pieces.withPendingBytes { blocks[last].append(contentsOf: $0) }
+        return span
+    }
+
+    /// `FAMILY` as bytes; a handful of families, looked up in order (a full table alternates two).
+    private mutating func familyBytes(_ family: BGPAddressFamily) -> [UInt8] {
+        for (known, text) in familyTexts where known == family { return text }
+        let text = Array(family.description.utf8)
+        familyTexts.append((family, text))
+        return text
     }
 
     private mutating func sessionBytes(_ key: BGPSessionKey) -> [UInt8] {
@@ -59,6 +89,43 @@ public struct BGPTextRenderer {
             cachedSession = key
         }
         return sessionText
+    }
+
+    /// `Z SPEAKER > PEER announce FAMILY ` (or `replace`) for the last session, verb and family seen, in
+    /// one array: the part of an announce line between the time and the prefix.
+    private mutating func announceBytes(_ session: BGPSessionKey, _ replaced: Bool, _ family: BGPAddressFamily) -> [UInt8] {
+        if let last = lastAnnounce, last.session == session, last.replaced == replaced, last.family == family {
+            return announceText
+        }
+        var text: [UInt8] = Array("Z ".utf8)
+        text += sessionBytes(session)
+        text += Array((replaced ? " replace " : " announce ").utf8)
+        text += familyBytes(family)
+        text.append(UInt8(ascii: " "))
+        announceText = text
+        lastAnnounce = (session, replaced, family)
+        return text
+    }
+
+    /// `SECOND NANOSECONDS MIDDLE KEY SUMMARY` and a newline, the summary being `length` bytes of `block`
+    /// from `start`. The arrays come in as parameters, not captured: see `appendRouteLine`.
+    private static func appendAnnounceLine(
+        _ output: inout OutputBuffer, _ second: [UInt8], _ nanoseconds: Int32, _ middle: [UInt8], _ key: BGPRouteKey,
+        _ block: [UInt8], _ start: Int, _ length: Int
+    ) {
+        precondition(start >= 0 && length >= 0 && start + length <= block.count, "summary outside its block")
+        block.withUnsafeBufferPointer { bytes in
+            let summary = UnsafeBufferPointer(rebasing: bytes[start..<start + length])
+            output.withSpace(second.count + 9 + middle.count + maximumKey + length + 2) { writer in
+                writer.append(second)
+                writer.append(nanoseconds: nanoseconds)
+                writer.append(middle)
+                appendKey(key, &writer)
+                writer.append(byte: UInt8(ascii: " "))
+                writer.append(summary)
+                writer.append(byte: UInt8(ascii: "\n"))
+            }
+        }
     }
 
     /// Room for `BGPRouteKey.description` of a key without a route distinguisher.
@@ -91,27 +158,17 @@ public struct BGPTextRenderer {
     /// a tenth of the run time of a one-million-prefix full table (perf), whose neighbouring routes rarely
     /// share a path.
     private mutating func writeRoutes(_ entries: EntryStore, _ analyzer: BGPAnalyzer) {
-        // The arena is blocks of 1 MiB (or one summary, when longer), each filled and never regrown: a
-        // doubling array held its old and new buffers at once, 16 MB more at the peak of a full table.
+        // Its own arena, freed after the table (`store`).
         var blocks: [[UInt8]] = []
-        // Per path id: block << 48 | offset << 24 | length (a block is at most a few MiB); .max: not yet.
+        // Per path id: see `store`; .max: not rendered yet.
         var spans = [UInt64](repeating: .max, count: analyzer.paths.paths.count)
-        let blockSize = 1 << 20
         for chunk in entries.segments {
             for entry in chunk {
                 let id = Int(entry.path)
                 guard id >= 0, id < spans.count, spans[id] == .max else { continue }
                 pieces.discardPending()
                 analyzer.paths[entry.path].appendSummary(to: &pieces)
-                let length = pieces.count
-                if blocks.isEmpty || blocks[blocks.count - 1].count + length > blocks[blocks.count - 1].capacity {
-                    var block: [UInt8] = []
-                    block.reserveCapacity(Swift.max(blockSize, length))
-                    blocks.append(block)
-                }
-                let last = blocks.count - 1
-                spans[id] = UInt64(last) << 48 | UInt64(blocks[last].count) << 24 | UInt64(length)
-                pieces.withPendingBytes { blocks[last].append(contentsOf: $0) }
+                spans[id] = Self.store(pieces, in: &blocks)
             }
         }
         var family: UInt64 = .max
@@ -285,24 +342,14 @@ public struct BGPTextRenderer {
         switch event {
         case .announce(let origin, let key, let path, let replaced) where key.routeDistinguisher == nil:
             // `TIME SPEAKER > PEER announce FAMILY KEY SUMMARY`
+            let span = summarySpan(path)
+            let block = Int(truncatingIfNeeded: span >> 48)
+            let start = Int(truncatingIfNeeded: span >> 24 & 0xFF_FFFF)
+            let length = Int(truncatingIfNeeded: span & 0xFF_FFFF)
             let second = output.secondText(origin.timestamp.seconds)
-            let session = sessionBytes(origin.session)
-            let family = familyBytes(key.family)
-            let summary = summaryBytes(path)
-            output.withSpace(second.count + session.count + family.count + summary.count + Self.maximumKey + 24) {
-                writer in
-                writer.append(second)
-                writer.append(nanoseconds: origin.timestamp.nanoseconds)
-                writer.append("Z ")
-                writer.append(session)
-                writer.append(replaced ? " replace " : " announce ")
-                writer.append(family)
-                writer.append(byte: UInt8(ascii: " "))
-                Self.appendKey(key, &writer)
-                writer.append(byte: UInt8(ascii: " "))
-                writer.append(summary)
-                writer.append(byte: UInt8(ascii: "\n"))
-            }
+            let middle = announceBytes(origin.session, replaced, key.family)
+            Self.appendAnnounceLine(&output, second, origin.timestamp.nanoseconds, middle, key,
+                summaryBlocks[block], start, length)
         case .withdraw(let origin, let key, let reason, let wasPresent, let rejected) where key.routeDistinguisher == nil:
             output.appendISO8601(origin.timestamp)
             output.append(byte: UInt8(ascii: " "))
