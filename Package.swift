@@ -60,7 +60,10 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(
             name: "bgpdecode",
-            dependencies: ["BGPDecodeKit", "ToolSupport", "Capture", "PacketCore", "CMalloc", argumentParser]),
+            dependencies: ["BGPDecodeKit", "ToolSupport", "Capture", "PacketCore", "CMalloc", argumentParser],
+            // Its event closure runs once per route: as for BGPDecodeKit, no run-time exclusivity checks in
+            // release builds.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
 
         // addrinspect: addresses, neighbours, routes and links through libnl-3.
         .target(name: "Netlink", dependencies: ["CNetlink", "PacketCore"]),

@@ -180,8 +180,32 @@ public final class BGPPath: Sendable {
             part("aggregator ")
             out.append(aggregator.description)
         }
-        list("communities", attributes.communities)
-        list("large-communities", attributes.largeCommunities)
+        // Communities and large communities as digits written in place: `description` built a String per
+        // community (a tenth of the time of rendering a full table's summaries, perf).
+        if !attributes.communities.isEmpty {
+            part("communities")
+            for community in attributes.communities {
+                out.append(byte: UInt8(ascii: " "))
+                if let name = community.name {
+                    out.append(name)
+                } else {
+                    out.append(decimal: UInt64(community.rawValue >> 16))
+                    out.append(byte: UInt8(ascii: ":"))
+                    out.append(decimal: UInt64(community.rawValue & 0xFFFF))
+                }
+            }
+        }
+        if !attributes.largeCommunities.isEmpty {
+            part("large-communities")
+            for community in attributes.largeCommunities {
+                out.append(byte: UInt8(ascii: " "))
+                out.append(decimal: UInt64(community.globalAdministrator))
+                out.append(byte: UInt8(ascii: ":"))
+                out.append(decimal: UInt64(community.localData1))
+                out.append(byte: UInt8(ascii: ":"))
+                out.append(decimal: UInt64(community.localData2))
+            }
+        }
         list("ext-communities", attributes.extendedCommunities)
         if let originator = attributes.originatorID {
             part("originator ")
