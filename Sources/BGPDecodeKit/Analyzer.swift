@@ -19,6 +19,9 @@ public final class BGPAnalyzer {
     /// for callers that read the tables only at the end (`--table`, a verification). Off by default: a
     /// caller that reads tables often (the listener's `--wait`) would apply a batch at each read.
     public var batchesTableChanges = false
+    /// When set, each new path's summary is rendered into it from the decode that validates the path (a
+    /// renderer that prints summaries shares it: `BGPTextRenderer.summaries`).
+    public var pathSummaries: PathSummaries?
     var paths = PathTable()
     /// Reused for every UPDATE's attribute key, so the common case allocates nothing.
     private var scratch: [UInt8] = []
@@ -217,6 +220,19 @@ public final class BGPAnalyzer {
         scratchAttributeEnd = 1
         guard let window = try? message.window(attributes) else { return result }
         var iterator = BGPAttributeIterator(window)
+        // The key is copied in runs of consecutive attributes (all of them, in an UPDATE without MP
+        // attributes): one append per run, not per attribute.
+        var runStart = attributes.lowerBound
+        var runEnd = runStart
+        func copyRun() {
+            if runEnd > runStart, let bytes = try? message.window(runStart..<runEnd) {
+                bytes.withUnsafeRemainingBytes { scratch.append(contentsOf: $0) }
+            }
+        }
+        defer {
+            copyRun()
+            scratchAttributeEnd = scratch.count
+        }
         while true {
             let attribute: BGPPathAttribute
             do throws(ParseError) {
@@ -226,6 +242,14 @@ public final class BGPAnalyzer {
                 result.problem = BGPAttributeProblem(
                     type: nil, offset: error.offset, reason: error.reason.description, outcome: .treatAsWithdraw)
                 break
+            }
+            if attribute.type == .mpReachNLRI || attribute.type == .mpUnreachNLRI {
+                runEnd = attribute.offset
+                copyRun()
+                runStart = attribute.value.upperBound
+                runEnd = runStart
+            } else {
+                runEnd = attribute.value.upperBound
             }
             switch attribute.type {
             case .mpReachNLRI:
@@ -252,12 +276,9 @@ public final class BGPAnalyzer {
                         reason: error.reason.description, outcome: .sessionReset)
                 }
             default:
-                if let bytes = try? message.window(attribute.offset..<attribute.value.upperBound) {
-                    bytes.withUnsafeRemainingBytes { scratch.append(contentsOf: $0) }
-                }
+                break
             }
         }
-        scratchAttributeEnd = scratch.count
         return result
     }
 
@@ -305,8 +326,10 @@ public final class BGPAnalyzer {
                 let window = (try? message.window(attributes)) ?? message
                 let decoded = BGPAttributes(parsing: window, asSize: asSize, abbreviatedMPReachFamily: abbreviated)
                 problems = decoded.problems
-                return BGPPath(id: id, attributeBytes: key.slice(1..<attributeEnd), asSize: asSize, decoded: decoded,
+                let path = BGPPath(id: id, attributeBytes: key.slice(1..<attributeEnd), asSize: asSize, decoded: decoded,
                     nextHop: nextHop ?? decoded.nextHop.map { BGPNextHop(address: .v4($0)) })
+                pathSummaries?.span(path, attributes: decoded)
+                return path
             }
         }
         if isNew, let onEvent = eventHandler {

@@ -7,10 +7,9 @@ import ToolSupport
 /// is `BGPRender.text`'s. The bytes are exactly `BGPRender`'s String output (BGPRenderingTests).
 public struct BGPTextRenderer {
     public var output: OutputBuffer
-    /// Path summaries as bytes: blocks of bytes, and per path id (ids are dense) where its summary is
-    /// (`store`), .max when not rendered yet.
-    private var summaryBlocks: [[UInt8]] = []
-    private var summarySpans: [UInt64] = []
+    /// Path summaries as bytes, rendered once per path; share the analyzer's (`BGPAnalyzer.pathSummaries`)
+    /// so they are rendered from its decode of each new path.
+    public var summaries = PathSummaries()
     /// Scratch for building a summary's bytes.
     private var pieces = OutputBuffer()
     private var sessionText: [UInt8] = []
@@ -29,47 +28,8 @@ public struct BGPTextRenderer {
 
     // MARK: Pieces
 
-    /// A path's summary as bytes, built once per path without Strings (`BGPPath.appendSummary`: the String
-    /// version was a fifth of the run time of a full table) through one reused buffer.
-    private mutating func summaryBytes(_ path: BGPPath) -> [UInt8] {
-        let span = summarySpan(path)
-        let block = Int(truncatingIfNeeded: span >> 48)
-        let start = Int(truncatingIfNeeded: span >> 24 & 0xFF_FFFF)
-        let length = Int(truncatingIfNeeded: span & 0xFF_FFFF)
-        return Array(summaryBlocks[block][start..<start + length])
-    }
-
-    /// Where a path's summary is in `summaryBlocks` (see `SummaryArena`), rendered on first use.
-    private mutating func summarySpan(_ path: BGPPath) -> UInt64 {
-        let index = Int(path.id)
-        if index >= 0, index < summarySpans.count, summarySpans[index] != .max { return summarySpans[index] }
-        pieces.discardPending()
-        path.appendSummary(to: &pieces)
-        let span = Self.store(pieces, in: &summaryBlocks)
-        guard index >= 0 else { return span }
-        if index >= summarySpans.count {
-            summarySpans.append(contentsOf: repeatElement(.max, count: index + 1 - summarySpans.count))
-        }
-        summarySpans[index] = span
-        return span
-    }
-
-    /// Append `pieces`' bytes to the last block of `blocks`, or to a new one of 1 MiB (or their size, when
-    /// larger) when they do not fit; returns block << 48 | offset << 24 | length. Why blocks: each is
-    /// filled and never regrown (a doubling array held its old and new buffers at once, 16 MB more at the
-    /// peak of a full table), and a line copies from a block without retaining an array per summary.
-    private static func store(_ pieces: OutputBuffer, in blocks: inout [[UInt8]]) -> UInt64 {
-        let length = pieces.count
-        if blocks.isEmpty || blocks[blocks.count - 1].count + length > blocks[blocks.count - 1].capacity {
-            var block: [UInt8] = []
-            block.reserveCapacity(Swift.max(1 << 20, length))
-            blocks.append(block)
-        }
-        let last = blocks.count - 1
-        let span = UInt64(last) << 48 | UInt64(blocks[last].count) << 24 | UInt64(length)
-        pieces.withPendingBytes { blocks[last].append(contentsOf: $0) }
-        return span
-    }
+    /// A path's summary as bytes (`PathSummaries`).
+    private mutating func summaryBytes(_ path: BGPPath) -> [UInt8] { summaries.bytes(path) }
 
     /// `FAMILY` as bytes; a handful of families, looked up in order (a full table alternates two).
     private mutating func familyBytes(_ family: BGPAddressFamily) -> [UInt8] {
@@ -158,19 +118,17 @@ public struct BGPTextRenderer {
     /// a tenth of the run time of a one-million-prefix full table (perf), whose neighbouring routes rarely
     /// share a path.
     private mutating func writeRoutes(_ entries: EntryStore, _ analyzer: BGPAnalyzer) {
-        // Its own arena, freed after the table (`store`).
-        var blocks: [[UInt8]] = []
-        // Per path id: see `store`; .max: not rendered yet.
+        // Every summary the table uses, first (the analyzer has rendered them when it shares `summaries`).
         var spans = [UInt64](repeating: .max, count: analyzer.paths.paths.count)
+        summaries.reserve(paths: spans.count)
         for chunk in entries.segments {
             for entry in chunk {
                 let id = Int(entry.path)
                 guard id >= 0, id < spans.count, spans[id] == .max else { continue }
-                pieces.discardPending()
-                analyzer.paths[entry.path].appendSummary(to: &pieces)
-                spans[id] = Self.store(pieces, in: &blocks)
+                spans[id] = summaries.span(analyzer.paths[entry.path])
             }
         }
+        let blocks = summaries.blocks
         var family: UInt64 = .max
         var head: [UInt8] = []
         for chunk in entries.segments {
@@ -181,9 +139,7 @@ public struct BGPTextRenderer {
                 }
                 let id = Int(entry.path)
                 let span = id >= 0 && id < spans.count ? spans[id] : 0
-                let block = Int(truncatingIfNeeded: span >> 48)
-                let start = Int(truncatingIfNeeded: span >> 24 & 0xFF_FFFF)
-                let length = Int(truncatingIfNeeded: span & 0xFF_FFFF)
+                let (block, start, length) = PathSummaries.parts(span)
                 let key = entry.key
                 let stale = entry.stale
                 Self.appendRouteLine(&output, head, key, blocks[block], start, length, stale)
@@ -342,14 +298,11 @@ public struct BGPTextRenderer {
         switch event {
         case .announce(let origin, let key, let path, let replaced) where key.routeDistinguisher == nil:
             // `TIME SPEAKER > PEER announce FAMILY KEY SUMMARY`
-            let span = summarySpan(path)
-            let block = Int(truncatingIfNeeded: span >> 48)
-            let start = Int(truncatingIfNeeded: span >> 24 & 0xFF_FFFF)
-            let length = Int(truncatingIfNeeded: span & 0xFF_FFFF)
+            let (block, start, length) = PathSummaries.parts(summaries.span(path))
             let second = output.secondText(origin.timestamp.seconds)
             let middle = announceBytes(origin.session, replaced, key.family)
             Self.appendAnnounceLine(&output, second, origin.timestamp.nanoseconds, middle, key,
-                summaryBlocks[block], start, length)
+                summaries.blocks[block], start, length)
         case .withdraw(let origin, let key, let reason, let wasPresent, let rejected) where key.routeDistinguisher == nil:
             output.appendISO8601(origin.timestamp)
             output.append(byte: UInt8(ascii: " "))

@@ -217,6 +217,23 @@ struct BGPCaptureRenderingTests {
         let expected = decoded.events.compactMap { BGPRender.text($0, keepalives: true) }.map { $0 + "\n" }.joined()
         #expect(renderer.output.string == expected)
 
+        // As bgpdecode prints events: the renderer shares its summaries with the analyzer, which renders
+        // each new path's summary from the decode that validated it (MP attributes included), not from the
+        // path's stored bytes.
+        var sharing = BGPTextRenderer()
+        var live: [BGPEvent] = []
+        let analyzer = BGPAnalyzer { live.append($0) }
+        analyzer.pathSummaries = sharing.summaries
+        let liveDecoder = BGPCaptureDecoder(analyzer: analyzer)
+        do {
+            try liveDecoder.read(try PacketSource.openFile(path))
+        } catch let error as CaptureError {
+            if error.kind != .truncatedFile { throw error }
+        }
+        liveDecoder.finish()
+        for event in live { sharing.write(event, keepalives: true) }
+        #expect(sharing.output.string == expected)
+
         // The table, built here from the core's descriptions.
         var table = ""
         for session in decoded.analyzer.sortedSessions {
