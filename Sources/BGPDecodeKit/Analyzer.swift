@@ -199,18 +199,29 @@ public final class BGPAnalyzer {
     // MARK: UPDATE
 
     /// The attributes of one UPDATE split for the RIB: MP_REACH/MP_UNREACH decoded, everything else copied
-    /// into `scratch` as the path key.
+    /// into `scratch` as the path key. Trivially copyable (the rare parts are in `splitExtras`): as one
+    /// struct with arrays and a String, it was copied and released with reference counting per UPDATE.
     private struct Split {
         var mpReach: BGPMPReach?
         var mpUnreach: BGPMPUnreach?
-        /// Repeated MP attributes (RFC 7606 section 3 (g): session reset): still shown, as treat-as-withdraw.
-        var extraReach: [BGPMPReach] = []
-        var extraUnreach: [BGPMPUnreach] = []
+        /// `splitExtras` holds something for this UPDATE.
+        var hasExtras = false
+    }
+
+    /// The rare parts of the last split: repeated MP attributes (RFC 7606 section 3 (g): session reset;
+    /// still shown, as treat-as-withdraw) and the problem found, if any.
+    private struct SplitExtras {
+        var reach: [BGPMPReach] = []
+        var unreach: [BGPMPUnreach] = []
         var problem: BGPAttributeProblem?
     }
+    private var splitExtras = SplitExtras()
 
     private func split(_ message: Cursor, _ attributes: Range<Int>, asSize: Int?, abbreviated: BGPAddressFamily?) -> Split {
         var result = Split()
+        if !splitExtras.reach.isEmpty || !splitExtras.unreach.isEmpty || splitExtras.problem != nil {
+            splitExtras = SplitExtras()
+        }
         // One access to `scratch` for the whole message (class properties are checked at each access).
         var scratch = self.scratch
         self.scratch = []
@@ -239,7 +250,8 @@ public final class BGPAnalyzer {
                 guard let next = try iterator.next() else { break }
                 attribute = next
             } catch {
-                result.problem = BGPAttributeProblem(
+                result.hasExtras = true
+                splitExtras.problem = BGPAttributeProblem(
                     type: nil, offset: error.offset, reason: error.reason.description, outcome: .treatAsWithdraw)
                 break
             }
@@ -261,18 +273,30 @@ public final class BGPAnalyzer {
                     } else {
                         reach = try BGPMPReach(parsing: &value)
                     }
-                    if result.mpReach == nil { result.mpReach = reach } else { result.extraReach.append(reach) }
+                    if result.mpReach == nil {
+                        result.mpReach = reach
+                    } else {
+                        result.hasExtras = true
+                        splitExtras.reach.append(reach)
+                    }
                 } catch {
-                    result.problem = BGPAttributeProblem(type: .mpReachNLRI, offset: error.offset,
+                    result.hasExtras = true
+                    splitExtras.problem = BGPAttributeProblem(type: .mpReachNLRI, offset: error.offset,
                         reason: error.reason.description, outcome: .sessionReset)
                 }
             case .mpUnreachNLRI:
                 do throws(ParseError) {
                     var value = try message.window(attribute.value)
                     let unreach = try BGPMPUnreach(parsing: &value)
-                    if result.mpUnreach == nil { result.mpUnreach = unreach } else { result.extraUnreach.append(unreach) }
+                    if result.mpUnreach == nil {
+                        result.mpUnreach = unreach
+                    } else {
+                        result.hasExtras = true
+                        splitExtras.unreach.append(unreach)
+                    }
                 } catch {
-                    result.problem = BGPAttributeProblem(type: .mpUnreachNLRI, offset: error.offset,
+                    result.hasExtras = true
+                    splitExtras.problem = BGPAttributeProblem(type: .mpUnreachNLRI, offset: error.offset,
                         reason: error.reason.description, outcome: .sessionReset)
                 }
             default:
@@ -364,21 +388,22 @@ public final class BGPAnalyzer {
             return
         }
         let split = split(body, update.attributes, asSize: context.asSize, abbreviated: nil)
-        if let problem = split.problem { eventHandler?(.attributeProblem(origin, problem)) }
-        let broken = split.problem != nil
+        let extras = split.hasExtras ? splitExtras : SplitExtras()
+        if let problem = extras.problem { eventHandler?(.attributeProblem(origin, problem)) }
+        let broken = extras.problem != nil
         // Withdrawals first: RFC 4271 section 9.1.4 lets one UPDATE withdraw and re-announce.
         withdraw(update.withdrawn, family: .ipv4Unicast, body, session, context, origin, reason: .withdrawn)
         if let unreach = split.mpUnreach {
             withdraw(unreach.withdrawn, family: unreach.family, body, session, context, origin, reason: .withdrawn)
         }
-        for unreach in split.extraUnreach {
+        for unreach in extras.unreach {
             withdraw(unreach.withdrawn, family: unreach.family, body, session, context, origin, reason: .malformed)
         }
         if !update.nlri.isEmpty {
             let id = broken ? -1 : resolvePath(session, multiprotocol: false, nextHop: nil, message: body,
                 attributes: update.attributes, asSize: context.asSize, abbreviated: nil, origin: origin)
             if id >= 0, paths[id].isUsable(multiprotocol: false), split.mpReach == nil, split.mpUnreach == nil,
-                split.extraReach.isEmpty, split.extraUnreach.isEmpty, let window = try? body.window(update.attributes)
+                !split.hasExtras, let window = try? body.window(update.attributes)
             {
                 // The attribute bytes are the whole path key: remember them for the fast path above.
                 window.withUnsafeRemainingBytes { hotStates[session.index].setLastRawAttributes($0) }
@@ -396,7 +421,7 @@ public final class BGPAnalyzer {
             }
             announce(reach.nlri, family: reach.family, pathID: id, hasPlain: false, body, session, context, origin)
         }
-        for reach in split.extraReach {
+        for reach in extras.reach {
             announce(reach.nlri, family: reach.family, pathID: -1, hasPlain: false, body, session, context, origin)
         }
     }
@@ -565,7 +590,7 @@ public final class BGPAnalyzer {
         hotStates[session.index].contextSource = .mrt
         let origin = BGPEventOrigin(timestamp: timestamp, session: key, offset: offset)
         let split = split(record, attributes, asSize: 4, abbreviated: route.family)
-        if let problem = split.problem {
+        if split.hasExtras, let problem = splitExtras.problem {
             eventHandler?(.attributeProblem(origin, problem))
             return
         }

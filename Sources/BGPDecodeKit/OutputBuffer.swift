@@ -33,6 +33,13 @@ public struct OutputBuffer {
         storage = [UInt8](repeating: 0, count: descriptor == nil ? 1 << 12 : chunkSize + 4096)
     }
 
+    /// A buffer without a descriptor, starting with room for `capacity` bytes (it grows when needed).
+    init(capacity: Int) {
+        descriptor = nil
+        chunkSize = 1 << 16
+        storage = [UInt8](repeating: 0, count: capacity)
+    }
+
     /// The pending bytes.
     public var bytes: [UInt8] { Array(storage[..<count]) }
 
@@ -164,7 +171,8 @@ public struct OutputBuffer {
     /// `2023-11-14T22:13:20.` for `seconds`, computed once per second.
     mutating func secondText(_ seconds: Int64) -> [UInt8] {
         if seconds != cachedSecond {
-            var text = OutputBuffer()
+            // A small buffer: a default one zero-fills 4 KiB, once per second of capture time.
+            var text = OutputBuffer(capacity: 64)
             let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
             let secondOfDay = seconds - days * 86_400
             let (year, month, day) = Timestamp.civilDate(fromDays: days)

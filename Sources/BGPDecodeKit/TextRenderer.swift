@@ -13,10 +13,11 @@ public struct BGPTextRenderer {
     /// Scratch for building a summary's bytes.
     private var pieces = OutputBuffer()
     private var sessionText: [UInt8] = []
-    private var announceText: [UInt8] = []
-    private var lastAnnounce: (session: BGPSessionKey, replaced: Bool, family: BGPAddressFamily)?
+    private var announceKeys: [AnnounceKey] = []
+    private var announceTexts: [[UInt8]] = []
     private var cachedSession: BGPSessionKey?
-    private var familyTexts: [(BGPAddressFamily, [UInt8])] = []
+    private var families: [BGPAddressFamily] = []
+    private var familyTexts: [[UInt8]] = []
 
     /// `descriptor`: write to it in 64 KiB chunks (1 for standard output); nil: keep the bytes in `output`.
     public init(descriptor: Int32? = nil) {
@@ -33,9 +34,10 @@ public struct BGPTextRenderer {
 
     /// `FAMILY` as bytes; a handful of families, looked up in order (a full table alternates two).
     private mutating func familyBytes(_ family: BGPAddressFamily) -> [UInt8] {
-        for (known, text) in familyTexts where known == family { return text }
+        if let index = families.firstIndex(of: family) { return familyTexts[index] }
         let text = Array(family.description.utf8)
-        familyTexts.append((family, text))
+        families.append(family)
+        familyTexts.append(text)
         return text
     }
 
@@ -51,20 +53,37 @@ public struct BGPTextRenderer {
         return sessionText
     }
 
-    /// `Z SPEAKER > PEER announce FAMILY ` (or `replace`) for the last session, verb and family seen, in
-    /// one array: the part of an announce line between the time and the prefix.
+    /// `Z SPEAKER > PEER announce FAMILY ` (or `replace`): the part of an announce line between the time
+    /// and the prefix, kept per session, verb and family (a handful; looked up most recent first). Why
+    /// several: a full table alternates IPv4 and IPv6 and announcements with replacements, and rebuilding
+    /// the text at each switch was a twentieth of the run time of an MRT file's events (perf).
     private mutating func announceBytes(_ session: BGPSessionKey, _ replaced: Bool, _ family: BGPAddressFamily) -> [UInt8] {
-        if let last = lastAnnounce, last.session == session, last.replaced == replaced, last.family == family {
-            return announceText
+        let key = AnnounceKey(session: session, replaced: replaced, family: family)
+        // Indices, not tuples: iterating the tuples copied each through the runtime's generic witnesses.
+        var index = announceKeys.count - 1
+        while index >= 0 {
+            if announceKeys[index] == key { return announceTexts[index] }
+            index -= 1
         }
         var text: [UInt8] = Array("Z ".utf8)
         text += sessionBytes(session)
         text += Array((replaced ? " replace " : " announce ").utf8)
         text += familyBytes(family)
         text.append(UInt8(ascii: " "))
-        announceText = text
-        lastAnnounce = (session, replaced, family)
+        // Bounded: a capture with many sessions keeps the most recent ones.
+        if announceKeys.count >= 64 {
+            announceKeys.removeFirst()
+            announceTexts.removeFirst()
+        }
+        announceKeys.append(key)
+        announceTexts.append(text)
         return text
+    }
+
+    private struct AnnounceKey: Equatable {
+        var session: BGPSessionKey
+        var replaced: Bool
+        var family: BGPAddressFamily
     }
 
     /// `SECOND NANOSECONDS MIDDLE KEY SUMMARY` and a newline, the summary being `length` bytes of `block`
