@@ -276,23 +276,34 @@ public struct LineWriter {
     }
 
     private mutating func append(largeDecimal value: UInt64) {
-        do {
-            var digits = 1
-            var scale: UInt64 = 1
-            while value / scale >= 10 {
-                scale *= 10
-                digits += 1
-            }
-            precondition(digits <= limit - index)
-            var remaining = value
-            var position = index + digits - 1
-            while position >= index {
-                buffer[position] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
-                remaining /= 10
-                position -= 1
-            }
-            index += digits
+        // The digit count by comparisons, then two digits per step: counting with `value / scale` divided
+        // by a variable (a hardware division per digit), which made a 10-digit AS number cost ~300 cycles.
+        var digits = 4
+        var bound: UInt64 = 10_000
+        while digits < 20, value >= bound {
+            digits += 1
+            bound = digits < 20 ? bound &* 10 : .max
         }
+        precondition(digits <= limit - index)
+        guard let base = buffer.baseAddress else { return }
+        var remaining = value
+        var position = base + index + digits
+        while remaining >= 100 {
+            let pair = remaining % 100
+            remaining /= 100
+            position -= 2
+            position[0] = UInt8(truncatingIfNeeded: pair / 10) &+ 0x30
+            position[1] = UInt8(truncatingIfNeeded: pair % 10) &+ 0x30
+        }
+        if remaining >= 10 {
+            position -= 2
+            position[0] = UInt8(truncatingIfNeeded: remaining / 10) &+ 0x30
+            position[1] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
+        } else {
+            position -= 1
+            position[0] = UInt8(truncatingIfNeeded: remaining) &+ 0x30
+        }
+        index += digits
     }
 
     /// Decimal digits with a leading `-` for negative values.
@@ -310,13 +321,18 @@ public struct LineWriter {
     /// Nine digits, zero-padded.
     mutating func append(nanoseconds: Int32) {
         precondition(9 <= limit - index)
-        var remaining = UInt32(clamping: nanoseconds)
-        var position = index + 8
-        while position >= index {
-            buffer[position] = UInt8(truncatingIfNeeded: remaining % 10) &+ 0x30
-            remaining /= 10
-            position -= 1
+        guard let base = buffer.baseAddress else { return }
+        var remaining = UInt32(clamping: nanoseconds) % 1_000_000_000
+        var position = base + index + 9
+        // Two digits per step (a multiply and shift each, no loop test per digit), then the ninth.
+        for _ in 0..<4 {
+            let pair = remaining % 100
+            remaining /= 100
+            position -= 2
+            position[0] = UInt8(truncatingIfNeeded: pair / 10) &+ 0x30
+            position[1] = UInt8(truncatingIfNeeded: pair % 10) &+ 0x30
         }
+        (position - 1).pointee = UInt8(truncatingIfNeeded: remaining) &+ 0x30
         index += 9
     }
 

@@ -348,6 +348,12 @@ struct BGPRenderingTests {
     @Test func numbersAndAddressesMatchTheCore() {
         var generator = SplitMix64(state: 42)
         var values: [UInt64] = [0, 1, 9, 10, 99, 100, 999, 1000, 65535, 4_200_000_001, UInt64(UInt32.max), .max]
+        // Every digit count's edges (the formatter counts digits by comparison).
+        var power: UInt64 = 10
+        for _ in 1...19 {
+            values += [power - 1, power, power + 1]
+            power = power.multipliedReportingOverflow(by: 10).partialValue
+        }
         for _ in 0..<500 { values.append(UInt64.random(in: 0...UInt64.max, using: &generator) >> UInt64.random(in: 0..<64, using: &generator)) }
         for value in values {
             var buffer = OutputBuffer()
