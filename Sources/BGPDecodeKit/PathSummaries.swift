@@ -18,10 +18,23 @@ public final class PathSummaries {
 
     /// Where the summary of `path` is: rendered now (from `attributes` when given, else decoding them) unless
     /// it already was.
-    @discardableResult
-    func span(_ path: BGPPath, attributes: BGPAttributes? = nil) -> UInt64 {
+    @inline(__always)
+    func span(_ path: BGPPath) -> UInt64 {
         let index = Int(path.id)
         if index >= 0, index < spans.count, spans[index] != .max { return spans[index] }
+        return render(path, attributes: nil)
+    }
+
+    /// `span(path)`, rendered from `attributes` (the analyzer's decode) when it is not there yet.
+    @discardableResult
+    func span(_ path: BGPPath, attributes: BGPAttributes) -> UInt64 {
+        let index = Int(path.id)
+        if index >= 0, index < spans.count, spans[index] != .max { return spans[index] }
+        return render(path, attributes: attributes)
+    }
+
+    private func render(_ path: BGPPath, attributes: BGPAttributes?) -> UInt64 {
+        let index = Int(path.id)
         scratch.discardPending()
         if let attributes {
             path.appendSummary(of: attributes, to: &scratch)

@@ -14,6 +14,7 @@ public struct BGPTextRenderer {
     private var pieces = OutputBuffer()
     private var sessionText: [UInt8] = []
     private var announceKeys: [AnnounceKey] = []
+    private var lastAnnounce = 0
     private var announceTexts: [[UInt8]] = []
     private var cachedSession: BGPSessionKey?
     private var families: [BGPAddressFamily] = []
@@ -59,10 +60,14 @@ public struct BGPTextRenderer {
     /// the text at each switch was a twentieth of the run time of an MRT file's events (perf).
     private mutating func announceBytes(_ session: BGPSessionKey, _ replaced: Bool, _ family: BGPAddressFamily) -> [UInt8] {
         let key = AnnounceKey(session: session, replaced: replaced, family: family)
+        if lastAnnounce < announceKeys.count, announceKeys[lastAnnounce] == key { return announceTexts[lastAnnounce] }
         // Indices, not tuples: iterating the tuples copied each through the runtime's generic witnesses.
         var index = announceKeys.count - 1
         while index >= 0 {
-            if announceKeys[index] == key { return announceTexts[index] }
+            if announceKeys[index] == key {
+                lastAnnounce = index
+                return announceTexts[index]
+            }
             index -= 1
         }
         var text: [UInt8] = Array("Z ".utf8)
@@ -77,6 +82,7 @@ public struct BGPTextRenderer {
         }
         announceKeys.append(key)
         announceTexts.append(text)
+        lastAnnounce = announceKeys.count - 1
         return text
     }
 
