@@ -33,6 +33,9 @@ struct ReplayTests {
     ) -> (messages: [Range<Int>], desyncs: Int, peakBuffered: Int) {
         var framer = BGPMessageStream(synchronized: synchronized, maximumLength: maximum)
         let analyzer = BGPAnalyzer { event in _ = BGPRender.text(event, keepalives: true) }
+        // As bgpdecode --table runs: no events, table changes batched. Must end with the same tables.
+        let batched = BGPAnalyzer()
+        batched.batchesTableChanges = true
         let session = BGPSessionKey(speaker: .v4(IPv4Address(203, 0, 113, 1)), peer: .v4(IPv4Address(203, 0, 113, 2)))
         var messages: [Range<Int>] = []
         var desyncs = 0
@@ -49,12 +52,15 @@ struct ReplayTests {
                             analyzer.handleMessage(
                                 message, session: session, context: context,
                                 timestamp: Timestamp(seconds: 0, nanoseconds: 0))
+                            batched.handleMessage(
+                                message, session: session, context: context,
+                                timestamp: Timestamp(seconds: 0, nanoseconds: 0))
                         }
                     }, onDesync: { _ in desyncs += 1 })
                 peak = max(peak, framer.bufferedBytes)
             }
         }
-        _ = BGPRender.tableText(analyzer)
+        #expect(BGPRender.tableText(batched) == BGPRender.tableText(analyzer), "batched table differs")
         return (messages, desyncs, peak)
     }
 
@@ -107,12 +113,17 @@ struct ReplayTests {
     static func readMRT(_ file: [UInt8], chunk: Int) -> (records: Int, failed: Bool, leftover: Int, messages: Int) {
         let analyzer = BGPAnalyzer { event in _ = BGPRender.text(event, keepalives: true) }
         let reader = BGPMRTDecoder(analyzer: analyzer)
+        // As bgpdecode --mrt --table runs: no events, table changes batched. Must end with the same tables.
+        let batched = BGPAnalyzer()
+        batched.batchesTableChanges = true
+        let batchedReader = BGPMRTDecoder(analyzer: batched)
         file.withUnsafeBytes { raw in
             for start in stride(from: 0, to: file.count, by: chunk) {
                 reader.feed(UnsafeRawBufferPointer(rebasing: raw[start..<min(file.count, start + chunk)]))
+                batchedReader.feed(UnsafeRawBufferPointer(rebasing: raw[start..<min(file.count, start + chunk)]))
             }
         }
-        _ = BGPRender.tableText(analyzer)
+        #expect(BGPRender.tableText(batched) == BGPRender.tableText(analyzer), "batched table differs")
         return (reader.records, reader.failure != nil, reader.leftoverBytes, analyzer.messages)
     }
 
