@@ -10,8 +10,6 @@ public struct BGPTextRenderer {
     /// Path summaries as bytes, rendered once per path; share the analyzer's (`BGPAnalyzer.pathSummaries`)
     /// so they are rendered from its decode of each new path.
     public var summaries = PathSummaries()
-    /// Scratch for building a summary's bytes.
-    private var pieces = OutputBuffer()
     private var sessionText: [UInt8] = []
     private var announceKeys: [AnnounceKey] = []
     private var lastAnnounce = 0
@@ -137,7 +135,7 @@ public struct BGPTextRenderer {
     }
 
     /// The route lines of a table in sorted mode (entries in key order, no route distinguishers). First
-    /// the summary of every path the table uses is rendered once into one byte arena; then each line is
+    /// the summary of every path the table uses is rendered once (`PathSummaries`); then each line is
     /// the family, the prefix and a copy from the arena, in one reservation of the output. Why: with a
     /// summary array per path, fetching it for each line retained and released it and the path object,
     /// a tenth of the run time of a one-million-prefix full table (perf), whose neighbouring routes rarely
@@ -295,13 +293,8 @@ public struct BGPTextRenderer {
             output.append(bytes: tail)
             output.append(stale ? " STALE\n" : "\n")
         } else {
-            output.withSpace(head.count + maximumKey + tail.count + 8) { writer in
-                writer.append(head)
-                appendKey(key, &writer)
-                writer.append(byte: UInt8(ascii: " "))
-                writer.append(tail)
-                writer.append(stale ? " STALE\n" : "\n")
-            }
+            appendRouteLine(&output, head, key, tail, 0, tail.count, stale)
+            return
         }
         output.flushIfFull()
     }

@@ -209,6 +209,17 @@ struct BGPCaptureRenderingTests {
         #expect(Self.captures.count >= 30)
     }
 
+    /// Decode a capture into `analyzer` as bgpdecode -r does (a cut file counts up to the cut).
+    static func read(_ path: String, into analyzer: BGPAnalyzer) throws {
+        let decoder = BGPCaptureDecoder(analyzer: analyzer)
+        do {
+            try decoder.read(try PacketSource.openFile(path))
+        } catch let error as CaptureError {
+            if error.kind != .truncatedFile { throw error }
+        }
+        decoder.finish()
+    }
+
     @Test(arguments: captures)
     func bytesMatchTheStringRenderer(path: String) throws {
         let decoded = try decodeCapture(path)
@@ -224,13 +235,7 @@ struct BGPCaptureRenderingTests {
         var live: [BGPEvent] = []
         let analyzer = BGPAnalyzer { live.append($0) }
         analyzer.pathSummaries = sharing.summaries
-        let liveDecoder = BGPCaptureDecoder(analyzer: analyzer)
-        do {
-            try liveDecoder.read(try PacketSource.openFile(path))
-        } catch let error as CaptureError {
-            if error.kind != .truncatedFile { throw error }
-        }
-        liveDecoder.finish()
+        try Self.read(path, into: analyzer)
         for event in live { sharing.write(event, keepalives: true) }
         #expect(sharing.output.string == expected)
 
@@ -258,13 +263,7 @@ struct BGPCaptureRenderingTests {
         for batches in [false, true] {
             let quiet = BGPAnalyzer()
             quiet.batchesTableChanges = batches
-            let decoder = BGPCaptureDecoder(analyzer: quiet)
-            do {
-                try decoder.read(try PacketSource.openFile(path))
-            } catch let error as CaptureError {
-                if error.kind != .truncatedFile { throw error }
-            }
-            decoder.finish()
+            try Self.read(path, into: quiet)
             #expect(BGPRender.tableText(quiet) == table, "batches: \(batches)")
             #expect(BGPRender.tableJSON(quiet, routes: true).map(\.text)
                 == BGPRender.tableJSON(decoded.analyzer, routes: true).map(\.text), "batches: \(batches)")
