@@ -175,7 +175,7 @@ public struct OutputBuffer {
             var text = OutputBuffer(capacity: 64)
             let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
             let secondOfDay = seconds - days * 86_400
-            let (year, month, day) = Timestamp.civilDate(fromDays: days)
+            let (year, month, day) = Timestamp.civil(fromDays: days)
             text.withSpace(64) { writer in
                 writer.append(decimal: Int(year))
                 writer.append(byte: UInt8(ascii: "-"))
@@ -443,20 +443,5 @@ public struct LineWriter {
         }
         append(byte: UInt8(ascii: "/"))
         append(decimal: UInt64(prefix.length))
-    }
-}
-
-extension Timestamp {
-    /// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01, as `iso8601` computes it.
-    static func civilDate(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -151,18 +151,9 @@ public struct BGPRouteTable: Sequence {
 
     @inline(__always)
     private func hash(_ high: UInt64, _ low: UInt64, _ meta: UInt64) -> UInt64 {
-        @inline(__always) func mix(_ value: UInt64) -> UInt64 {
-            var x = value
-            x ^= x >> 33
-            x &*= 0xFF51_AFD7_ED55_8CCD
-            x ^= x >> 33
-            x &*= 0xC4CE_B9FE_1A85_EC53
-            x ^= x >> 33
-            return x
-        }
-        var value = mix(seed ^ high)
-        value = mix(value ^ (low &+ 0x9E37_79B9_7F4A_7C15))
-        return mix(value ^ (meta &+ 0x9E37_79B9_7F4A_7C15))
+        var value = murmurMix(seed ^ high)
+        value = murmurMix(value ^ (low &+ 0x9E37_79B9_7F4A_7C15))
+        return murmurMix(value ^ (meta &+ 0x9E37_79B9_7F4A_7C15))
     }
 
     @inline(__always)

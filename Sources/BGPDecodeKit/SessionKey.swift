@@ -64,19 +64,10 @@ public struct BGPRouteKey: Sendable, Hashable, Comparable, CustomStringConvertib
     /// with the per-process seed through MurmurHash3's 64-bit finaliser instead. The seed is random per
     /// process, so a capture cannot be crafted to collide.
     public func _rawHashValue(seed: Int) -> Int {
-        @inline(__always) func mix(_ value: UInt64) -> UInt64 {
-            var x = value
-            x ^= x >> 33
-            x &*= 0xFF51_AFD7_ED55_8CCD
-            x ^= x >> 33
-            x &*= 0xC4CE_B9FE_1A85_EC53
-            x ^= x >> 33
-            return x
-        }
-        var hash = mix(UInt64(bitPattern: Int64(seed)) ^ prefix.high)
-        hash = mix(hash ^ prefix.low &+ 0x9E37_79B9_7F4A_7C15)
-        hash = mix(hash ^ packed &+ (prefix.isIPv6 ? 0x9E37_79B9_7F4A_7C16 : 0x9E37_79B9_7F4A_7C15))
-        if let routeDistinguisher { hash = mix(hash ^ routeDistinguisher) }
+        var hash = murmurMix(UInt64(bitPattern: Int64(seed)) ^ prefix.high)
+        hash = murmurMix(hash ^ prefix.low &+ 0x9E37_79B9_7F4A_7C15)
+        hash = murmurMix(hash ^ packed &+ (prefix.isIPv6 ? 0x9E37_79B9_7F4A_7C16 : 0x9E37_79B9_7F4A_7C15))
+        if let routeDistinguisher { hash = murmurMix(hash ^ routeDistinguisher) }
         return Int(bitPattern: UInt(hash))
     }
 
@@ -170,4 +161,18 @@ public struct BGPMessageContext: Sendable, Hashable {
         }
         return context
     }
+}
+
+/// MurmurHash3's 64-bit finaliser: every input bit reaches every output bit in a few instructions. The
+/// route keys' hashes (`BGPRouteKey`, `BGPRouteTable`'s index) fold their words through it with a random
+/// per-process or per-table seed.
+@inline(__always)
+func murmurMix(_ value: UInt64) -> UInt64 {
+    var x = value
+    x ^= x >> 33
+    x &*= 0xFF51_AFD7_ED55_8CCD
+    x ^= x >> 33
+    x &*= 0xC4CE_B9FE_1A85_EC53
+    x ^= x >> 33
+    return x
 }

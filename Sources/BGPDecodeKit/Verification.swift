@@ -1,4 +1,5 @@
 import PacketCore
+import ToolSupport
 
 /// A prefix the operator expects to be announced, optionally with its next hop.
 public struct BGPExpectation: Sendable, Hashable, CustomStringConvertible {
@@ -124,6 +125,19 @@ public struct BGPVerification: Sendable {
     }
 
     /// A readable report, one finding per line, ending with the verdict.
+    /// The verdict as one `--json` object: `{"type":"verify","status":N,"matched":[...],...}`.
+    public var json: JSONLine {
+        var line = JSONLine()
+        line.add("type", "verify")
+        line.add("status", exitCode)
+        line.add("matched", list: matched)
+        line.add("missing", list: missing.map(\.prefix))
+        line.add("wrong_next_hop", list: wrongNextHop.map(\.expected.prefix))
+        line.add("unexpected", list: unexpected)
+        line.add("stale", list: staleOnly)
+        return line
+    }
+
     public var report: String {
         var lines: [String] = []
         if sessionsChecked.isEmpty { lines.append("verify: no BGP session from that speaker in the input") }

@@ -217,15 +217,7 @@ struct BGPDecode: ParsableCommand {
             let verdict = BGPVerification(
                 analyzer: analyzer, expectations: expectations, peer: peer.flatMap { IPAddress($0) })
             if json {
-                var line = JSONLine()
-                line.add("type", "verify")
-                line.add("status", verdict.exitCode)
-                line.add("matched", list: verdict.matched)
-                line.add("missing", list: verdict.missing.map(\.prefix))
-                line.add("wrong_next_hop", list: verdict.wrongNextHop.map(\.expected.prefix))
-                line.add("unexpected", list: verdict.unexpected)
-                line.add("stale", list: verdict.staleOnly)
-                sink.renderer.output.appendLine(line.text)
+                sink.renderer.output.appendLine(verdict.json.text)
             } else {
                 sink.renderer.output.append(verdict.report)
             }

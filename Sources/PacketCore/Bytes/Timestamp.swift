@@ -69,7 +69,9 @@ extension Timestamp {
             + "\(two(secondOfDay % 60)).\(String(repeating: "0", count: 9 - fraction.count))\(fraction)Z"
     }
 
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    /// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (`iso8601`'s, and the
+    /// byte formatters' of the tools).
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
