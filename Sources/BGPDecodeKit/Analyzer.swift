@@ -338,11 +338,6 @@ public final class BGPAnalyzer {
         _ session: BGPSession, multiprotocol: Bool, nextHop: BGPNextHop?, message: Cursor, attributes: Range<Int>,
         asSize: Int?, abbreviated: BGPAddressFamily?, origin: BGPEventOrigin
     ) -> Int32 {
-        if multiprotocol {
-            if session.lastMPPath >= 0, scratch == session.lastKey { return session.lastMPPath }
-        } else if session.lastPlainPath >= 0, scratch == session.lastKey {
-            return session.lastPlainPath
-        }
         var problems: [BGPAttributeProblem] = []
         let attributeEnd = scratchAttributeEnd
         let (id, isNew) = scratch.withUnsafeBytes { key in
@@ -359,9 +354,6 @@ public final class BGPAnalyzer {
         if isNew, let onEvent = eventHandler {
             for problem in problems { onEvent(.attributeProblem(origin, problem)) }
         }
-        session.lastKey = scratch
-        session.lastPlainPath = multiprotocol ? -1 : id
-        session.lastMPPath = multiprotocol ? id : -1
         return id
     }
 
@@ -402,7 +394,7 @@ public final class BGPAnalyzer {
         if !update.nlri.isEmpty {
             let id = broken ? -1 : resolvePath(session, multiprotocol: false, nextHop: nil, message: body,
                 attributes: update.attributes, asSize: context.asSize, abbreviated: nil, origin: origin)
-            if id >= 0, paths[id].isUsable(multiprotocol: false), split.mpReach == nil, split.mpUnreach == nil,
+            if id >= 0, paths.isUsable(id, multiprotocol: false), split.mpReach == nil, split.mpUnreach == nil,
                 !split.hasExtras, let window = try? body.window(update.attributes)
             {
                 // The attribute bytes are the whole path key: remember them for the fast path above.
@@ -440,9 +432,9 @@ public final class BGPAnalyzer {
     ) {
         var usable = false
         if pathID >= 0 {
-            let path = paths[pathID]
-            usable = path.isUsable(multiprotocol: !hasPlain)
+            usable = paths.isUsable(pathID, multiprotocol: !hasPlain)
             if let onEvent = eventHandler {
+                let path = paths[pathID]
                 for type in hasPlain ? path.missingForPlain : path.missingForMultiprotocol {
                     onEvent(.attributeProblem(origin, BGPAttributeProblem(type: type, offset: origin.offset,
                         reason: "missing well-known attribute", outcome: .treatAsWithdraw)))

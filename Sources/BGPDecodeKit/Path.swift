@@ -268,10 +268,19 @@ struct PathTable {
     private var hashes: [UInt64] = []
     /// 0: empty; else the hash's upper 32 bits << 32 | (path id + 1).
     private var slots: [UInt64] = []
+    /// Per path id: bit 0 usable with plain NLRI, bit 1 with MP_REACH NLRI (`BGPPath.isUsable`). Why here:
+    /// every UPDATE asks, and reading it from the path object was a cache miss per UPDATE on a full table.
+    private var usable: [UInt8] = []
     /// Per analysis, random: a capture cannot be crafted to make keys collide.
     private let seed = UInt64.random(in: .min ... .max)
 
     subscript(_ id: Int32) -> BGPPath { paths[Int(id)] }
+
+    /// `self[id].isUsable(multiprotocol:)`, without touching the path object.
+    @inline(__always)
+    func isUsable(_ id: Int32, multiprotocol: Bool) -> Bool {
+        usable[Int(id)] & (multiprotocol ? 2 : 1) != 0
+    }
 
     /// The id of the path with these key bytes; `make` builds it (given its id) on first sight.
     mutating func intern(_ key: UnsafeRawBufferPointer, make: (Int32) -> BGPPath) -> (id: Int32, isNew: Bool) {
@@ -290,7 +299,9 @@ struct PathTable {
             slot = (slot + 1) & mask
         }
         let id = Int32(paths.count)
-        paths.append(make(id))
+        let path = make(id)
+        paths.append(path)
+        usable.append((path.isUsable(multiprotocol: false) ? 1 : 0) | (path.isUsable(multiprotocol: true) ? 2 : 0))
         spans.append(UInt64(arena.count) << 24 | UInt64(key.count))
         hashes.append(hash)
         arena.append(contentsOf: key)

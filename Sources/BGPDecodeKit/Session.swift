@@ -41,23 +41,6 @@ public final class BGPSession {
     var gracefulRestart: BGPGracefulRestart?
     /// The peer's OPEN (needed to decide graceful restart and the negotiated context).
     var peerOpen: BGPOpen?
-    /// The attribute bytes of the last UPDATE and their path ids (a cache in front of the path table:
-    /// speakers that send one prefix per UPDATE repeat the same attributes). Copied into its own buffer so
-    /// the analyzer's scratch array it is set from stays unshared (a shared buffer is copied on the next
-    /// write: an allocation per UPDATE).
-    var lastKey: [UInt8] {
-        get { lastKeyStorage }
-        set {
-            // Copied into the storage's own buffer, reused: a fresh allocation per path change was one per
-            // UPDATE on a full table where every UPDATE carries new attributes.
-            guard newValue != lastKeyStorage else { return }
-            lastKeyStorage.removeAll(keepingCapacity: true)
-            lastKeyStorage.append(contentsOf: newValue)
-        }
-    }
-    private var lastKeyStorage: [UInt8] = []
-    var lastPlainPath: Int32 = -1
-    var lastMPPath: Int32 = -1
     init(key: BGPSessionKey, timestamp: Timestamp, owner: BGPAnalyzer, index: Int) {
         self.key = key
         firstSeen = timestamp

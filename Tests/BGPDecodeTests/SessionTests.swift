@@ -99,6 +99,26 @@ struct SessionTests {
         #expect(session.contextSource == .heuristic || session.contextSource == .open)
     }
 
+    /// The flaps line names the 50 prefixes that flapped most, most first and then in prefix order, and
+    /// counts the rest: checked against a full sort of the session's flap counts.
+    @Test func flapsLineShowsTheMostFlapped() throws {
+        let harness = Harness()
+        harness.send(Self.open(asn: 1, gracefulRestart: false), from: Self.speaker)
+        harness.send(Self.open(asn: 2, gracefulRestart: false), from: Self.speaker.reversed)
+        // 120 prefixes, prefix N flapping (N * 7) % 5 + 1 times: many ties at each count.
+        for last in UInt8(0)..<120 {
+            for _ in 0..<(Int(last) * 7 % 5 + 1) {
+                harness.send(Self.announce(last), from: Self.speaker)
+                harness.send(Self.message(2, [0, 5, 32, 198, 51, 100, last, 0, 0]), from: Self.speaker)
+            }
+        }
+        let session = try #require(harness.analyzer.sessions[Self.speaker])
+        #expect(session.flaps.count == 120)
+        let expected = session.flaps.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(50)
+            .map { " \($0.key)=\($0.value)" }.joined()
+        #expect(BGPRender.flapsText(harness.analyzer) == "flaps \(Self.speaker):\(expected) (+70 more)\n")
+    }
+
     @Test func repeatedAnnouncementsAndFlaps() throws {
         let harness = Harness()
         harness.send(Self.open(asn: 1, gracefulRestart: false), from: Self.speaker)
