@@ -78,18 +78,23 @@ let package = Package(
         // The measuring half of scripts/bench-core: a bare libpcap loop versus the core's full decode.
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
 
-        .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore", "ToolSupport"]),
+        // Shared by the test targets: one child-process runner, the built tools' paths, the repository's
+        // inputs, CI/root detection, a seeded generator.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore", "ToolSupport", "TestSupport"]),
         // Recorded captures (captures/) against the values tshark decoded at recording time, and every
         // capture of tcpdump's own test suite (../shared/corpus/tcpdump) through the core without a crash.
-        .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore"]),
-        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore"]),
-        .testTarget(name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport"]),
-        .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore"]),
-        .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture"]),
+        .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore", "TestSupport"]),
+        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore", "TestSupport"]),
+        .testTarget(
+            name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
+        .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "TestSupport"]),
+        .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "TestSupport"]),
         // Fuzz seeds and regression inputs replayed, resource bounds under hostile input, and every capture
         // decoded by us and by tshark with the fields compared.
-        .testTarget(name: "RobustnessTests", dependencies: ["PacketCore", "Capture", "BGPDecodeKit", "GarpWatchKit"]),
+        .testTarget(
+            name: "RobustnessTests", dependencies: ["PacketCore", "Capture", "BGPDecodeKit", "GarpWatchKit", "TestSupport"]),
     ]
 )

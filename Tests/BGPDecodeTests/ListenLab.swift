@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Network namespaces, veth pairs and daemons for the listen and live-capture tests. Names start with
@@ -41,16 +42,8 @@ final class ListenLab {
 
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.run([tool] + arguments)
+        return (result.status, result.standardOutput + result.standardError)
     }
 
     func ip(_ arguments: String) throws {

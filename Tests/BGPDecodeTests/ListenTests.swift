@@ -1,5 +1,6 @@
 import BGPDecodeKit
 import Foundation
+import TestSupport
 import Testing
 
 /// `bgpdecode listen` peering with a real BIRD 2 in another network namespace (203.0.113.0/24 and
@@ -224,17 +225,7 @@ struct ListenTests {
 @Suite("bgpdecode listen --help")
 struct ListenHelpTests {
     static func help(columns: Int) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BGPHelpTests.binary())
-        process.arguments = ["listen", "--help"]
-        process.environment = ["COLUMNS": "\(columns)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self).components(separatedBy: "\n")
+        try BGPHelpTests.help(columns: columns, ["listen"])
     }
 
     @Test func fitsEightyColumnsAndTeaches() throws {

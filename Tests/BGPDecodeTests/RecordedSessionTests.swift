@@ -2,6 +2,7 @@ import BGPDecodeKit
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// The recorded BIRD <-> FRR sessions (captures/, made by scripts/record-captures) decoded end to end and
@@ -166,13 +167,9 @@ struct RecordedSessionTests {
         let original = Paths.captures.appendingPathComponent("bgp-segmented.pcap").path
         let cut = FileManager.default.temporaryDirectory.appendingPathComponent("bgp-midstream-\(getpid()).pcap").path
         defer { try? FileManager.default.removeItem(atPath: cut) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
-        process.arguments = ["-r", original, "-Y", "frame.number > 18", "-w", cut, "-F", "pcap"]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let tshark = try ChildProcess.run(
+            ["tshark", "-r", original, "-Y", "frame.number > 18", "-w", cut, "-F", "pcap"])
+        #expect(tshark.status == 0, "tshark: \(tshark.standardError)")
         let decoded = try decodeCapture(cut)
         #expect(decoded.events.contains { if case .contextNote(_, let text) = $0 { text.contains("heuristic") } else { false } })
         let bird = try #require(decoded.analyzer.sessions[
@@ -278,30 +275,15 @@ struct BGPCaptureRenderingTests {
 @Suite("bgpdecode --help")
 struct BGPHelpTests {
     static func binary() throws -> String {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [bundleDirectory.appendingPathComponent("bgpdecode").path]
-        var directory = bundleDirectory
-        for _ in 0..<4 {
-            directory = directory.deletingLastPathComponent()
-            candidates.append(directory.appendingPathComponent("bgpdecode").path)
-            candidates.append(directory.appendingPathComponent("debug/bgpdecode").path)
-        }
-        let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-        return try #require(found, "build the bgpdecode executable first (swift build --build-tests)")
+        try #require(
+            TestEnvironment.builtTool("bgpdecode"), "build the bgpdecode executable first (swift build --build-tests)")
     }
 
-    static func help(columns: Int) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
-        process.arguments = ["--help"]
-        process.environment = ["COLUMNS": "\(columns)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self).components(separatedBy: "\n")
+    static func help(columns: Int, _ arguments: [String] = []) throws -> [String] {
+        let output = try ChildProcess.run(
+            [try binary()] + arguments + ["--help"], environment: ["COLUMNS": "\(columns)"])
+        try #require(output.status == 0, "bgpdecode --help: \(output.standardError)")
+        return output.standardOutput.components(separatedBy: "\n")
     }
 
     /// From the line after the overview's blank line to the line before USAGE.

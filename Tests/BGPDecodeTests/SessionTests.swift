@@ -1,6 +1,7 @@
 import BGPDecodeKit
 import Glibc
 import PacketCore
+import TestSupport
 import Testing
 
 /// Session state on hand-built messages: graceful restart (RFC 4724, RFC 8538), End-of-RIB, flaps,
@@ -180,18 +181,6 @@ extension SessionTests {
         // Every NLRI that parsed: 40 + 1 + 1 (before the cut) + 1 + 1 + 2 + 1.
         #expect(quiet.announcements == 47 && loud.announcements == 47)
         #expect(quiet.table.contains("198.51.100.200/32") && !quiet.table.contains("198.51.101.0/24"))
-    }
-}
-
-/// A fixed-seed generator, so a failing sequence of operations can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

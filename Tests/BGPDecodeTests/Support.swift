@@ -2,16 +2,15 @@ import BGPDecodeKit
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 enum Paths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let captures = repository.appendingPathComponent("captures")
+    static let repository = TestEnvironment.repository
+    static let captures = TestEnvironment.captures
     static let expected = captures.appendingPathComponent("expected")
     static let bgpCaptures = captures.appendingPathComponent("bgpdecode")
-    static let tcpdumpCorpus = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/tcpdump")
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    static let tcpdumpCorpus = TestEnvironment.tcpdumpCorpus
 }
 
 /// The result of decoding a capture: the analyzer (tables) and every event in order.

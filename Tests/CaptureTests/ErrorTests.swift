@@ -2,6 +2,7 @@ import CPcap
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// Each failure is one sentence with the right kind, never a crash.
@@ -162,7 +163,7 @@ struct ErrorTests {
 
     @Test("A missing interface is noSuchInterface (needs root: without it libpcap reports the permission first)")
     func missingInterface() throws {
-        try #require(Support.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW")
+        try #require(TestEnvironment.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW")
         let error = #expect(throws: CaptureError.self) {
             try PacketSource.openLive("vs-nonexistent0", options: LiveOptions())
         }

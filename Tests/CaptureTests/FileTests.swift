@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 import ToolSupport
 
@@ -137,7 +138,7 @@ struct FileTests {
 
     @Test(
         "Corpus captures yield as many frames as tshark counts, first timestamp included",
-        .enabled(if: Support.hasIndependentDecoder || Support.isCI),
+        .enabled(if: Support.hasIndependentDecoder || TestEnvironment.isCI),
         arguments: [
             "802.1ad_QinQ.pcap", "LINKTYPE_RAW_ipv4.pcap", "icmpv6-ns-nonce.pcap", "bgp-4byte-asn.pcap",
             "bgp-orf.pcapng", "bgp-extended-msg.pcapng", "icmpv6-length-zero.pcapng",
@@ -148,8 +149,8 @@ struct FileTests {
         let records = try readAll(try PacketSource.openFile(path))
         #expect(records.count == (try Support.independentFrameCount(path)))
         #expect(records.count > 0)
-        if Support.which("tshark") != nil {
-            let output = try Support.run([
+        if ChildProcess.which("tshark") != nil {
+            let output = try ChildProcess.run([
                 "tshark", "-n", "-r", path, "-c", "1", "-T", "fields", "-e", "frame.time_epoch",
             ])
             let expected = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// `PacketSource.inject`: a frame sent on a live interface really goes out, proved by the kernel at the other end
@@ -9,27 +10,27 @@ import Testing
 struct InjectTests {
     @Test("An ARP probe injected on the root side is answered by the namespace's kernel")
     func injectedProbeIsAnswered() throws {
-        try #require(Support.isRoot, "run the Capture tests as root: sending needs CAP_NET_RAW and netns")
+        try #require(TestEnvironment.isRoot, "run the Capture tests as root: sending needs CAP_NET_RAW and netns")
         let pid = getpid()
         let namespace = "gp\(pid)inj"
         let rootSide = "gp\(pid)ia"
         let namespaceSide = "gp\(pid)ib"
         func tearDown() {
-            _ = try? Support.run(["ip", "netns", "del", namespace])
-            _ = try? Support.run(["ip", "link", "del", rootSide])
+            _ = try? ChildProcess.run(["ip", "netns", "del", namespace])
+            _ = try? ChildProcess.run(["ip", "link", "del", rootSide])
         }
         tearDown()
         defer { tearDown() }
-        try Support.mustRun(["ip", "netns", "add", namespace])
-        try Support.mustRun(["ip", "link", "add", rootSide, "type", "veth", "peer", "name", namespaceSide])
-        try Support.mustRun(["ip", "link", "set", namespaceSide, "netns", namespace])
-        try Support.mustRun(["ip", "-n", namespace, "addr", "add", "203.0.113.1/24", "dev", namespaceSide])
-        try Support.mustRun(["ip", "-n", namespace, "link", "set", namespaceSide, "up"])
-        try Support.run(["sysctl", "-q", "-w", "net.ipv6.conf.\(rootSide).disable_ipv6=1"])
-        try Support.mustRun(["ip", "link", "set", rootSide, "up"])
+        try ChildProcess.mustRun(["ip", "netns", "add", namespace])
+        try ChildProcess.mustRun(["ip", "link", "add", rootSide, "type", "veth", "peer", "name", namespaceSide])
+        try ChildProcess.mustRun(["ip", "link", "set", namespaceSide, "netns", namespace])
+        try ChildProcess.mustRun(["ip", "-n", namespace, "addr", "add", "203.0.113.1/24", "dev", namespaceSide])
+        try ChildProcess.mustRun(["ip", "-n", namespace, "link", "set", namespaceSide, "up"])
+        try ChildProcess.run(["sysctl", "-q", "-w", "net.ipv6.conf.\(rootSide).disable_ipv6=1"])
+        try ChildProcess.mustRun(["ip", "link", "set", rootSide, "up"])
         let ourText = try String(contentsOfFile: "/sys/class/net/\(rootSide)/address", encoding: .utf8)
         let ourMAC = try #require(MACAddress(ourText.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let theirText = try Support.run([
+        let theirText = try ChildProcess.run([
             "ip", "netns", "exec", namespace, "cat", "/sys/class/net/\(namespaceSide)/address",
         ])
         let theirMAC = try #require(

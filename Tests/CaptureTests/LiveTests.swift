@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// A network namespace joined to the root namespace by a veth pair: the root-side end has no address (nothing
@@ -18,17 +19,17 @@ struct VethLab {
         namespaceSide = "vscap\(pid)\(tag)b"
         tearDown()  // leftovers of an earlier run with the same pid
         do {
-            try Support.mustRun(["ip", "netns", "add", namespace])
-            try Support.mustRun(["ip", "link", "add", rootSide, "type", "veth", "peer", "name", namespaceSide])
-            try Support.mustRun(["ip", "link", "set", namespaceSide, "netns", namespace])
-            try Support.mustRun(["ip", "-n", namespace, "link", "set", "lo", "up"])
-            try Support.mustRun([
+            try ChildProcess.mustRun(["ip", "netns", "add", namespace])
+            try ChildProcess.mustRun(["ip", "link", "add", rootSide, "type", "veth", "peer", "name", namespaceSide])
+            try ChildProcess.mustRun(["ip", "link", "set", namespaceSide, "netns", namespace])
+            try ChildProcess.mustRun(["ip", "-n", namespace, "link", "set", "lo", "up"])
+            try ChildProcess.mustRun([
                 "ip", "-n", namespace, "addr", "add", "\(Self.namespaceAddress)/24", "dev", namespaceSide,
             ])
-            try Support.mustRun(["ip", "-n", namespace, "link", "set", namespaceSide, "up"])
+            try ChildProcess.mustRun(["ip", "-n", namespace, "link", "set", namespaceSide, "up"])
             // No IPv6 on the root side: nothing of ours should appear on the wire but what a test sends.
-            try Support.run(["sysctl", "-q", "-w", "net.ipv6.conf.\(rootSide).disable_ipv6=1"])
-            try Support.mustRun(["ip", "link", "set", rootSide, "up"])
+            try ChildProcess.run(["sysctl", "-q", "-w", "net.ipv6.conf.\(rootSide).disable_ipv6=1"])
+            try ChildProcess.mustRun(["ip", "link", "set", rootSide, "up"])
         } catch {
             tearDown()
             throw error
@@ -36,13 +37,13 @@ struct VethLab {
     }
 
     func tearDown() {
-        _ = try? Support.run(["ip", "netns", "del", namespace])
-        _ = try? Support.run(["ip", "link", "del", rootSide])
+        _ = try? ChildProcess.run(["ip", "netns", "del", namespace])
+        _ = try? ChildProcess.run(["ip", "link", "del", rootSide])
     }
 
     var namespaceSideMAC: [UInt8] {
         get throws {
-            let output = try Support.run([
+            let output = try ChildProcess.run([
                 "ip", "netns", "exec", namespace, "cat", "/sys/class/net/\(namespaceSide)/address",
             ])
             let octets = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
@@ -63,8 +64,8 @@ func realtimeNow() -> Timestamp {
 struct LiveTests {
     @Test("Three gratuitous ARPs sent with arping in the namespace are captured on the root side")
     func gratuitousARP() throws {
-        try #require(Support.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW and netns")
-        try #require(Support.which("arping") != nil, "install iputils-arping")
+        try #require(TestEnvironment.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW and netns")
+        try #require(ChildProcess.which("arping") != nil, "install iputils-arping")
         let lab = try VethLab(tag: "")
         defer { lab.tearDown() }
         let senderMAC = try lab.namespaceSideMAC
@@ -135,7 +136,7 @@ struct LiveTests {
 
     @Test("shouldStop ends a capture on a quiet interface within the poll interval")
     func shouldStopOnQuietInterface() throws {
-        try #require(Support.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW and netns")
+        try #require(TestEnvironment.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW and netns")
         let lab = try VethLab(tag: "q")
         defer { lab.tearDown() }
         let source = try PacketSource.openLive(lab.rootSide, options: LiveOptions())
@@ -159,10 +160,10 @@ struct LiveTests {
 
     @Test("Opening an interface that is down is interfaceDown")
     func interfaceDown() throws {
-        try #require(Support.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW and netns")
+        try #require(TestEnvironment.isRoot, "run the Capture tests as root: live capture needs CAP_NET_RAW and netns")
         let lab = try VethLab(tag: "d")
         defer { lab.tearDown() }
-        try Support.mustRun(["ip", "link", "set", lab.rootSide, "down"])
+        try ChildProcess.mustRun(["ip", "link", "set", lab.rootSide, "down"])
         let error = #expect(throws: CaptureError.self) {
             try PacketSource.openLive(lab.rootSide, options: LiveOptions())
         }
@@ -175,7 +176,7 @@ struct LiveTests {
     /// Runs twice: as the parent (root) it re-runs itself in a child without privileges (`setpriv` to nobody, no
     /// capabilities); as that child it opens `lo` and reports the error on standard output.
     @Test("Without CAP_NET_RAW a live capture is permissionDenied with setcap advice",
-          .enabled(if: Support.which("setpriv") != nil || Support.isCI))
+          .enabled(if: ChildProcess.which("setpriv") != nil || TestEnvironment.isCI))
     func permissionDenied() throws {
         let marker = "VSCAP-PERMISSION-PROBE"
         if ProcessInfo.processInfo.environment[marker] != nil {
@@ -187,10 +188,10 @@ struct LiveTests {
             }
             return
         }
-        try #require(Support.isRoot, "run the Capture tests as root: dropping privileges needs them first")
-        try #require(Support.which("setpriv") != nil, "install util-linux (setpriv)")
+        try #require(TestEnvironment.isRoot, "run the Capture tests as root: dropping privileges needs them first")
+        try #require(ChildProcess.which("setpriv") != nil, "install util-linux (setpriv)")
         let testBinary = try #require(CommandLine.arguments.first)
-        let output = try Support.run(
+        let output = try ChildProcess.run(
             [
                 "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--", testBinary, "--testing-library", "swift-testing",

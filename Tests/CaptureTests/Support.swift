@@ -1,11 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Helpers shared by the Capture tests: scratch files, child processes, frames.
 enum Support {
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-    static var isRoot: Bool { getuid() == 0 }
-    static let corpus = "/work/shared/corpus/tcpdump"
+    static let corpus = TestEnvironment.tcpdumpCorpus.path
 
     /// A fresh directory for one test's files, removed by the caller with `removeScratch`.
     static func makeScratchDirectory() throws -> String {
@@ -18,63 +17,21 @@ enum Support {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// The full path of an installed program, or nil.
-    static func which(_ program: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let directories: [String] = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
-        for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(program)") {
-            return "\(directory)/\(program)"
-        }
-        return nil
-    }
-
-    struct Output {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-    }
-
-    /// Run a program to completion (through `env`, so it is looked up in PATH).
-    @discardableResult
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let outputPipe = Pipe()
-        let errorPipe = Pipe()
-        process.standardOutput = outputPipe
-        process.standardError = errorPipe
-        try process.run()
-        // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
-        let output = outputPipe.fileHandleForReading.readDataToEndOfFile()
-        let error = errorPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
-            standardError: String(decoding: error, as: UTF8.self))
-    }
-
-    /// Run a set-up command that must succeed.
-    static func mustRun(_ arguments: [String]) throws {
-        let output = try run(arguments)
-        try #require(
-            output.status == 0, "`\(arguments.joined(separator: " "))` failed: \(output.standardError)")
-    }
-
     /// Frames in `path` according to tshark (or tcpdump when tshark is missing).
     static func independentFrameCount(_ path: String) throws -> Int {
-        if which("tshark") != nil {
-            let output = try run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "frame.number"])
+        if ChildProcess.which("tshark") != nil {
+            let output = try ChildProcess.run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "frame.number"])
             try #require(output.status == 0, "tshark failed on \(path): \(output.standardError)")
             return output.standardOutput.split(separator: "\n").count
         }
-        let output = try run(["tcpdump", "-n", "-r", path])
+        let output = try ChildProcess.run(["tcpdump", "-n", "-r", path])
         try #require(output.status == 0, "tcpdump failed on \(path): \(output.standardError)")
         return output.standardOutput.split(separator: "\n").count
     }
 
-    static var hasIndependentDecoder: Bool { which("tshark") != nil || which("tcpdump") != nil }
+    static var hasIndependentDecoder: Bool {
+        ChildProcess.which("tshark") != nil || ChildProcess.which("tcpdump") != nil
+    }
 
     static func bytes(ofFile path: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

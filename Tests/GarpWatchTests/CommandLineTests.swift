@@ -1,12 +1,13 @@
 import Foundation
 import GarpWatchKit
 import PacketCore
+import TestSupport
 import Testing
 
 /// The garpwatch executable: help, output forms, exit statuses on recorded captures, bad input.
 @Suite struct CommandLineTests {
     @Test func helpTeachesExitCodesAndExamples() throws {
-        let output = try Support.run([try Support.garpwatchBinary(), "--help"])
+        let output = try ChildProcess.run([try Support.garpwatchBinary(), "--help"])
         #expect(output.status == 0)
         for needle in ["exit 10", "exit 11", "exit 12", "exit 1 ", "exit 2", "--expect", "--node-map", "--state",
                        "garpwatch -r captures/failover-l2.pcap", "split-brain", "takeover", "--conflict-window"] {
@@ -30,14 +31,14 @@ import Testing
             (["-r", garp, "--expect", "198.51.100.10=02:76:73:01:00:01", "--expect", "198.51.100.99=02:76:73:01:00:01"], 12),
         ]
         for (arguments, status) in cases {
-            let output = try Support.run([binary] + arguments)
+            let output = try ChildProcess.run([binary] + arguments)
             #expect(output.status == status, "\(arguments): \(output.standardError)")
             #expect(output.lines.contains { $0.hasPrefix("expect ") })
         }
     }
 
     @Test func jsonLinesCarryTheTakeover() throws {
-        let output = try Support.run([try Support.garpwatchBinary(), "-r", Support.capture("../failover-l2.pcap"), "--json"])
+        let output = try ChildProcess.run([try Support.garpwatchBinary(), "-r", Support.capture("../failover-l2.pcap"), "--json"])
         #expect(output.status == 0)
         var takeover: [String: Any]?
         for line in output.lines {
@@ -55,19 +56,19 @@ import Testing
 
     @Test func badInputIsOneSentenceAndStatusOne() throws {
         let binary = try Support.garpwatchBinary()
-        let missing = try Support.run([binary, "-r", "/nonexistent/x.pcap"])
+        let missing = try ChildProcess.run([binary, "-r", "/nonexistent/x.pcap"])
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("no such file"))
         #expect(missing.standardError.split(separator: "\n").count == 1)
-        let filter = try Support.run([binary, "-r", Support.capture("../garp-arping.pcap"), "--filter", "arp and and"])
+        let filter = try ChildProcess.run([binary, "-r", Support.capture("../garp-arping.pcap"), "--filter", "arp and and"])
         #expect(filter.status == 1 && filter.standardError.contains("bad capture filter"))
         let state = NSTemporaryDirectory() + "gw-cli-state-\(getpid()).json"
         try "not json at all".write(toFile: state, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let corrupt = try Support.run([binary, "-r", Support.capture("../garp-arping.pcap"), "--state", state])
+        let corrupt = try ChildProcess.run([binary, "-r", Support.capture("../garp-arping.pcap"), "--state", state])
         #expect(corrupt.status == 1 && corrupt.standardError.contains("left untouched"))
         #expect(try String(contentsOfFile: state, encoding: .utf8) == "not json at all")
-        let usage = try Support.run([binary, "-r", Support.capture("../garp-arping.pcap"), "--expect", "nonsense"])
+        let usage = try ChildProcess.run([binary, "-r", Support.capture("../garp-arping.pcap"), "--expect", "nonsense"])
         #expect(usage.status == 64)
     }
 
@@ -75,9 +76,9 @@ import Testing
         let binary = try Support.garpwatchBinary()
         let state = NSTemporaryDirectory() + "gw-cli-state2-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let first = try Support.run([binary, "-r", Support.capture("../failover-l2.pcap"), "--state", state])
+        let first = try ChildProcess.run([binary, "-r", Support.capture("../failover-l2.pcap"), "--state", state])
         #expect(first.status == 0 && first.lines.contains { $0.contains("new-station 198.51.100.20") })
-        let second = try Support.run([binary, "-r", Support.capture("../failover-l2.pcap"), "--state", state])
+        let second = try ChildProcess.run([binary, "-r", Support.capture("../failover-l2.pcap"), "--state", state])
         #expect(second.status == 0)
         #expect(!second.lines.contains { $0.contains("new-station") })
         // The file ended with node2 owning the VIP, so node1's first frame is a move back.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// garpwatch live on a bridge in network namespaces this test creates (gw<pid>*), with real `arping -U`
@@ -11,48 +12,37 @@ import Testing
 
     func setUp() throws {
         try #require(getuid() == 0, "live garpwatch tests need root (network namespaces, capture)")
-        let arping = try Support.run(["sh", "-c", "command -v arping"])
+        let arping = try ChildProcess.run(["sh", "-c", "command -v arping"])
         try #require(arping.status == 0, "arping (iputils-arping) is not installed")
         let sw = "\(prefix)sw"
-        try Support.mustRun(["ip", "netns", "add", sw])
-        try Support.mustRun(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0"])
-        try Support.mustRun(["ip", "-n", sw, "link", "set", "br0", "up"])
+        try ChildProcess.mustRun(["ip", "netns", "add", sw])
+        try ChildProcess.mustRun(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0"])
+        try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "br0", "up"])
         for (index, mac) in [mac1, mac2].enumerated() {
             let node = "\(prefix)n\(index + 1)"
-            try Support.mustRun(["ip", "netns", "add", node])
-            try Support.mustRun(["ip", "-n", node, "link", "add", "eth0", "address", mac, "type", "veth", "peer", "name",
+            try ChildProcess.mustRun(["ip", "netns", "add", node])
+            try ChildProcess.mustRun(["ip", "-n", node, "link", "add", "eth0", "address", mac, "type", "veth", "peer", "name",
                                  "p\(index + 1)", "netns", sw])
-            try Support.mustRun(["ip", "-n", node, "addr", "add", "203.0.113.\(index + 1)/24", "dev", "eth0"])
-            try Support.mustRun(["ip", "-n", node, "link", "set", "eth0", "up"])
-            try Support.mustRun(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1"])
-            try Support.mustRun(["ip", "-n", sw, "link", "set", "p\(index + 1)", "master", "br0", "up"])
+            try ChildProcess.mustRun(["ip", "-n", node, "addr", "add", "203.0.113.\(index + 1)/24", "dev", "eth0"])
+            try ChildProcess.mustRun(["ip", "-n", node, "link", "set", "eth0", "up"])
+            try ChildProcess.mustRun(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1"])
+            try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "p\(index + 1)", "master", "br0", "up"])
         }
     }
 
     func tearDown() {
-        for name in ["sw", "n1", "n2"] { _ = try? Support.run(["ip", "netns", "del", "\(prefix)\(name)"]) }
+        for name in ["sw", "n1", "n2"] { _ = try? ChildProcess.run(["ip", "netns", "del", "\(prefix)\(name)"]) }
     }
 
     /// Start garpwatch on the bridge for `seconds`, run `senders` meanwhile, return its exit status and output.
-    func watch(seconds: Double, expect: String, senders: [[String]]) throws -> Support.Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") { process.executableURL = URL(fileURLWithPath: "/sbin/ip") }
-        process.arguments = ["netns", "exec", "\(prefix)sw", try Support.garpwatchBinary(), "-i", "br0",
-                             "--duration", String(seconds), "--expect", expect]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outReader = PipeReader(out)
-        let errReader = PipeReader(err)
+    func watch(seconds: Double, expect: String, senders: [[String]]) throws -> ProcessOutput {
+        let ip = try #require(ChildProcess.which("ip"), "ip (iproute2) is not installed")
+        let garpwatch = try RunningProcess(
+            ip, ["netns", "exec", "\(prefix)sw", try Support.garpwatchBinary(), "-i", "br0", "--duration", String(seconds),
+                 "--expect", expect])
         Thread.sleep(forTimeInterval: 0.8)  // garpwatch is listening
-        for sender in senders { _ = try Support.run(sender) }
-        process.waitUntilExit()
-        return Support.Output(status: process.terminationStatus,
-                              standardOutput: String(decoding: outReader.value(), as: UTF8.self),
-                              standardError: String(decoding: errReader.value(), as: UTF8.self))
+        for sender in senders { _ = try ChildProcess.run(sender) }
+        return garpwatch.wait()
     }
 
     func arping(_ node: Int, _ mode: String) -> [String] {

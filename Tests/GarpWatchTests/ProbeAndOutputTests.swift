@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import GarpWatchKit
 import PacketCore
+import TestSupport
 import Testing
 
 /// `--probe` request frames (checked by tshark and by the kernel's own checksum rules), the byte-level text
@@ -134,7 +135,7 @@ import Testing
     }
 
     @Test func helpFitsEightyColumnsAndTeaches() throws {
-        let output = try Support.run(["COLUMNS=80", try Support.garpwatchBinary(), "--help"])
+        let output = try ChildProcess.run(["COLUMNS=80", try Support.garpwatchBinary(), "--help"])
         #expect(output.status == 0)
         for line in output.lines {
             #expect(line.count <= 80, "help line longer than 80 columns: \(line)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `garpwatch --probe` live: a bridge in namespace `gp<pid>sw`, two nodes that both have the VIP configured
@@ -14,26 +15,26 @@ import Testing
     func setUp() throws {
         try #require(getuid() == 0, "live garpwatch --probe tests need root (network namespaces, sending)")
         let sw = "\(prefix)sw"
-        try Support.mustRun(["ip", "netns", "add", sw])
-        try Support.mustRun(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0",
+        try ChildProcess.mustRun(["ip", "netns", "add", sw])
+        try ChildProcess.mustRun(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0",
                              "forward_delay", "0"])
-        try Support.mustRun(["ip", "-n", sw, "link", "set", "br0", "up"])
+        try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "br0", "up"])
         for (index, mac) in [mac1, mac2, "02:67:70:31:00:09"].enumerated() {
             let node = "\(prefix)n\(index + 1)"
-            try Support.mustRun(["ip", "netns", "add", node])
-            try Support.mustRun(["ip", "-n", node, "link", "add", "eth0", "address", mac, "type", "veth",
+            try ChildProcess.mustRun(["ip", "netns", "add", node])
+            try ChildProcess.mustRun(["ip", "-n", node, "link", "add", "eth0", "address", mac, "type", "veth",
                                  "peer", "name", "p\(index + 1)", "netns", sw])
-            try Support.mustRun(["ip", "-n", node, "link", "set", "eth0", "up"])
-            try Support.mustRun(["ip", "-n", sw, "link", "set", "p\(index + 1)", "master", "br0", "up"])
+            try ChildProcess.mustRun(["ip", "-n", node, "link", "set", "eth0", "up"])
+            try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "p\(index + 1)", "master", "br0", "up"])
         }
         for node in 1...2 {
-            try Support.mustRun(["ip", "-n", "\(prefix)n\(node)", "addr", "add", "\(vip)/32", "dev", "eth0"])
-            try Support.mustRun(["ip", "-n", "\(prefix)n\(node)", "addr", "add", "\(vip6)/128", "dev", "eth0", "nodad"])
+            try ChildProcess.mustRun(["ip", "-n", "\(prefix)n\(node)", "addr", "add", "\(vip)/32", "dev", "eth0"])
+            try ChildProcess.mustRun(["ip", "-n", "\(prefix)n\(node)", "addr", "add", "\(vip6)/128", "dev", "eth0", "nodad"])
         }
         // The prober's link-local address (the NS source) must have passed duplicate address detection.
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
-            let output = try Support.run(["ip", "-n", "\(prefix)n3", "-6", "addr", "show", "dev", "eth0",
+            let output = try ChildProcess.run(["ip", "-n", "\(prefix)n3", "-6", "addr", "show", "dev", "eth0",
                                           "scope", "link"])
             if output.standardOutput.contains("fe80::") && !output.standardOutput.contains("tentative") { break }
             Thread.sleep(forTimeInterval: 0.1)
@@ -41,11 +42,11 @@ import Testing
     }
 
     func tearDown() {
-        for name in ["sw", "n1", "n2", "n3"] { _ = try? Support.run(["ip", "netns", "del", "\(prefix)\(name)"]) }
+        for name in ["sw", "n1", "n2", "n3"] { _ = try? ChildProcess.run(["ip", "netns", "del", "\(prefix)\(name)"]) }
     }
 
-    func probe(_ arguments: [String]) throws -> (Support.Output, [[String: Any]]) {
-        let output = try Support.run(["ip", "netns", "exec", "\(prefix)n3", try Support.garpwatchBinary(), "-i", "eth0",
+    func probe(_ arguments: [String]) throws -> (ProcessOutput, [[String: Any]]) {
+        let output = try ChildProcess.run(["ip", "netns", "exec", "\(prefix)n3", try Support.garpwatchBinary(), "-i", "eth0",
                                       "--json"] + arguments)
         let objects = try output.lines.map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
@@ -75,7 +76,7 @@ import Testing
         }
 
         // Node 2 lets the address go: only node 1 answers, from a sender address this time.
-        try Support.mustRun(["ip", "-n", "\(prefix)n2", "addr", "del", "\(vip)/32", "dev", "eth0"])
+        try ChildProcess.mustRun(["ip", "-n", "\(prefix)n2", "addr", "del", "\(vip)/32", "dev", "eth0"])
         let (one, oneObjects) = try probe(["--probe", vip, "--probe-source", "198.51.100.9", "--duration", "1.5",
                                            "--expect", "\(vip)=\(mac1)"])
         #expect(one.status == 0, "\(one.standardOutput)\(one.standardError)")
@@ -88,7 +89,7 @@ import Testing
     }
 
     @Test func probeNeedsOneInterface() throws {
-        let output = try Support.run([try Support.garpwatchBinary(), "-r", Support.capture("split-brain.pcap"),
+        let output = try ChildProcess.run([try Support.garpwatchBinary(), "-r", Support.capture("split-brain.pcap"),
                                       "--probe", vip])
         #expect(output.status == 64)
         #expect(output.standardError.contains("exactly one -i"))

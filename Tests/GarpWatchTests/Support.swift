@@ -2,15 +2,14 @@ import Capture
 import Foundation
 import GarpWatchKit
 import PacketCore
+import TestSupport
 import Testing
 
 /// Paths, child processes and hand-built frames for the garpwatch tests.
 enum Support {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let captures = repository.appendingPathComponent("captures")
+    static let repository = TestEnvironment.repository
+    static let captures = TestEnvironment.captures
     static let garpwatchCaptures = captures.appendingPathComponent("garpwatch")
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     static func capture(_ name: String) -> String {
         name.hasPrefix("../")
@@ -20,51 +19,12 @@ enum Support {
 
     /// The garpwatch executable built beside this test bundle.
     static func garpwatchBinary() throws -> String {
-        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
-        var directory = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("garpwatch").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        let fallback = repository.appendingPathComponent(".build/debug/garpwatch").path
-        try #require(FileManager.default.isExecutableFile(atPath: fallback), "garpwatch is not built (swift build)")
-        return fallback
-    }
-
-    struct Output {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-        var lines: [String] { standardOutput.split(separator: "\n").map(String.init) }
-    }
-
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let outputPipe = Pipe()
-        let errorPipe = Pipe()
-        process.standardOutput = outputPipe
-        process.standardError = errorPipe
-        try process.run()
-        let errorData = PipeReader(errorPipe)
-        let output = outputPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
-            standardError: String(decoding: errorData.value(), as: UTF8.self))
-    }
-
-    static func mustRun(_ arguments: [String]) throws {
-        let output = try run(arguments)
-        try #require(output.status == 0, "`\(arguments.joined(separator: " "))` failed: \(output.standardError)")
+        try #require(TestEnvironment.builtTool("garpwatch"), "garpwatch is not built (swift build)")
     }
 
     /// tshark's values for `fields` on every frame matching `filter` (one array per frame).
     static func tshark(_ path: String, filter: String, fields: [String]) throws -> [[String]] {
-        let output = try run(
+        let output = try ChildProcess.run(
             ["tshark", "-n", "-r", path, "-Y", filter, "-T", "fields", "-E", "separator=|", "-E", "occurrence=f"]
                 + fields.flatMap { ["-e", $0] })
         try #require(output.status == 0, "tshark failed on \(path): \(output.standardError)")
@@ -95,23 +55,6 @@ enum Support {
         events += analyzer.takeEvents()
         return (analyzer, events)
     }
-}
-
-/// Reads a pipe to its end on a background thread, so a chatty child cannot block on a full pipe.
-final class PipeReader: @unchecked Sendable {
-        private var data = Data()
-        private let done = DispatchSemaphore(value: 0)
-        init(_ pipe: Pipe) {
-            let handle = pipe.fileHandleForReading
-            DispatchQueue.global().async {
-                self.data = handle.readDataToEndOfFile()
-                self.done.signal()
-            }
-        }
-        func value() -> Data {
-            done.wait()
-            return data
-        }
 }
 
 /// Frames built field by field (RFC 826 ARP, RFC 4861 NS/NA), for the corners a lab cannot produce on demand.

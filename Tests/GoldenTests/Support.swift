@@ -1,19 +1,17 @@
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// Where the recorded captures and the shared corpus live, found from this file's path so the tests run
 /// from any working directory.
 enum Paths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let captures = repository.appendingPathComponent("captures")
+    static let repository = TestEnvironment.repository
+    static let captures = TestEnvironment.captures
     static let expected = captures.appendingPathComponent("expected")
-    /// tcpdump's own test captures, beside the repository (see ../shared/corpus/tcpdump/README.md).
-    static let tcpdumpCorpus = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/tcpdump")
+    static let tcpdumpCorpus = TestEnvironment.tcpdumpCorpus
 
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     static func files(in directory: URL, extensions: Set<String>) -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []

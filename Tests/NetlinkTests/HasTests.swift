@@ -1,6 +1,7 @@
 import Foundation
 import Netlink
 import PacketCore
+import TestSupport
 import Testing
 
 /// `addrinspect has IP` in the node lab: each verdict (and its documented exit status) follows from what the lab
@@ -25,18 +26,18 @@ struct HasTests {
         defer { node.tearDown() }
         for item in Self.cases {
             let output = try Support.addrinspect(["has", item.ip, "--json", "--netns", node.name])
-            let report = try #require(try Support.jsonLines(output.standardOutput).first, "\(item.ip): no output")
+            let report = try #require(try JSONLines.objects(output.standardOutput).first, "\(item.ip): no output")
             #expect(report["verdict"] as? String == item.verdict, "\(item.ip)")
             #expect(output.status == item.status, "\(item.ip): exit \(output.status)")
             #expect((report["exit_code"] as? NSNumber)?.int32Value == item.status, "\(item.ip)")
         }
         // Where it is held, and the MAC held for a neighbour, as ip shows them.
-        let vip = try Support.jsonLines(
+        let vip = try JSONLines.objects(
             try Support.addrinspect(["has", "198.51.100.10", "--json", "--netns", node.name]).standardOutput)[0]
         let holders = try #require(vip["addresses"] as? [[String: Any]])
         #expect(holders.map { $0["dev"] as? String } == ["kube-ipvs0"])
         #expect((holders.first?["link_flags"] as? [String])?.contains("NOARP") == true)
-        let neighbour = try Support.jsonLines(
+        let neighbour = try JSONLines.objects(
             try Support.addrinspect(["has", "203.0.113.7", "--json", "--netns", node.name]).standardOutput)[0]
         let ipNeighbour = try node.lab.ipJSON("neigh", "show", "203.0.113.7")
         #expect((neighbour["neighbours"] as? [[String: Any]])?.first?["lladdr"] as? String
@@ -57,7 +58,7 @@ struct HasTests {
         try node.lab.sysctl("net.ipv4.conf.all.arp_announce", "2")
         try node.lab.sysctl("net.ipv4.conf.v0.arp_ignore", "2")
         let strict = try Support.addrinspect(["has", "198.51.100.10", "--json", "--netns", node.name])
-        let report = try #require(try Support.jsonLines(strict.standardOutput).first)
+        let report = try #require(try JSONLines.objects(strict.standardOutput).first)
         let arp = try #require(report["arp"] as? [String: [String: Int]])
         #expect(arp["all"]?["arp_ignore"] == (try node.lab.sysctlValue("net.ipv4.conf.all.arp_ignore")))
         #expect(arp["all"]?["arp_announce"] == (try node.lab.sysctlValue("net.ipv4.conf.all.arp_announce")))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `addrinspect --json` against `ip -j` of the same namespace, field by field. Both read the kernel, so any
@@ -25,7 +26,7 @@ struct OracleTests {
     static func ours(_ arguments: [String]) throws -> [[String: Any]] {
         let output = try Support.addrinspect(arguments)
         try #require(output.status == 0, "addrinspect \(arguments) failed: \(output.standardError)")
-        return try Support.jsonLines(output.standardOutput)
+        return try JSONLines.objects(output.standardOutput)
     }
 
     // MARK: addr

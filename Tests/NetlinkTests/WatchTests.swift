@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `addrinspect watch` as a child process against changes the test makes with `ip`: reported in order, within a
@@ -30,7 +31,7 @@ struct WatchTests {
             guard data.count > consumed, let end = data.lastIndex(of: UInt8(ascii: "\n")), end >= consumed else {
                 return parsed
             }
-            parsed += try Support.jsonLines(String(decoding: data[consumed...end], as: UTF8.self))
+            parsed += try JSONLines.objects(String(decoding: data[consumed...end], as: UTF8.self))
             consumed = end + 1
             return parsed
         }
@@ -130,7 +131,7 @@ struct WatchTests {
         let ready = try watcher.wait(seconds: 10) { $0.contains { $0["event"] as? String == "ready" } }
         try #require(ready.first?["event"] as? String == "ready", "watch never became ready")
         let before = Self.currentAddresses(lab: lab)
-        try Support.mustRun(["ip", "-n", lab.name, "-batch", batch])
+        try ChildProcess.mustRun(["ip", "-n", lab.name, "-batch", batch])
         let truth = Self.currentAddresses(lab: lab)
         #expect(truth.count == before.count + 10_000)
         let added = truth.subtracting(before)

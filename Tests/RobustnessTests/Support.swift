@@ -1,19 +1,17 @@
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// Where the inputs live, found from this file's path so the tests run from any working directory.
 enum Paths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let captures = repository.appendingPathComponent("captures")
+    static let repository = TestEnvironment.repository
+    static let captures = TestEnvironment.captures
     static let seeds = repository.appendingPathComponent("Fuzz/seeds")
     static let regressions = repository.appendingPathComponent("Tests/FuzzRegressions")
-    /// tcpdump's own test captures, beside the repository (see ../shared/corpus/tcpdump/README.md).
-    static let tcpdumpCorpus = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/tcpdump")
+    static let tcpdumpCorpus = TestEnvironment.tcpdumpCorpus
 
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     /// Regular files under `directory` (recursively), sorted, relative to `base`.
     static func files(under directory: URL, relativeTo base: URL = repository, extensions: Set<String>? = nil)

@@ -1,6 +1,7 @@
 import BGPDecodeKit
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// Every capture of ours (captures/ and its subfolders) and every clean BGP/ARP/ICMPv6 capture of tcpdump's
@@ -38,7 +39,7 @@ struct TsharkDifferentialTests {
     @Test func tsharkIsInstalled() {
         if Tshark.executable == nil {
             // Locally a missing tshark skips the comparisons; CI must have it (scripts/setup installs it).
-            #expect(!Paths.isCI, "tshark is missing under CI=true: scripts/setup installs it")
+            #expect(!TestEnvironment.isCI, "tshark is missing under CI=true: scripts/setup installs it")
         }
         #expect(Self.captures.count >= 20, "captures/ and ../shared/corpus/tcpdump expected")
     }
@@ -46,7 +47,7 @@ struct TsharkDifferentialTests {
     @Test(arguments: captures)
     func matchesTshark(name: String) throws {
         guard Tshark.executable != nil else {
-            if Paths.isCI { Issue.record("tshark is missing under CI=true") }
+            if TestEnvironment.isCI { Issue.record("tshark is missing under CI=true") }
             return
         }
         let path = Self.path(name)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `svcprobe --help` as a reader sees it: swift-argument-parser re-wraps the discussion to the terminal's
@@ -6,7 +7,7 @@ import Testing
 @Suite("svcprobe --help")
 struct HelpTests {
     static func help(columns: Int) throws -> [String] {
-        let output = try Support.run(["env", "COLUMNS=\(columns)", try Support.svcprobe(), "--help"])
+        let output = try ChildProcess.run(["env", "COLUMNS=\(columns)", try Support.svcprobe(), "--help"])
         try #require(output.status == 0, "svcprobe --help: \(output.standardError)")
         return output.standardOutput.components(separatedBy: "\n")
     }

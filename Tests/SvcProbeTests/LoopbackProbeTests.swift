@@ -1,5 +1,6 @@
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 @testable import SvcProbeKit
 
@@ -9,7 +10,7 @@ struct LoopbackProbeTests {
     static let modes = ["silent", "banner", "close", "reset", "toomany", "slowgreeting"]
 
     @Test func everyOutcomeIsClassified() throws {
-        try #require(Support.which("python3") != nil, "python3 is needed for the test servers")
+        try #require(ChildProcess.which("python3") != nil, "python3 is needed for the test servers")
         let (server, ports) = try TestServers.start(address: "127.0.0.1", modes: Self.modes)
         defer { server.stop() }
         try #require(ports.count == Self.modes.count)

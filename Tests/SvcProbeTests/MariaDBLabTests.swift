@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A real MariaDB server (Debian's package) in a network namespace, probed with the svcprobe executable
@@ -37,23 +38,23 @@ final class MariaDBLab {
 
     private func setUp(maxConnectErrors: Int, serverArguments: [String]) throws {
         for namespace in [server, client] {
-            try Support.mustRun(["ip", "netns", "add", namespace])
-            try Support.mustRun(["ip", "-n", namespace, "link", "set", "lo", "up"])
+            try ChildProcess.mustRun(["ip", "netns", "add", namespace])
+            try ChildProcess.mustRun(["ip", "-n", namespace, "link", "set", "lo", "up"])
         }
-        try Support.mustRun([
+        try ChildProcess.mustRun([
             "ip", "-n", server, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", client,
         ])
-        try Support.mustRun(["ip", "-n", server, "addr", "add", "\(Self.serverAddress)/24", "dev", "eth0"])
-        try Support.mustRun(["ip", "-n", server, "addr", "add", "\(Self.serverAddress6)/64", "dev", "eth0", "nodad"])
-        try Support.mustRun(["ip", "-n", client, "addr", "add", "203.0.113.2/24", "dev", "eth0"])
-        try Support.mustRun(["ip", "-n", client, "addr", "add", "203.0.113.3/24", "dev", "eth0"])
-        try Support.mustRun(["ip", "-n", client, "addr", "add", "fd99:7::2/64", "dev", "eth0", "nodad"])
-        try Support.mustRun(["ip", "-n", server, "link", "set", "eth0", "up"])
-        try Support.mustRun(["ip", "-n", client, "link", "set", "eth0", "up"])
-        try Support.mustRun(["ip", "netns", "exec", server, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        try Support.mustRun(["ip", "-n", server, "route", "add", "unreachable", "198.51.100.98/32"])
-        try Support.mustRun(["ip", "-n", server, "route", "add", "blackhole", "198.51.100.99/32"])
-        try Support.mustRun(["ip", "-n", client, "route", "add", "198.51.100.0/24", "via", Self.serverAddress])
+        try ChildProcess.mustRun(["ip", "-n", server, "addr", "add", "\(Self.serverAddress)/24", "dev", "eth0"])
+        try ChildProcess.mustRun(["ip", "-n", server, "addr", "add", "\(Self.serverAddress6)/64", "dev", "eth0", "nodad"])
+        try ChildProcess.mustRun(["ip", "-n", client, "addr", "add", "203.0.113.2/24", "dev", "eth0"])
+        try ChildProcess.mustRun(["ip", "-n", client, "addr", "add", "203.0.113.3/24", "dev", "eth0"])
+        try ChildProcess.mustRun(["ip", "-n", client, "addr", "add", "fd99:7::2/64", "dev", "eth0", "nodad"])
+        try ChildProcess.mustRun(["ip", "-n", server, "link", "set", "eth0", "up"])
+        try ChildProcess.mustRun(["ip", "-n", client, "link", "set", "eth0", "up"])
+        try ChildProcess.mustRun(["ip", "netns", "exec", server, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        try ChildProcess.mustRun(["ip", "-n", server, "route", "add", "unreachable", "198.51.100.98/32"])
+        try ChildProcess.mustRun(["ip", "-n", server, "route", "add", "blackhole", "198.51.100.99/32"])
+        try ChildProcess.mustRun(["ip", "-n", client, "route", "add", "198.51.100.0/24", "via", Self.serverAddress])
 
         // Name resolution inside the server namespace: /etc/hosts for the clients, no DNS server at all.
         let etc = "/etc/netns/\(server)"
@@ -63,9 +64,9 @@ final class MariaDBLab {
         try "nameserver 127.0.0.1\n".write(toFile: etc + "/resolv.conf", atomically: true, encoding: .utf8)
 
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Support.mustRun(["chmod", "755", directory])
-        try Support.mustRun(["chown", "mysql:mysql", directory])
-        try Support.mustRun([
+        try ChildProcess.mustRun(["chmod", "755", directory])
+        try ChildProcess.mustRun(["chown", "mysql:mysql", directory])
+        try ChildProcess.mustRun([
             "mariadb-install-db", "--no-defaults", "--user=mysql", "--datadir=\(directory)/data", "--skip-test-db",
             "--auth-root-authentication-method=socket",
         ])
@@ -84,7 +85,7 @@ final class MariaDBLab {
         daemon = process
         var ready = false
         for _ in 0..<300 {
-            if (try? Support.run(["mariadb-admin", "--no-defaults", "-S", "\(directory)/s.sock", "-u", "root", "ping"]))?
+            if (try? ChildProcess.run(["mariadb-admin", "--no-defaults", "-S", "\(directory)/s.sock", "-u", "root", "ping"]))?
                 .status == 0
             {
                 ready = true
@@ -102,7 +103,7 @@ final class MariaDBLab {
     /// client would otherwise start TLS even over the socket and count in the server's Ssl_* statistics.
     @discardableResult
     func sql(_ statement: String) throws -> String {
-        let output = try Support.run([
+        let output = try ChildProcess.run([
             "mariadb", "--no-defaults", "--skip-ssl", "-S", "\(directory)/s.sock", "-u", "root", "-N", "-B", "-e",
             statement,
         ])
@@ -112,8 +113,8 @@ final class MariaDBLab {
 
     /// Log in over TCP from the client namespace as the probe account (in clear, or with TLS without
     /// checking the certificate); returns (status, stdout, stderr).
-    func clientQuery(_ statement: String, host: String = serverAddress, tls: Bool = false) throws -> Support.Output {
-        try Support.run([
+    func clientQuery(_ statement: String, host: String = serverAddress, tls: Bool = false) throws -> ProcessOutput {
+        try ChildProcess.run([
             "ip", "netns", "exec", client, "mariadb", "--no-defaults", tls ? "--ssl" : "--skip-ssl", "--protocol=TCP",
             "-h", host,
             "-P", "3306", "-u", "probe", "-pvipscope-probe", "-N", "-B", "-e", statement,
@@ -122,8 +123,8 @@ final class MariaDBLab {
 
     /// Run svcprobe in the client namespace with `--json`.
     func probe(_ arguments: [String]) throws -> (status: Int32, lines: [[String: Any]], stderr: String) {
-        let output = try Support.run(["ip", "netns", "exec", client, try Support.svcprobe(), "--json"] + arguments)
-        return (output.status, try Support.jsonLines(output.standardOutput), output.standardError)
+        let output = try ChildProcess.run(["ip", "netns", "exec", client, try Support.svcprobe(), "--json"] + arguments)
+        return (output.status, try JSONLines.objects(output.standardOutput), output.standardError)
     }
 
     func tearDown() {
@@ -137,10 +138,10 @@ final class MariaDBLab {
         // mariadbd itself is a child of `ip netns exec` (which execs it: same PID); anything left in the
         // namespaces was started by this lab.
         for namespace in [server, client] {
-            if let pids = try? Support.run(["ip", "netns", "pids", namespace]).standardOutput {
+            if let pids = try? ChildProcess.run(["ip", "netns", "pids", namespace]).standardOutput {
                 for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
             }
-            _ = try? Support.run(["ip", "netns", "del", namespace])
+            _ = try? ChildProcess.run(["ip", "netns", "del", namespace])
         }
         try? FileManager.default.removeItem(atPath: "/etc/netns/\(server)")
         try? FileManager.default.removeItem(atPath: directory)
@@ -150,9 +151,9 @@ final class MariaDBLab {
 @Suite("svcprobe against a real MariaDB in network namespaces (root)", .serialized)
 struct MariaDBLabTests {
     static func prerequisites() throws {
-        try #require(Support.isRoot, "the MariaDB lab needs root (network namespaces)")
+        try #require(TestEnvironment.isRoot, "the MariaDB lab needs root (network namespaces)")
         for tool in ["ip", "mariadbd", "mariadb", "mariadb-install-db", "mariadb-admin", "python3"] {
-            try #require(Support.which(tool) != nil, "install \(tool) (scripts/setup)")
+            try #require(ChildProcess.which(tool) != nil, "install \(tool) (scripts/setup)")
         }
     }
 
@@ -204,7 +205,7 @@ struct MariaDBLabTests {
         #expect(unreachableAfter < 500_000, "ICMP unreachable ends the connect at once, not at the timeout")
 
         // ERR 1130 for the address without an account: its traffic now leaves from 203.0.113.3.
-        try Support.mustRun(["ip", "-n", lab.client, "route", "replace", "203.0.113.1/32", "dev", "eth0", "src", "203.0.113.3"])
+        try ChildProcess.mustRun(["ip", "-n", lab.client, "route", "replace", "203.0.113.1/32", "dev", "eth0", "src", "203.0.113.3"])
         let refusedHost = try lab.probe(["203.0.113.1:3306", "--expect-up"])
         #expect(refusedHost.status == 11)
         let error = try #require(refusedHost.lines.first)
@@ -216,7 +217,7 @@ struct MariaDBLabTests {
         #expect(error["error_sqlstate"] == nil, "no SQLSTATE before the greeting")
 
         // --expect-version
-        try Support.mustRun(["ip", "-n", lab.client, "route", "del", "203.0.113.1/32"])
+        try ChildProcess.mustRun(["ip", "-n", lab.client, "route", "del", "203.0.113.1/32"])
         let major = fields[0].split(separator: ".").first.map(String.init) ?? "10"
         #expect(try lab.probe(["203.0.113.1", "--expect-version", "^\(major)\\."]).status == 0)
         #expect(try lab.probe(["203.0.113.1", "--expect-version", "^9\\."]).status == 12)

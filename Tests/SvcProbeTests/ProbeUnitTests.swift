@@ -1,5 +1,6 @@
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 @testable import SvcProbeKit
 
@@ -142,7 +143,7 @@ struct CaptureScanTests {
 @Suite("svcprobe command line")
 struct CommandLineTests {
     @Test func helpTeachesWhatIsSentAndTheExitCodes() throws {
-        let help = try Support.run([try Support.svcprobe(), "--help"])
+        let help = try ChildProcess.run([try Support.svcprobe(), "--help"])
         #expect(help.status == 0)
         let text = help.standardOutput.replacingOccurrences(of: "\n", with: " ")
             .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
@@ -157,11 +158,11 @@ struct CommandLineTests {
         let bin = try Support.svcprobe()
         for arguments in [[String](), ["h:99999"], ["h:1", "-r", "x.pcap"], ["h:1", "--timeout", "soon"],
             ["h:1", "--expect-version", "("], ["h:1", "--duration", "5s"]] {
-            let output = try Support.run([bin] + arguments)
+            let output = try ChildProcess.run([bin] + arguments)
             #expect(output.status == 64, "\(arguments)")
             #expect(output.standardError.contains("Error:"), "\(arguments): \(output.standardError)")
         }
-        let missing = try Support.run([bin, "-r", "/nonexistent.pcap"])
+        let missing = try ChildProcess.run([bin, "-r", "/nonexistent.pcap"])
         #expect(missing.status == 1 && missing.standardError.hasPrefix("svcprobe: "))
     }
 }

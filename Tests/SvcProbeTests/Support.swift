@@ -1,76 +1,16 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Helpers for the svcprobe tests: child processes, the built svcprobe executable, JSON Lines.
 enum Support {
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-    static var isRoot: Bool { getuid() == 0 }
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let captures = repository.appendingPathComponent("captures")
-
-    static func which(_ program: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let directories: [String] = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
-        for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(program)") {
-            return "\(directory)/\(program)"
-        }
-        return nil
-    }
-
-    struct Output {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-    }
-
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let outputPipe = Pipe()
-        let errorPipe = Pipe()
-        process.standardOutput = outputPipe
-        process.standardError = errorPipe
-        try process.run()
-        // Drain stderr on another thread so neither pipe can fill up and block the child.
-        nonisolated(unsafe) var errorData = Data()
-        let reader = Thread { errorData = errorPipe.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let output = outputPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while reader.isExecuting || !reader.isFinished { usleep(1000) }
-        return Output(
-            status: process.terminationStatus, standardOutput: String(decoding: output, as: UTF8.self),
-            standardError: String(decoding: errorData, as: UTF8.self))
-    }
-
-    static func mustRun(_ arguments: [String]) throws {
-        let output = try run(arguments)
-        try #require(output.status == 0, "`\(arguments.joined(separator: " "))` failed: \(output.standardError)")
-    }
+    static let repository = TestEnvironment.repository
+    static let captures = TestEnvironment.captures
 
     /// The svcprobe executable built beside this test bundle.
     static func svcprobe() throws -> String {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var candidates = [bundleDirectory.appendingPathComponent("svcprobe").path]
-        var directory = bundleDirectory
-        for _ in 0..<4 {
-            directory = directory.deletingLastPathComponent()
-            candidates.append(directory.appendingPathComponent("svcprobe").path)
-            candidates.append(directory.appendingPathComponent("debug/svcprobe").path)
-        }
-        let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-        return try #require(found, "build the svcprobe executable first (swift build --build-tests)")
-    }
-
-    /// JSON Lines output as dictionaries.
-    static func jsonLines(_ text: String) throws -> [[String: Any]] {
-        try text.split(separator: "\n").map { line in
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
-            return try #require(object as? [String: Any], "not a JSON object: \(line)")
-        }
+        try #require(
+            TestEnvironment.builtTool("svcprobe"), "build the svcprobe executable first (swift build --build-tests)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import SvcProbeKit
 
@@ -16,24 +17,24 @@ final class TestCertificates {
         directory = NSTemporaryDirectory() + "st-certs-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         do {
-            try Support.mustRun([
+            try ChildProcess.mustRun([
                 "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/ca.key", "-out",
                 caFile, "-days", "\(days + 10)", "-subj", "/O=vipscope lab/CN=vipscope test CA",
             ])
-            try Support.mustRun([
+            try ChildProcess.mustRun([
                 "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out",
                 directory + "/server.csr", "-subj", subject, "-utf8",
             ])
             try "subjectAltName=\(subjectAltName)\n"
                 .write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
-            try Support.mustRun([
+            try ChildProcess.mustRun([
                 "openssl", "x509", "-req", "-in", directory + "/server.csr", "-CA", caFile, "-CAkey",
                 directory + "/ca.key", "-CAcreateserial", "-out", certificateFile, "-days", "\(days)", "-extfile",
                 directory + "/ext.cnf",
             ])
             // mariadbd runs as mysql and must read its key.
-            try Support.mustRun(["chmod", "755", directory])
-            try Support.mustRun(["chmod", "644", keyFile, certificateFile, caFile])
+            try ChildProcess.mustRun(["chmod", "755", directory])
+            try ChildProcess.mustRun(["chmod", "644", keyFile, certificateFile, caFile])
         } catch {
             remove()
             throw error
@@ -54,7 +55,7 @@ final class TestCertificates {
     }
 
     func oracle() throws -> Oracle {
-        let output = try Support.run([
+        let output = try ChildProcess.run([
             "openssl", "x509", "-in", certificateFile, "-noout", "-subject", "-issuer", "-ext", "subjectAltName",
             "-enddate", "-fingerprint", "-sha256",
         ])
@@ -116,7 +117,7 @@ final class TestCertificates {
 @Suite("svcprobe --tls: certificate decoding against the openssl command line")
 struct CertificateDecodeTests {
     @Test func summaryMatchesOpenSSLCommandLine() throws {
-        try #require(Support.which("openssl") != nil, "install openssl (scripts/setup)")
+        try #require(ChildProcess.which("openssl") != nil, "install openssl (scripts/setup)")
         // A comma, UTF-8 and several RDNs: the one-line form must be openssl's own, escapes included.
         let certificates = try TestCertificates(
             subject: "/C=DE/O=Lab, Süd/OU=db team/CN=db.st.test",
@@ -184,7 +185,7 @@ struct TLSLabTests {
     @Test("TLS version, cipher and certificate match openssl and the server; polite under TLS")
     func tlsHandshakeAndCertificate() throws {
         try MariaDBLabTests.prerequisites()
-        try #require(Support.which("openssl") != nil, "install openssl (scripts/setup)")
+        try #require(ChildProcess.which("openssl") != nil, "install openssl (scripts/setup)")
         let certificates = try TestCertificates(
             subject: "/O=vipscope lab/CN=db.st.test", subjectAltName: "DNS:db.st.test,IP:203.0.113.1,IP:fd99:7::1")
         defer { certificates.remove() }
@@ -242,7 +243,7 @@ struct TLSLabTests {
 
         // Verification: the test CA vouches for the IP SAN; the system store does not know the CA; a wrong
         // name fails. `openssl verify` agrees that the chain is good.
-        let verify = try Support.run([
+        let verify = try ChildProcess.run([
             "openssl", "verify", "-CAfile", certificates.caFile, certificates.certificateFile,
         ])
         #expect(verify.status == 0, "openssl verify: \(verify.standardOutput)")
@@ -298,7 +299,7 @@ struct TLSLabTests {
         #expect(line["tls_version"] == nil && line["cert_subject"] == nil)
         #expect(line["login"] as? String == "denied")
         #expect(try lab.probe(["203.0.113.1:3306", "--tls"]).status == 0, "without --expect-tls it is not a failure")
-        let text = try Support.run(["ip", "netns", "exec", lab.client, try Support.svcprobe(), "203.0.113.1", "--tls"])
+        let text = try ChildProcess.run(["ip", "netns", "exec", lab.client, try Support.svcprobe(), "203.0.113.1", "--tls"])
         #expect(text.standardOutput.contains(" tls=not-offered "), "\(text.standardOutput)")
     }
 
@@ -375,7 +376,7 @@ enum TLSTestServers {
 @Suite("svcprobe --tls: handshake outcomes against loopback servers", .serialized)
 struct TLSLoopbackTests {
     @Test func handshakeSucceedsFailsOrStalls() throws {
-        try #require(Support.which("python3") != nil && Support.which("openssl") != nil, "python3 and openssl")
+        try #require(ChildProcess.which("python3") != nil && ChildProcess.which("openssl") != nil, "python3 and openssl")
         let certificates = try TestCertificates(subject: "/CN=loopback.st.test", subjectAltName: "IP:127.0.0.1")
         defer { certificates.remove() }
         let modes = ["tls", "garbage", "stall"]
