@@ -231,7 +231,7 @@ struct ListenHelpTests {
     @Test func fitsEightyColumnsAndTeaches() throws {
         let lines = try Self.help(columns: 80)
         for line in lines { #expect(line.count <= 80, "\(line.count) columns: \(line)") }
-        #expect(BGPHelpTests.discussion(lines) == BGPHelpTests.discussion(try Self.help(columns: 200)))
+        #expect(HelpText.discussion(lines) == HelpText.discussion(try Self.help(columns: 200)))
         let text = lines.joined(separator: "\n")
         for code in ["0", "1", "2", "64", "\(BGPVerification.missingCode)", "\(BGPVerification.wrongNextHopCode)",
             "\(BGPVerification.unexpectedCode)", "\(BGPVerification.noSessionCode)"]

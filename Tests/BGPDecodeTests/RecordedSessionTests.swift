@@ -280,17 +280,7 @@ struct BGPHelpTests {
     }
 
     static func help(columns: Int, _ arguments: [String] = []) throws -> [String] {
-        let output = try ChildProcess.run(
-            [try binary()] + arguments + ["--help"], environment: ["COLUMNS": "\(columns)"])
-        try #require(output.status == 0, "bgpdecode --help: \(output.standardError)")
-        return output.standardOutput.components(separatedBy: "\n")
-    }
-
-    /// From the line after the overview's blank line to the line before USAGE.
-    static func discussion(_ lines: [String]) -> [String] {
-        guard let blank = lines.firstIndex(of: ""), let usage = lines.firstIndex(where: { $0.hasPrefix("USAGE:") })
-        else { return [] }
-        return Array(lines[(blank + 1)..<usage])
+        try HelpText.lines(try binary(), arguments, columns: columns)
     }
 
     @Test func fitsEightyColumnsWithoutRewrapping() throws {
@@ -298,9 +288,9 @@ struct BGPHelpTests {
         for line in standard { #expect(line.count <= 80, "\(line.count) columns: \(line)") }
         // Wrapped by hand within 78 columns, the discussion reads the same on a wide terminal: the parser did
         // not have to split any line on an 80-column one.
-        let discussion = Self.discussion(standard)
+        let discussion = HelpText.discussion(standard)
         #expect(discussion.count > 40)
-        #expect(discussion == Self.discussion(try Self.help(columns: 200)))
+        #expect(discussion == HelpText.discussion(try Self.help(columns: 200)))
     }
 
     @Test func teachesExitStatusesExamplesAndContext() throws {

@@ -7,16 +7,7 @@ import Testing
 @Suite("svcprobe --help")
 struct HelpTests {
     static func help(columns: Int) throws -> [String] {
-        let output = try ChildProcess.run(["env", "COLUMNS=\(columns)", try Support.svcprobe(), "--help"])
-        try #require(output.status == 0, "svcprobe --help: \(output.standardError)")
-        return output.standardOutput.components(separatedBy: "\n")
-    }
-
-    /// The discussion: from the line after the abstract's blank line to the line before USAGE.
-    static func discussion(_ lines: [String]) -> [String] {
-        guard let blank = lines.firstIndex(of: ""), let usage = lines.firstIndex(where: { $0.hasPrefix("USAGE:") })
-        else { return [] }
-        return Array(lines[(blank + 1)..<usage])
+        try HelpText.lines(try Support.svcprobe(), columns: columns)
     }
 
     @Test func fitsEightyColumnsWithoutRewrapping() throws {
@@ -25,9 +16,9 @@ struct HelpTests {
         // Wrapped by hand within 78 columns, the discussion is the same on a wide terminal: the parser did
         // not have to re-wrap (and so split) any line on an 80-column one.
         let wide = try Self.help(columns: 200)
-        let discussion = Self.discussion(standard)
+        let discussion = HelpText.discussion(standard)
         #expect(discussion.count > 40)
-        #expect(discussion == Self.discussion(wide))
+        #expect(discussion == HelpText.discussion(wide))
     }
 
     @Test func keyContentIsPresent() throws {
