@@ -102,8 +102,7 @@ extension TsharkDifferentialTests {
         }
         var connections: [FlowKey: Connection] = [:]
         var result: [String: [BGPMessageFacts]] = [:]
-        var reassembler = TCPReassembler()
-        let handle: (StreamEvent) -> Void = { event in
+        TCPStreams.feed(frames, port: 179) { event in
             switch event {
             case .opened(let key, _, let sawHandshake):
                 let connection = Connection()
@@ -138,21 +137,6 @@ extension TsharkDifferentialTests {
                 connections[key] = nil
             }
         }
-        for frame in frames {
-            guard let tcp = frame.packet.tcp, tcp.sourcePort == 179 || tcp.destinationPort == 179,
-                let source = frame.packet.sourceIP, let destination = frame.packet.destinationIP
-            else { continue }
-            frame.bytes.withUnsafeBytes { raw in
-                reassembler.process(
-                    TCPSegment(
-                        source: FlowEndpoint(address: source, port: tcp.sourcePort),
-                        destination: FlowEndpoint(address: destination, port: tcp.destinationPort),
-                        sequence: tcp.sequence, acknowledgment: tcp.acknowledgment, flags: tcp.flags,
-                        payload: UnsafeRawBufferPointer(rebasing: raw[frame.packet.payload.clamped(to: 0..<raw.count)]),
-                        timestamp: frame.timestamp), handle)
-            }
-        }
-        reassembler.finish(handle)
         return result
     }
 

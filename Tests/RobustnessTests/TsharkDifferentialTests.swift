@@ -247,13 +247,18 @@ struct TsharkDifferentialTests {
 /// Per-direction TCP payload bytes of a decoded capture, reassembled by the core.
 enum TCPStreams {
     static func reassemble(_ frames: [DecodedFrame], port: UInt16) -> [FlowKey: [FlowSide: [UInt8]]] {
-        var reassembler = TCPReassembler()
         var streams: [FlowKey: [FlowSide: [UInt8]]] = [:]
-        let handle: (StreamEvent) -> Void = { event in
+        feed(frames, port: port) { event in
             if case .data(let key, let side, let bytes, _, _) = event {
                 streams[key, default: [:]][side, default: []].append(contentsOf: bytes)
             }
         }
+        return streams
+    }
+
+    /// Every TCP segment to or from `port` through one reassembler, then its end: the events go to `handle`.
+    static func feed(_ frames: [DecodedFrame], port: UInt16, _ handle: (StreamEvent) -> Void) {
+        var reassembler = TCPReassembler()
         for frame in frames {
             guard let tcp = frame.packet.tcp, tcp.sourcePort == port || tcp.destinationPort == port,
                 let source = frame.packet.sourceIP, let destination = frame.packet.destinationIP
@@ -269,6 +274,5 @@ enum TCPStreams {
             }
         }
         reassembler.finish(handle)
-        return streams
     }
 }
