@@ -251,8 +251,7 @@ public final class BGPAnalyzer {
                 attribute = next
             } catch {
                 result.hasExtras = true
-                splitExtras.problem = BGPAttributeProblem(
-                    type: nil, offset: error.offset, reason: error.reason.description, outcome: .treatAsWithdraw)
+                splitExtras.problem = BGPAttributeProblem(error, in: nil, outcome: .treatAsWithdraw)
                 break
             }
             if attribute.type == .mpReachNLRI || attribute.type == .mpUnreachNLRI {
@@ -281,8 +280,7 @@ public final class BGPAnalyzer {
                     }
                 } catch {
                     result.hasExtras = true
-                    splitExtras.problem = BGPAttributeProblem(type: .mpReachNLRI, offset: error.offset,
-                        reason: error.reason.description, outcome: .sessionReset)
+                    splitExtras.problem = BGPAttributeProblem(error, in: .mpReachNLRI, outcome: .sessionReset)
                 }
             case .mpUnreachNLRI:
                 do throws(ParseError) {
@@ -296,8 +294,7 @@ public final class BGPAnalyzer {
                     }
                 } catch {
                     result.hasExtras = true
-                    splitExtras.problem = BGPAttributeProblem(type: .mpUnreachNLRI, offset: error.offset,
-                        reason: error.reason.description, outcome: .sessionReset)
+                    splitExtras.problem = BGPAttributeProblem(error, in: .mpUnreachNLRI, outcome: .sessionReset)
                 }
             default:
                 break

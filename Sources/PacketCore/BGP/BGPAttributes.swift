@@ -59,8 +59,7 @@ public struct BGPAttributes: Sendable, Hashable {
                 guard let next = try iterator.next() else { break }
                 attribute = next
             } catch {
-                problems.append(BGPAttributeProblem(
-                    type: nil, offset: error.offset, reason: error.reason.description, outcome: .treatAsWithdraw))
+                problems.append(BGPAttributeProblem(error, in: nil, outcome: .treatAsWithdraw))
                 break
             }
             all.append(attribute)
@@ -76,9 +75,7 @@ public struct BGPAttributes: Sendable, Hashable {
                 guard var value = try? cursor.window(attribute.value) else { continue }
                 try decode(attribute, &value, guessing: asSize == nil, abbreviated: abbreviatedMPReachFamily)
             } catch {
-                problems.append(BGPAttributeProblem(
-                    type: attribute.type, offset: error.offset, reason: error.reason.description,
-                    outcome: attribute.type.malformedOutcome))
+                problems.append(BGPAttributeProblem(error, in: attribute.type, outcome: attribute.type.malformedOutcome))
             }
         }
     }
@@ -210,6 +207,11 @@ public struct BGPAttributeProblem: Sendable, Hashable, CustomStringConvertible {
         self.offset = offset
         self.reason = reason
         self.outcome = outcome
+    }
+
+    /// The problem a parse error in `type`'s value (nil: the attributes field itself) makes.
+    public init(_ error: ParseError, in type: BGPAttributeType?, outcome: BGPErrorOutcome) {
+        self.init(type: type, offset: error.offset, reason: error.reason.description, outcome: outcome)
     }
 
     public var description: String {
