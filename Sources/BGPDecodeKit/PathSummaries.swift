@@ -18,19 +18,24 @@ public final class PathSummaries {
 
     /// Where the summary of `path` is: rendered now (from `attributes` when given, else decoding them) unless
     /// it already was.
-    @inline(__always)
+    @inline(__always) @discardableResult
     func span(_ path: BGPPath) -> UInt64 {
-        let index = Int(path.id)
-        if index >= 0, index < spans.count, spans[index] != .max { return spans[index] }
-        return render(path, attributes: nil)
+        rendered(path.id) ?? render(path, attributes: nil)
+    }
+
+    /// Where the summary of path `id` is, if it was rendered (no path object needed: a table's lines look
+    /// their paths up by id).
+    @inline(__always)
+    func rendered(_ id: Int32) -> UInt64? {
+        let index = Int(id)
+        guard index >= 0, index < spans.count, spans[index] != .max else { return nil }
+        return spans[index]
     }
 
     /// `span(path)`, rendered from `attributes` (the analyzer's decode) when it is not there yet.
     @discardableResult
     func span(_ path: BGPPath, attributes: BGPAttributes) -> UInt64 {
-        let index = Int(path.id)
-        if index >= 0, index < spans.count, spans[index] != .max { return spans[index] }
-        return render(path, attributes: attributes)
+        rendered(path.id) ?? render(path, attributes: attributes)
     }
 
     private func render(_ path: BGPPath, attributes: BGPAttributes?) -> UInt64 {

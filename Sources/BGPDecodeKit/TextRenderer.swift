@@ -142,13 +142,10 @@ public struct BGPTextRenderer {
     /// share a path.
     private mutating func writeRoutes(_ entries: EntryStore, _ analyzer: BGPAnalyzer) {
         // Every summary the table uses, first (the analyzer has rendered them when it shares `summaries`).
-        var spans = [UInt64](repeating: .max, count: analyzer.paths.paths.count)
-        summaries.reserve(paths: spans.count)
+        summaries.reserve(paths: analyzer.paths.paths.count)
         for chunk in entries.segments {
-            for entry in chunk {
-                let id = Int(entry.path)
-                guard id >= 0, id < spans.count, spans[id] == .max else { continue }
-                spans[id] = summaries.span(analyzer.paths[entry.path])
+            for entry in chunk where summaries.rendered(entry.path) == nil {
+                summaries.span(analyzer.paths[entry.path])
             }
         }
         let blocks = summaries.blocks
@@ -160,9 +157,7 @@ public struct BGPTextRenderer {
                     family = entry.meta >> 40
                     head = Array("  \(entry.family) ".utf8)
                 }
-                let id = Int(entry.path)
-                let span = id >= 0 && id < spans.count ? spans[id] : 0
-                let (block, start, length) = PathSummaries.parts(span)
+                let (block, start, length) = PathSummaries.parts(summaries.rendered(entry.path) ?? 0)
                 let key = entry.key
                 let stale = entry.stale
                 Self.appendRouteLine(&output, head, key, blocks[block], start, length, stale)
