@@ -10,14 +10,6 @@ import Testing
 /// than one message's worth of bytes, and frame the same messages whether fed whole or in pieces.
 @Suite("Fuzz corpus replay", .timeLimit(.minutes(1)))
 struct ReplayTests {
-    /// Inputs that once failed, with the bug they found, while it is being fixed: the failing expectation
-    /// is recorded as a known issue, and Swift Testing fails the test once the fix lands, so the list
-    /// shrinks instead of going stale. Empty: every regression input under Tests/FuzzRegressions decodes
-    /// the same whole and in pieces (the BGP stream desync the fuzzer found is fixed).
-    static let knownIssues: [String: Comment] = [:]
-
-    static func knownIssue(_ path: String) -> Comment? { knownIssues[URL(fileURLWithPath: path).lastPathComponent] }
-
     @Test func corporaAreThere() {
         for target in ["bgp-stream", "mrt", "mysql"] {
             #expect(FuzzInputs.all(target).count >= 5, "seeds for \(target): run scripts/fuzz --seeds \(target)")
@@ -92,11 +84,7 @@ struct ReplayTests {
                 #expect(message.count >= BGPMessageHeader.size && message.count <= maximum)
             }
         }
-        if let issue = Self.knownIssue(path) {
-            withKnownIssue(issue) { #expect(whole.messages == dripped.messages) }
-        } else {
-            #expect(whole.messages == dripped.messages, "fed whole and in \(chunk)-byte pieces")
-        }
+        #expect(whole.messages == dripped.messages, "fed whole and in \(chunk)-byte pieces")
         if gap > 0, gap * 7 < stream.count {
             let hole = (gap * 7)..<min(stream.count, gap * 8)
             let holed = Self.frameBGP(
