@@ -33,10 +33,10 @@ public struct BGPRoute: Sendable, Hashable {
 /// UPDATEs (perf).
 ///
 /// Batch mode (`queueInstall`, `queueWithdrawal`): when nobody needs to know, change by change, what a
-/// change replaced (no events are built: `--table`, a verification), changes are appended to a log in
-/// arrival order and applied together by `applyPendingChanges`: the log is sorted by key (a stable sort,
-/// so one key's changes stay in arrival order) and merged with the sorted entries, the last change of each
-/// key winning. Why: on a full table in random order, each hashed insert was a cache miss or two, a fifth
+/// change replaced (no events are built: `--table`, a verification), changes are appended to a log
+/// (`ChangeLog`, bucketed in key order) and applied together by `applyPendingChanges`: each bucket is
+/// sorted by key (a stable sort, so one key's changes stay in arrival order), the last change of each key
+/// winning. Why: on a full table in random order, each hashed insert was a cache miss or two, a fifth
 /// of the run time of a one-million-prefix session; the table is sorted before it is printed anyway, so
 /// the log costs one sort instead of a million random accesses. Every mutating method applies pending
 /// changes first; reading a table with pending changes is a programming error (`BGPSession` applies them
@@ -127,10 +127,9 @@ public struct BGPRouteTable: Sequence {
     private let seed: UInt64
     /// Routes whose key has a route distinguisher.
     private var distinguished: [BGPRouteKey: BGPRoute] = [:]
-    /// Batch mode: changes not applied yet, in arrival order (withdrawals have path `Entry.withdrawal`).
-    /// One flat array (not chunks): when nothing was in the table before, it is sorted and compacted in
-    /// place and adopted as the table, so the peak is the changes once plus the sort's buffer.
-    private var pending: [Entry] = []
+    /// Batch mode: changes not applied yet, bucketed in key order, in arrival order within a bucket
+    /// (withdrawals have path `Entry.withdrawal`).
+    private var pending = ChangeLog()
     /// Per prefix, how often a present route was withdrawn (by the analyzer, or by a queued withdrawal).
     public internal(set) var flaps: [BGPRouteKey: Int] = [:]
 
@@ -294,9 +293,10 @@ public struct BGPRouteTable: Sequence {
             return
         }
         if pending.isEmpty, isSorted, entries.count < 1 << 16 {
-            // Out of order after a short in-order start: the routes join the log (they are older than
-            // every change), so applying it sorts one array in place.
-            entries.moveAll(into: &pending)
+            // Out of order after a short in-order start: the routes join the log now (they are older than
+            // every change), so applying it need not fold them in.
+            for route in entries { pending.append(route) }
+            entries = EntryStore()
         }
         pending.append(entry)
         applyWhenLarge()
@@ -321,49 +321,47 @@ public struct BGPRouteTable: Sequence {
         if pending.count >= Swift.max(1 << 21, entries.count) { applyPendingChanges() }
     }
 
-    /// Apply the queued changes: the routes (older than every change) and then the changes in arrival
-    /// order go into one array, which is sorted by key (stably, so one key's changes stay in that order)
-    /// and compacted in place: for each key the last change wins, and a withdrawal that finds a route
-    /// counts a flap. Leaves the table in sorted mode, holding that array.
+    /// Apply the queued changes: bucket by bucket in key order (see `ChangeLog`), the bucket is sorted by
+    /// key (stably, so one key's changes stay in arrival order) and compacted: for each key the last change
+    /// wins, and a withdrawal that finds a route counts a flap. The routes already in the table join the log
+    /// first (they are older than every change). Leaves the table in sorted mode.
     public mutating func applyPendingChanges() {
         guard pending.count > 0 else { return }
-        var all: [Entry]
-        if entries.isEmpty {
-            all = pending
-            pending = []
-        } else {
-            all = []
-            all.reserveCapacity(entries.count + pending.count)
-            entries.moveAll(into: &all)
-            all.append(contentsOf: pending)
-            pending = []
+        var log = ChangeLog()
+        swap(&log, &pending)
+        if !entries.isEmpty {
+            var merged = ChangeLog()
+            for route in entries { merged.append(route) }
+            entries = EntryStore()
+            log.drain { bucket in for change in bucket { merged.append(change) } }
+            log = merged
         }
-        entries = EntryStore()
         slots = []
         isSorted = true
-        all.sort { $0 < $1 }
-        var write = 0
-        var read = 0
-        while read < all.count {
-            let first = all[read]
-            var current: Entry?
-            while read < all.count, all[read].matches(first.high, first.low, first.meta, first.isIPv6) {
-                let entry = all[read]
-                if entry.path == Entry.withdrawal {
-                    if current != nil { flaps[entry.key, default: 0] += 1 }
-                    current = nil
-                } else {
-                    current = entry
+        var result = EntryStore()
+        var flapped: [BGPRouteKey] = []
+        log.drain { bucket in
+            bucket.sort { $0 < $1 }
+            var read = 0
+            while read < bucket.count {
+                let first = bucket[read]
+                var current: Entry?
+                while read < bucket.count, bucket[read].matches(first.high, first.low, first.meta, first.isIPv6) {
+                    let change = bucket[read]
+                    if change.path == Entry.withdrawal {
+                        if current != nil { flapped.append(change.key) }
+                        current = nil
+                    } else {
+                        current = change
+                    }
+                    read += 1
                 }
-                read += 1
-            }
-            if let current {
-                all[write] = current
-                write += 1
+                if let current { result.append(current) }
             }
         }
-        all.removeLast(all.count - write)
-        entries = EntryStore(adopting: all)
+        entries = result
+        flaps.reserveCapacity(flaps.count + flapped.count)
+        for key in flapped { flaps[key, default: 0] += 1 }
     }
 
     /// Remove the route for `key`; returns it.
@@ -549,14 +547,15 @@ public struct BGPRouteTable: Sequence {
 }
 
 /// The entries of a `BGPRouteTable`: an adopted flat array (`head`, the result of a sort), then chunks of
-/// 16,384 (640 KiB) for what is appended after it. Why chunks: growing never copies what is stored, and
+/// 1,024 (40 KiB) for what is appended after it. Why chunks: growing never copies what is stored, and
 /// memory is touched once (a million entries in one `[Entry]` grew by doubling, copying 40 MiB and touching
-/// twice that: 20,000 page faults, a sixth of the run time of a million-route capture). Why the head: a
-/// sorted table adopts the sorted array as it is, where copying it back into chunks held both at once
-/// (40 MiB more at the peak of a one-million-route table).
+/// twice that: 20,000 page faults, a sixth of the run time of a million-route capture). Why that size: it
+/// is `ChangeLog`'s, so a table built while a log drains reuses the chunks the log frees (with 640 KiB
+/// chunks it could not, and a full table's peak grew from 119 to 157 MB). Why the head: a sorted table
+/// adopts a sorted array as it is, where copying it into chunks would hold both at once.
 struct EntryStore: RandomAccessCollection, MutableCollection {
     typealias Entry = BGPRouteTable.Entry
-    static let chunkShift = 14
+    static let chunkShift = 10
     static let chunkSize = 1 << chunkShift
 
     private var head: [Entry] = []

@@ -335,6 +335,47 @@ struct BGPRouteTableTests {
         #expect(flaps.values.reduce(0, +) > 1000)
     }
 
+    /// Batch mode with crowded buckets: 40,000 /32s sharing their top 16 bits (a MetalLB pool) and 20,000
+    /// IPv6 /128s sharing their top 64, so applying the log splits buckets again and again (down to the last
+    /// eight bits of the address's upper half, after which the bucket is sorted whole); repeats of one key
+    /// must keep their order across every split. Same routes and flap counts as one-by-one changes.
+    @Test func batchModeSplitsCrowdedBuckets() {
+        var generator = SplitMix64(state: 11)
+        var keys = (0..<40_000).map {
+            BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32($0)), length: 32))
+        }
+        keys += (0..<20_000).map {
+            BGPRouteKey(family: .ipv6Unicast, prefix: BGPPrefix(IPv6Address(high: 0x2001_0DB8_0000_0000, low: UInt64($0) << 8), length: 128))
+        }
+        var batch = BGPRouteTable()
+        var model: [BGPRouteKey: BGPRoute] = [:]
+        var flaps: [BGPRouteKey: Int] = [:]
+        for round in 0..<3 {
+            for (index, key) in keys.shuffled(using: &generator).enumerated() {
+                let route = BGPRoute(pathID: Int32(round), since: Timestamp(seconds: Int64(index), nanoseconds: 0), stale: false)
+                switch UInt8.random(in: 0..<10, using: &generator) {
+                case 0..<6:
+                    batch.queue(route, forKey: key)
+                    model[key] = route
+                case 6..<9:
+                    batch.queueWithdrawal(key)
+                    if model.removeValue(forKey: key) != nil { flaps[key, default: 0] += 1 }
+                default:
+                    batch.queue(route, forKey: key)
+                    batch.queueWithdrawal(key)
+                    flaps[key, default: 0] += 1
+                    batch.queue(route, forKey: key)
+                    model[key] = route
+                }
+            }
+        }
+        #expect(batch.hasPendingChanges)
+        batch.applyPendingChanges()
+        Self.check(batch, model, -1)
+        #expect(batch.flaps == flaps)
+        #expect(model.count > 30_000 && flaps.count > 10_000)
+    }
+
     /// A table sorted for output goes back to work: lookups, removals and inserts after the sort.
     @Test func changesAfterSortingForOutput() {
         var table = BGPRouteTable()
