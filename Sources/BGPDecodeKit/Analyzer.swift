@@ -430,7 +430,9 @@ public final class BGPAnalyzer {
         var usable = false
         if pathID >= 0 {
             usable = paths.isUsable(pathID, multiprotocol: !hasPlain)
-            if let onEvent = eventHandler {
+            // A usable path misses nothing (`BGPPath.isUsable`): only an unusable one is read here (the path
+            // object and its list were two cache misses per UPDATE of a full table).
+            if !usable, let onEvent = eventHandler {
                 let path = paths[pathID]
                 for type in hasPlain ? path.missingForPlain : path.missingForMultiprotocol {
                     onEvent(.attributeProblem(origin, BGPAttributeProblem(type: type, offset: origin.offset,
@@ -441,6 +443,12 @@ public final class BGPAnalyzer {
         guard let window = try? message.window(run) else { return }
         var iterator = BGPNLRIIterator(window, family: family, addPath: addPath(window, family, context))
         let onEvent = eventHandler
+        if usable, onEvent != nil {
+            // Each event retains the path and its line copies the path's summary: start loading both now, so
+            // they arrive while the table slots are looked up.
+            paths.prefetch(pathID)
+            pathSummaries?.prefetch(pathID)
+        }
         if usable, onEvent == nil {
             // No events to build: the whole run goes into the table in one access to it.
             let (count, error) = batchesTableChanges
@@ -450,6 +458,7 @@ public final class BGPAnalyzer {
             if let error { reportDecodeError(session, origin, error) }
             return
         }
+        if usable { hotStates[session.index].table.prefetch(iterator, family: family) }
         while true {
             let nlri: BGPNLRI
             do throws(ParseError) {

@@ -1,3 +1,4 @@
+import CPrefetch
 import Glibc
 import PacketCore
 
@@ -280,6 +281,14 @@ struct PathTable {
     @inline(__always)
     func isUsable(_ id: Int32, multiprotocol: Bool) -> Bool {
         usable[Int(id)] & (multiprotocol ? 2 : 1) != 0
+    }
+
+    /// Start loading path `id`'s object into the cache (a hint; see `BGPRouteTable.prefetch`).
+    @inline(__always)
+    func prefetch(_ id: Int32) {
+        let index = Int(id)
+        guard index >= 0, index < paths.count else { return }
+        vipscope_prefetch_for_write(Unmanaged.passUnretained(paths[index]).toOpaque())
     }
 
     /// The id of the path with these key bytes; `make` builds it (given its id) on first sight.

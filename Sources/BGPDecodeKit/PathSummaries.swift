@@ -1,3 +1,4 @@
+import CPrefetch
 import PacketCore
 
 /// Every path's summary (`BGPPath.summary`) as bytes, rendered once per path and kept in blocks of 1 MiB,
@@ -30,6 +31,17 @@ public final class PathSummaries {
         let index = Int(id)
         guard index >= 0, index < spans.count, spans[index] != .max else { return nil }
         return spans[index]
+    }
+
+    /// Start loading the summary of path `id` into the cache, if it was rendered (a hint; see
+    /// `BGPRouteTable.prefetch`).
+    @inline(__always)
+    func prefetch(_ id: Int32) {
+        guard let span = rendered(id) else { return }
+        let (block, start, _) = Self.parts(span)
+        blocks[block].withUnsafeBufferPointer { bytes in
+            if let base = bytes.baseAddress, start < bytes.count { vipscope_prefetch(base + start) }
+        }
     }
 
     /// `span(path)`, rendered from `attributes` (the analyzer's decode) when it is not there yet.

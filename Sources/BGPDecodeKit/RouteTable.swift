@@ -1,3 +1,4 @@
+import CPrefetch
 import PacketCore
 
 /// A route in a session's table.
@@ -210,6 +211,28 @@ public struct BGPRouteTable: Sequence {
     }
 
     // MARK: Changes
+
+    /// Hint that the first prefixes of a run are about to be looked up: in hashed mode, start loading their
+    /// index slots into the cache. Why: an event per route (no batch mode) looks each key up as it comes,
+    /// and in a table of a million routes the slot is a cache miss, 88% of the lookup's time (perf
+    /// annotate); an UPDATE's prefixes prefetched together wait for memory once instead of once each.
+    /// (`mutating` only so that the call works on the table in place: a read through the analyzer's
+    /// array of session states copied the table's references, a retain and release each.)
+    @inline(__always)
+    mutating func prefetch(_ iterator: BGPNLRIIterator, family: BGPAddressFamily) {
+        guard !isSorted, slots.count > 0 else { return }
+        var ahead = iterator
+        let mask = slots.count - 1
+        slots.withUnsafeBufferPointer { slots in
+            guard let base = slots.baseAddress else { return }
+            for _ in 0..<8 {
+                guard let nlri = try? ahead.next() else { return }
+                let key = BGPRouteKey(family: family, nlri: nlri)
+                let slot = Int(truncatingIfNeeded: hash(key.prefix.high, key.prefix.low, Entry.meta(key)) >> 32) & mask
+                vipscope_prefetch_for_write(base + slot)
+            }
+        }
+    }
 
     /// Set the route for `key`; returns the previous one.
     @discardableResult
