@@ -15,6 +15,9 @@ struct ChangeLog {
 
     /// Entries per chunk (40 KiB).
     static let chunkCapacity = 1024
+    /// Room a bucket's first chunk starts with (it grows by doubling up to `chunkCapacity`): many sessions of
+    /// a few routes each touch many buckets, and a full chunk for each would be 40 KiB per bucket touched.
+    static let firstChunkCapacity = 16
     static let bucketsPerFamily = 256
     /// A bucket with more entries than this is split on the next eight bits (while `high` has bits left)
     /// instead of being sorted whole: 640 KiB, which sorts inside the L2 cache.
@@ -46,16 +49,17 @@ struct ChangeLog {
         let family = entry.meta >> 40
         if family != lastFamily { select(family) }
         let bucket = lastBase &+ Int(truncatingIfNeeded: entry.high >> shift & 0xFF)
-        if open[bucket].capacity == 0 { open[bucket].reserveCapacity(Self.chunkCapacity) }
+        if open[bucket].capacity == 0 { open[bucket].reserveCapacity(Self.firstChunkCapacity) }
         open[bucket].append(entry)
         count += 1
         if open[bucket].count == Self.chunkCapacity { retire(bucket) }
     }
 
-    /// Move a bucket's filled chunk to `full` (the bucket gets a new one at its next change).
+    /// Move a bucket's filled chunk to `full`; the bucket, busy, gets a whole chunk at once.
     private mutating func retire(_ bucket: Int) {
-        let chunk = open[bucket]
-        open[bucket] = []
+        var chunk: [Entry] = []
+        chunk.reserveCapacity(Self.chunkCapacity)
+        swap(&chunk, &open[bucket])
         full.append(chunk)
         fullBuckets.append(Int32(bucket))
     }
