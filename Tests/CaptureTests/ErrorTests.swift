@@ -50,38 +50,34 @@ struct ErrorTests {
 
     @Test("A pcap cut inside its file header is truncatedFile at open", arguments: [2, 10, 23])
     func truncatedFileHeader(length: Int) throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
-        let path = directory + "/cut.pcap"
-        try SampleCapture().write(to: path)
-        try #require(truncate(path, off_t(length)) == 0)
-        let error = #expect(throws: CaptureError.self) { try PacketSource.openFile(path) }
-        #expect(error?.kind == .truncatedFile)
-        #expect(
-            error?.message.hasPrefix("cannot read \(path): the capture file is cut short inside its header") == true)
+        try Support.withSampleFile(named: "cut.pcap") { path in
+            try #require(truncate(path, off_t(length)) == 0)
+            let error = #expect(throws: CaptureError.self) { try PacketSource.openFile(path) }
+            #expect(error?.kind == .truncatedFile)
+            let expected = "cannot read \(path): the capture file is cut short inside its header"
+            #expect(error?.message.hasPrefix(expected) == true)
+        }
     }
 
     /// Cut points: inside the 4th record's header, and inside the 4th record's data.
     @Test("A pcap cut inside a record delivers the records before the cut, then truncatedFile", arguments: [7, 16 + 5])
     func truncatedRecord(intoFourthRecord: Int) throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
         let sample = SampleCapture()
-        let path = directory + "/cut.pcap"
-        try sample.write(to: path)
-        try #require(truncate(path, off_t(sample.offset(afterRecords: 3) + intoFourthRecord)) == 0)
+        try Support.withSampleFile(sample, named: "cut.pcap") { path in
+            try #require(truncate(path, off_t(sample.offset(afterRecords: 3) + intoFourthRecord)) == 0)
 
-        let source = try PacketSource.openFile(path)
-        var timestamps: [Timestamp] = []
-        let error = #expect(throws: CaptureError.self) {
-            try source.forEach { record in
-                timestamps.append(record.timestamp)
-                return .continue
+            let source = try PacketSource.openFile(path)
+            var timestamps: [Timestamp] = []
+            let error = #expect(throws: CaptureError.self) {
+                try source.forEach { record in
+                    timestamps.append(record.timestamp)
+                    return .continue
+                }
             }
+            #expect(timestamps == sample.frames.prefix(3).map(\.timestamp))
+            #expect(error?.kind == .truncatedFile)
+            #expect(error?.message.hasPrefix("\(path) is truncated after 3 packets (truncated dump file;") == true)
         }
-        #expect(timestamps == sample.frames.prefix(3).map(\.timestamp))
-        #expect(error?.kind == .truncatedFile)
-        #expect(error?.message.hasPrefix("\(path) is truncated after 3 packets (truncated dump file;") == true)
     }
 
     @Test("A pcapng cut inside a block delivers the blocks before the cut, then truncatedFile")
@@ -112,17 +108,15 @@ struct ErrorTests {
         ("port 99999999", "illegal port number 99999999 > 65535"),
     ])
     func badFilter(expression: String, complaint: String) throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
-        let path = directory + "/sample.pcap"
-        try SampleCapture().write(to: path)
-        let source = try PacketSource.openFile(path)
-        let error = #expect(throws: CaptureError.self) { try source.setFilter(expression) }
-        #expect(error?.kind == .badFilter)
-        #expect(error?.message.hasPrefix("bad capture filter \"\(expression)\": ") == true)
-        #expect(error?.message.contains(complaint) == true, "\(error?.message ?? "")")
-        // The source still works, unfiltered.
-        #expect(try source.forEach { _ in .continue } == SampleCapture().frames.count)
+        try Support.withSampleFile { path in
+            let source = try PacketSource.openFile(path)
+            let error = #expect(throws: CaptureError.self) { try source.setFilter(expression) }
+            #expect(error?.kind == .badFilter)
+            #expect(error?.message.hasPrefix("bad capture filter \"\(expression)\": ") == true)
+            #expect(error?.message.contains(complaint) == true, "\(error?.message ?? "")")
+            // The source still works, unfiltered.
+            #expect(try source.forEach { _ in .continue } == SampleCapture().frames.count)
+        }
     }
 
     @Test("Writing into a missing directory is noSuchFile")

@@ -76,47 +76,43 @@ func readAll(_ source: PacketSource) throws -> [ReadRecord] {
 struct FileTests {
     @Test("PacketWriter's nanosecond pcap reads back frame for frame, timestamps to the nanosecond")
     func nanosecondRoundTrip() throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
         let sample = SampleCapture()
-        let path = directory + "/sample.pcap"
-        try sample.write(to: path)
+        try Support.withSampleFile(sample) { path in
 
-        // The nanosecond pcap magic, as written on this little-endian machine.
-        #expect(try Array(Support.bytes(ofFile: path).prefix(4)) == [0x4d, 0x3c, 0xb2, 0xa1])
+            // The nanosecond pcap magic, as written on this little-endian machine.
+            #expect(try Array(Support.bytes(ofFile: path).prefix(4)) == [0x4d, 0x3c, 0xb2, 0xa1])
 
-        let source = try PacketSource.openFile(path)
-        #expect(source.linkType == .ethernet)
-        #expect(source.snapshotLength == 65535)
-        #expect(source.hasNanosecondTimestamps)
-        #expect(!source.isLive)
-        #expect(source.statistics() == nil)
-        let records = try readAll(source)
-        try #require(records.count == sample.frames.count)
-        for (record, frame) in zip(records, sample.frames) {
-            #expect(record.timestamp == frame.timestamp)
-            #expect(record.bytes == frame.bytes)
-            #expect(record.capturedLength == frame.bytes.count)
-            #expect(record.originalLength == frame.originalLength)
-            #expect(record.isTruncated == (frame.originalLength > frame.bytes.count))
-            #expect(record.linkType == .ethernet)
+            let source = try PacketSource.openFile(path)
+            #expect(source.linkType == .ethernet)
+            #expect(source.snapshotLength == 65535)
+            #expect(source.hasNanosecondTimestamps)
+            #expect(!source.isLive)
+            #expect(source.statistics() == nil)
+            let records = try readAll(source)
+            try #require(records.count == sample.frames.count)
+            for (record, frame) in zip(records, sample.frames) {
+                #expect(record.timestamp == frame.timestamp)
+                #expect(record.bytes == frame.bytes)
+                #expect(record.capturedLength == frame.bytes.count)
+                #expect(record.originalLength == frame.originalLength)
+                #expect(record.isTruncated == (frame.originalLength > frame.bytes.count))
+                #expect(record.linkType == .ethernet)
+            }
+            #expect(records.filter(\.isTruncated).count == 1)
         }
-        #expect(records.filter(\.isTruncated).count == 1)
     }
 
     @Test("A microsecond pcap keeps microseconds and is still read with nanosecond precision")
     func microsecondPcap() throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
         let sample = SampleCapture()
-        let path = directory + "/micro.pcap"
-        try sample.write(to: path, nanosecond: false)
-        #expect(try Array(Support.bytes(ofFile: path).prefix(4)) == [0xd4, 0xc3, 0xb2, 0xa1])
+        try Support.withSampleFile(sample, named: "micro.pcap", nanosecond: false) { path in
+            #expect(try Array(Support.bytes(ofFile: path).prefix(4)) == [0xd4, 0xc3, 0xb2, 0xa1])
 
-        let records = try readAll(try PacketSource.openFile(path))
-        #expect(records.map(\.timestamp) == sample.frames.map {
-            Timestamp(seconds: $0.timestamp.seconds, nanoseconds: $0.timestamp.nanoseconds / 1000 * 1000)
-        })
+            let records = try readAll(try PacketSource.openFile(path))
+            #expect(records.map(\.timestamp) == sample.frames.map {
+                Timestamp(seconds: $0.timestamp.seconds, nanoseconds: $0.timestamp.nanoseconds / 1000 * 1000)
+            })
+        }
     }
 
     @Test("A pcapng with nanosecond resolution (if_tsresol 9) reads with exact timestamps")
@@ -169,69 +165,61 @@ struct FileTests {
 
     @Test("A BPF filter keeps only matching frames")
     func filter() throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
         let sample = SampleCapture()
-        let path = directory + "/sample.pcap"
-        try sample.write(to: path)
+        try Support.withSampleFile(sample) { path in
 
-        let source = try PacketSource.openFile(path)
-        try source.setFilter("arp")
-        let records = try readAll(source)
-        #expect(records.count == sample.arpCount)
-        #expect(records.allSatisfy { $0.bytes[12] == 0x08 && $0.bytes[13] == 0x06 })
+            let source = try PacketSource.openFile(path)
+            try source.setFilter("arp")
+            let records = try readAll(source)
+            #expect(records.count == sample.arpCount)
+            #expect(records.allSatisfy { $0.bytes[12] == 0x08 && $0.bytes[13] == 0x06 })
+        }
     }
 
     @Test("Returning .stop ends the iteration; the next forEach resumes after the last frame delivered")
     func stopAndResume() throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
         let sample = SampleCapture()
-        let path = directory + "/sample.pcap"
-        try sample.write(to: path)
+        try Support.withSampleFile(sample) { path in
 
-        let source = try PacketSource.openFile(path)
-        var first: [Timestamp] = []
-        let delivered = try source.forEach { record in
-            first.append(record.timestamp)
-            return first.count == 2 ? .stop : .continue
+            let source = try PacketSource.openFile(path)
+            var first: [Timestamp] = []
+            let delivered = try source.forEach { record in
+                first.append(record.timestamp)
+                return first.count == 2 ? .stop : .continue
+            }
+            #expect(delivered == 2)
+            let rest = try readAll(source)
+            #expect(first + rest.map(\.timestamp) == sample.frames.map(\.timestamp))
         }
-        #expect(delivered == 2)
-        let rest = try readAll(source)
-        #expect(first + rest.map(\.timestamp) == sample.frames.map(\.timestamp))
     }
 
     @Test("shouldStop and a past deadline end the iteration before any frame")
     func shouldStopAndDeadline() throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
-        let path = directory + "/sample.pcap"
-        try SampleCapture().write(to: path)
+        try Support.withSampleFile { path in
 
-        let source = try PacketSource.openFile(path)
-        #expect(try source.forEach(shouldStop: { true }) { _ in .continue } == 0)
-        #expect(try source.forEach(until: .now - .seconds(1)) { _ in .continue } == 0)
-        #expect(try source.forEach { _ in .continue } == SampleCapture().frames.count)
+            let source = try PacketSource.openFile(path)
+            #expect(try source.forEach(shouldStop: { true }) { _ in .continue } == 0)
+            #expect(try source.forEach(until: .now - .seconds(1)) { _ in .continue } == 0)
+            #expect(try source.forEach { _ in .continue } == SampleCapture().frames.count)
+        }
     }
 
     @Test("An error thrown by the body ends the iteration and comes out unchanged")
     func bodyErrorPropagates() throws {
         struct Marker: Error, Equatable {}
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
-        let path = directory + "/sample.pcap"
-        try SampleCapture().write(to: path)
+        try Support.withSampleFile { path in
 
-        let source = try PacketSource.openFile(path)
-        var seen = 0
-        #expect(throws: Marker()) {
-            try source.forEach { _ in
-                seen += 1
-                if seen == 3 { throw Marker() }
-                return .continue
+            let source = try PacketSource.openFile(path)
+            var seen = 0
+            #expect(throws: Marker()) {
+                try source.forEach { _ in
+                    seen += 1
+                    if seen == 3 { throw Marker() }
+                    return .continue
+                }
             }
+            #expect(seen == 3)
         }
-        #expect(seen == 3)
     }
 
     @Test("Frames longer than the writer's snapshot length are cut and flagged as truncated")
@@ -302,21 +290,20 @@ enum PcapngBuilder {
 struct StopSignalTests {
     @Test("After StopSignal.install, the signal sets the flag that ends forEach")
     func signalStopsIteration() throws {
-        let directory = try Support.makeScratchDirectory()
-        defer { Support.removeScratch(directory) }
-        let path = directory + "/sample.pcap"
-        try SampleCapture().write(to: path)
+        try Support.withSampleFile { path in
 
-        // SIGUSR1 rather than SIGINT, so the test runner's own Ctrl-C handling is left alone.
-        StopSignal.install([SIGUSR1])
-        #expect(!StopSignal.isRaised)
-        let source = try PacketSource.openFile(path)
-        #expect(try source.forEach(shouldStop: { StopSignal.isRaised }) { _ in .stop } == 1)
-        // To the process, not this thread: the test runner's threads may block signals, so another thread may take it.
-        kill(getpid(), SIGUSR1)
-        let giveUp = ContinuousClock.now + .seconds(2)
-        while !StopSignal.isRaised && ContinuousClock.now < giveUp { usleep(1000) }
-        #expect(StopSignal.isRaised)
-        #expect(try source.forEach(shouldStop: { StopSignal.isRaised }) { _ in .continue } == 0)
+            // SIGUSR1 rather than SIGINT, so the test runner's own Ctrl-C handling is left alone.
+            StopSignal.install([SIGUSR1])
+            #expect(!StopSignal.isRaised)
+            let source = try PacketSource.openFile(path)
+            #expect(try source.forEach(shouldStop: { StopSignal.isRaised }) { _ in .stop } == 1)
+            // To the process, not this thread: the test runner's threads may block signals, so another thread
+            // may take it.
+            kill(getpid(), SIGUSR1)
+            let giveUp = ContinuousClock.now + .seconds(2)
+            while !StopSignal.isRaised && ContinuousClock.now < giveUp { usleep(1000) }
+            #expect(StopSignal.isRaised)
+            #expect(try source.forEach(shouldStop: { StopSignal.isRaised }) { _ in .continue } == 0)
+        }
     }
 }

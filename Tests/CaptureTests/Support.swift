@@ -17,6 +17,19 @@ enum Support {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// `sample` written (nanosecond or microsecond pcap) as `name` in a scratch directory, which is removed
+    /// when `body` returns; `body` gets the file's path.
+    static func withSampleFile(
+        _ sample: SampleCapture = SampleCapture(), named name: String = "sample.pcap", nanosecond: Bool = true,
+        _ body: (String) throws -> Void
+    ) throws {
+        let directory = try makeScratchDirectory()
+        defer { removeScratch(directory) }
+        let path = directory + "/" + name
+        try sample.write(to: path, nanosecond: nanosecond)
+        try body(path)
+    }
+
     /// Frames in `path` according to tshark (or tcpdump when tshark is missing).
     static func independentFrameCount(_ path: String) throws -> Int {
         if ChildProcess.which("tshark") != nil {
