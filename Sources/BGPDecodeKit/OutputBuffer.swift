@@ -395,28 +395,13 @@ public struct LineWriter {
             let word = index < 4 ? high : low
             return UInt16(truncatingIfNeeded: word >> UInt64(48 - 16 * (index & 3)))
         }
-        var bestStart = -1
-        var bestLength = 0
-        var runStart = -1
-        for index in 0...8 {
-            if index < 8, group(index) == 0 {
-                if runStart < 0 { runStart = index }
-            } else if runStart >= 0 {
-                let length = index - runStart
-                if length > bestLength {
-                    bestStart = runStart
-                    bestLength = length
-                }
-                runStart = -1
-            }
-        }
-        if bestLength < 2 { bestStart = -1 }
+        let run = IPv6Address.compressedRun(high: high, low: low)
         var index = 0
         var needsColon = false
         while index < 8 {
-            if index == bestStart {
+            if let run, index == run.start {
                 append("::")
-                index += bestLength
+                index += run.length
                 needsColon = false
                 continue
             }

@@ -109,30 +109,16 @@ public struct ByteOutput {
         func group(_ index: Int) -> UInt16 {
             UInt16(truncatingIfNeeded: (index < 4 ? address.high : address.low) >> (48 - 16 * UInt64(index % 4)))
         }
-        var bestStart = -1
-        var bestLength = 0
-        var runStart = -1
-        for index in 0...8 {
-            if index < 8, group(index) == 0 {
-                if runStart < 0 { runStart = index }
-            } else if runStart >= 0 {
-                if index - runStart > bestLength {
-                    bestStart = runStart
-                    bestLength = index - runStart
-                }
-                runStart = -1
-            }
-        }
-        if bestLength < 2 { bestStart = -1 }
+        let run = IPv6Address.compressedRun(high: address.high, low: address.low)
         var index = 0
         while index < 8 {
-            if index == bestStart {
+            if let run, index == run.start {
                 append("::")
-                index += bestLength
+                index += run.length
                 continue
             }
             // A separator, except first and right after the `::`.
-            if index > 0, bestStart < 0 || index != bestStart + bestLength { bytes.append(UInt8(ascii: ":")) }
+            if index > 0, index != (run.map { $0.start + $0.length } ?? -1) { bytes.append(UInt8(ascii: ":")) }
             append(hexGroup: group(index))
             index += 1
         }

@@ -155,30 +155,40 @@ public struct IPv6Address: Sendable, Hashable, Comparable, CustomStringConvertib
         }
     }
 
+    /// The zero groups `::` stands for in RFC 5952 text (section 4.2): the longest run of two or more, the
+    /// first on a tie, as (first group, number of groups); nil when there is none. Every writer of IPv6
+    /// text takes its `::` from here.
+    @inlinable
+    public static func compressedRun(high: UInt64, low: UInt64) -> (start: Int, length: Int)? {
+        var bestStart = -1
+        var bestLength = 0
+        var runStart = -1
+        for index in 0...8 {
+            if index < 8, (index < 4 ? high : low) >> UInt64(48 - 16 * (index & 3)) & 0xFFFF == 0 {
+                if runStart < 0 { runStart = index }
+            } else if runStart >= 0 {
+                if index - runStart > bestLength {
+                    bestStart = runStart
+                    bestLength = index - runStart
+                }
+                runStart = -1
+            }
+        }
+        return bestLength >= 2 ? (bestStart, bestLength) : nil
+    }
+
     /// RFC 5952 canonical text: lower case, leading zeros dropped, the longest run (>= 2) of zero groups
     /// compressed to `::` (the first such run on a tie), IPv4-mapped addresses as `::ffff:a.b.c.d`.
     public var description: String {
         if let v4 = ipv4Mapped { return "::ffff:\(v4)" }
         let groups = self.groups
-        var bestStart = -1
-        var bestLength = 0
-        var runStart = -1
-        for index in 0...8 {
-            if index < 8, groups[index] == 0 {
-                if runStart < 0 { runStart = index }
-            } else if runStart >= 0 {
-                let length = index - runStart
-                if length > bestLength { bestStart = runStart; bestLength = length }
-                runStart = -1
-            }
-        }
-        if bestLength < 2 { bestStart = -1 }
+        let run = Self.compressedRun(high: high, low: low)
         var text = ""
         var index = 0
         while index < 8 {
-            if index == bestStart {
+            if let run, index == run.start {
                 text += "::"
-                index += bestLength
+                index += run.length
                 continue
             }
             if !text.isEmpty, !text.hasSuffix(":") { text += ":" }
