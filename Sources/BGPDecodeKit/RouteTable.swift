@@ -487,14 +487,16 @@ public struct BGPRouteTable: Sequence {
         var counts: [BGPAddressFamily: Int] = [:]
         var lastFamily: UInt64 = .max
         var run = 0
-        for entry in entries {
-            let family = entry.meta >> 40
-            if family != lastFamily {
-                if run > 0 { counts[BGPAddressFamily(packed: lastFamily), default: 0] += run }
-                lastFamily = family
-                run = 0
+        for segment in entries.segments {
+            for entry in segment {
+                let family = entry.meta >> 40
+                if family != lastFamily {
+                    if run > 0 { counts[BGPAddressFamily(packed: lastFamily), default: 0] += run }
+                    lastFamily = family
+                    run = 0
+                }
+                run += 1
             }
-            run += 1
         }
         if run > 0 { counts[BGPAddressFamily(packed: lastFamily), default: 0] += run }
         for key in distinguished.keys { counts[key.family, default: 0] += 1 }
@@ -503,7 +505,11 @@ public struct BGPRouteTable: Sequence {
 
     public var staleCount: Int {
         precondition(pending.count == 0, "route table read with pending changes")
-        return entries.reduce(0) { $0 + ($1.stale ? 1 : 0) } + distinguished.values.reduce(0) { $0 + ($1.stale ? 1 : 0) }
+        var count = 0
+        for segment in entries.segments {
+            for entry in segment where entry.stale { count += 1 }
+        }
+        return count + distinguished.values.reduce(0) { $0 + ($1.stale ? 1 : 0) }
     }
 
     public var keys: [BGPRouteKey] { map(\.key) }
