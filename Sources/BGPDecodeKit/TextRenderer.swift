@@ -90,6 +90,30 @@ public struct BGPTextRenderer {
         var family: BGPAddressFamily
     }
 
+    /// `TIME SPEAKER > PEER announce FAMILY KEY SUMMARY` (or `replace`) for a route without a route
+    /// distinguisher whose path is `pathID`, its summary already in `summaries`: `BGPAnalyzer.onAnnounce`'s
+    /// way to print an announcement without a `BGPEvent`. False (nothing written) when the summary is not
+    /// there.
+    @discardableResult
+    public mutating func writeAnnounce(
+        _ origin: BGPEventOrigin, _ key: BGPRouteKey, pathID: Int32, replaced: Bool
+    ) -> Bool {
+        guard key.routeDistinguisher == nil, let span = summaries.rendered(pathID) else { return false }
+        writeAnnounce(origin, key, summary: span, replaced: replaced)
+        output.flushIfFull()
+        return true
+    }
+
+    private mutating func writeAnnounce(
+        _ origin: BGPEventOrigin, _ key: BGPRouteKey, summary span: UInt64, replaced: Bool
+    ) {
+        let (block, start, length) = PathSummaries.parts(span)
+        let second = output.secondText(origin.timestamp.seconds)
+        let middle = announceBytes(origin.session, replaced, key.family)
+        Self.appendAnnounceLine(&output, second, origin.timestamp.nanoseconds, middle, key, summaries.blocks[block],
+            start, length)
+    }
+
     /// `SECOND NANOSECONDS MIDDLE KEY SUMMARY` and a newline, the summary being `length` bytes of `block`
     /// from `start`. The arrays come in as parameters, not captured: see `appendRouteLine`.
     private static func appendAnnounceLine(
@@ -310,12 +334,7 @@ public struct BGPTextRenderer {
     public mutating func write(_ event: BGPEvent, keepalives: Bool = false) {
         switch event {
         case .announce(let origin, let key, let path, let replaced) where key.routeDistinguisher == nil:
-            // `TIME SPEAKER > PEER announce FAMILY KEY SUMMARY`
-            let (block, start, length) = PathSummaries.parts(summaries.span(path))
-            let second = output.secondText(origin.timestamp.seconds)
-            let middle = announceBytes(origin.session, replaced, key.family)
-            Self.appendAnnounceLine(&output, second, origin.timestamp.nanoseconds, middle, key,
-                summaries.blocks[block], start, length)
+            writeAnnounce(origin, key, summary: summaries.span(path), replaced: replaced)
         case .withdraw(let origin, let key, let reason, let wasPresent, let rejected) where key.routeDistinguisher == nil:
             output.appendISO8601(origin.timestamp)
             output.append(byte: UInt8(ascii: " "))

@@ -210,9 +210,16 @@ struct BGPDecode: ParsableCommand {
                     sink.renderer.write(event, keepalives: keepalives)
                 }
             }
+            // Announcements, a million lines on a full table, go straight to the renderer (no event value).
+            if !json {
+                analyzer.onAnnounce = { origin, key, pathID, replaced in
+                    sink.renderer.writeAnnounce(origin, key, pathID: pathID, replaced: replaced)
+                }
+            }
         }
         try decode(analyzer, sink)
         analyzer.onEvent = nil
+        analyzer.onAnnounce = nil
         if isVerifying {
             let verdict = BGPVerification(
                 analyzer: analyzer, expectations: expectations, peer: peer.flatMap { IPAddress($0) })

@@ -236,6 +236,24 @@ struct BGPCaptureRenderingTests {
         for event in live { sharing.write(event, keepalives: true) }
         #expect(sharing.output.string == expected)
 
+        // And as bgpdecode wires them: announcements straight to the renderer (`onAnnounce`, no event
+        // value), every other event through `onEvent`, into one output in order.
+        final class Sink { var renderer = BGPTextRenderer(); var direct = 0 }
+        let sink = Sink()
+        let wired = BGPAnalyzer { sink.renderer.write($0, keepalives: true) }
+        wired.pathSummaries = sink.renderer.summaries
+        wired.onAnnounce = { origin, key, pathID, replaced in
+            sink.direct += 1
+            let written = sink.renderer.writeAnnounce(origin, key, pathID: pathID, replaced: replaced)
+            #expect(written)
+        }
+        try Self.read(path, into: wired)
+        #expect(sink.renderer.output.string == expected)
+        let plainAnnouncements = decoded.events.filter {
+            if case .announce(_, let key, _, _) = $0 { key.routeDistinguisher == nil } else { false }
+        }.count
+        #expect(sink.direct == plainAnnouncements)
+
         // The table, built here from the core's descriptions.
         var table = ""
         for session in decoded.analyzer.sortedSessions {

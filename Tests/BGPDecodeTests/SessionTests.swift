@@ -342,17 +342,20 @@ struct BGPRouteTableTests {
     @Test func batchModeSplitsCrowdedBuckets() {
         var generator = SplitMix64(state: 11)
         var keys = (0..<40_000).map {
-            BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32($0)), length: 32))
+            BGPRouteKey(family: .ipv4Unicast,
+                prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32($0)), length: 32))
         }
         keys += (0..<20_000).map {
-            BGPRouteKey(family: .ipv6Unicast, prefix: BGPPrefix(IPv6Address(high: 0x2001_0DB8_0000_0000, low: UInt64($0) << 8), length: 128))
+            BGPRouteKey(family: .ipv6Unicast,
+                prefix: BGPPrefix(IPv6Address(high: 0x2001_0DB8_0000_0000, low: UInt64($0) << 8), length: 128))
         }
         var batch = BGPRouteTable()
         var model: [BGPRouteKey: BGPRoute] = [:]
         var flaps: [BGPRouteKey: Int] = [:]
         for round in 0..<3 {
             for (index, key) in keys.shuffled(using: &generator).enumerated() {
-                let route = BGPRoute(pathID: Int32(round), since: Timestamp(seconds: Int64(index), nanoseconds: 0), stale: false)
+                let route = BGPRoute(pathID: Int32(round), since: Timestamp(seconds: Int64(index), nanoseconds: 0),
+                    stale: false)
                 switch UInt8.random(in: 0..<10, using: &generator) {
                 case 0..<6:
                     batch.queue(route, forKey: key)
