@@ -284,6 +284,15 @@ struct BGPCaptureRenderingTests {
                 == BGPRender.tableJSON(decoded.analyzer, routes: true).map(\.text), "batches: \(batches)")
             #expect(BGPRender.summaryText(quiet) == BGPRender.summaryText(decoded.analyzer), "batches: \(batches)")
         }
+        // And as bgpdecode --table runs: batched, the renderer's summaries rendered by the analyzer as each
+        // path comes (from its own decode), then the table written from them.
+        var tableRenderer = BGPTextRenderer()
+        let batched = BGPAnalyzer()
+        batched.batchesTableChanges = true
+        batched.pathSummaries = tableRenderer.summaries
+        try Self.read(path, into: batched)
+        tableRenderer.writeTable(batched)
+        #expect(tableRenderer.output.string == table)
     }
 }
 
