@@ -12,16 +12,22 @@ import Synchronization
 public enum StopSignal {
     private static let raised = Atomic<Bool>(false)
 
-    /// Install the handler for `signals` (SIGINT and SIGTERM by default).
+    /// Install the handler for `signals` (SIGINT and SIGTERM by default), and unblock them in the calling
+    /// thread: a parent may start a tool with them blocked (a test runner's thread did, and some supervisors
+    /// do), and a blocked signal never reaches the handler, so Ctrl-C or `kill` would not stop the loop.
     public static func install(_ signals: [Int32] = [SIGINT, SIGTERM]) {
         // Initialise the flag now: lazy initialisation inside a signal handler would not be async-signal-safe.
         raised.store(false, ordering: .relaxed)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
         for signalNumber in signals {
+            sigaddset(&unblock, signalNumber)
             signal(signalNumber) { signalNumber in
                 StopSignal.raised.store(true, ordering: .relaxed)
                 signal(signalNumber, SIG_DFL)
             }
         }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// Whether one of the installed signals has arrived.

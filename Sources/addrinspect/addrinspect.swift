@@ -507,14 +507,7 @@ struct WatchCommand: ParsableCommand {
         let monitor = try common.perform { () throws(NetlinkError) in
             try Monitor(kinds: wanted, receiveBufferSize: receiveBuffer)
         }
-        // A parent may hand down a mask blocking SIGINT/SIGTERM (test runners, some supervisors); unblock them so
-        // Ctrl-C or kill ends the watch cleanly through StopSignal.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
-        StopSignal.install()
+        StopSignal.install()  // Ctrl-C or kill ends the watch cleanly
         let deadline = duration.map { ContinuousClock.now + .nanoseconds(Int64($0 * 1e9)) }
         var output = OutputBuffer()
         var reported = 0

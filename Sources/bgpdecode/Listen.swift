@@ -205,7 +205,7 @@ struct Listen: ParsableCommand {
         } catch {
             fail(error.message)
         }
-        BGPDecode.installStopSignal()
+        StopSignal.install()
         let where_ = configuration.bindAddress.map { "\($0)" } ?? "every address"
         StandardStreams.error("bgpdecode: listening on \(where_) port \(configuration.port) as AS \(localAS), "
             + "router id \(routerID)")

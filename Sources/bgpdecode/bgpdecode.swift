@@ -284,7 +284,7 @@ struct BGPDecode: ParsableCommand {
     private func readLive(_ interface: String, _ decoder: BGPCaptureDecoder, _ sink: OutputSink) {
         let ports = port.isEmpty ? [UInt16(179)] : port
         let filter = "tcp and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")"
-        Self.installStopSignal()
+        StopSignal.install()  // SIGINT/SIGTERM end a live capture cleanly
         let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
         var frames = 0
         let limit = count ?? .max
@@ -306,17 +306,6 @@ struct BGPDecode: ParsableCommand {
             fail("\(error)", flushing: sink)
         }
         decoder.finish()
-    }
-
-    /// SIGINT/SIGTERM end a live capture or the listener cleanly. They are unblocked first: a parent may
-    /// start us with them blocked (a test runner's thread did), and a blocked signal never stops the loop.
-    static func installStopSignal() {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
-        StopSignal.install()
     }
 
     /// A whole text file (UTF-8), or nil when it cannot be read. (Not Foundation's: linking Foundation costs

@@ -286,8 +286,25 @@ enum PcapngBuilder {
     static func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
 }
 
-@Suite("Stopping on a signal")
+@Suite("Stopping on a signal", .serialized)
 struct StopSignalTests {
+    @Test("StopSignal.install unblocks the signals it handles in the calling thread")
+    func installUnblocks() {
+        // As a parent that starts a tool with the signal blocked would leave it.
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGUSR2)
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
+        var mask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, nil, &mask)
+        #expect(sigismember(&mask, SIGUSR2) == 1)
+
+        StopSignal.install([SIGUSR2])
+        pthread_sigmask(SIG_BLOCK, nil, &mask)
+        #expect(sigismember(&mask, SIGUSR2) == 0)
+        signal(SIGUSR2, SIG_DFL)
+    }
+
     @Test("After StopSignal.install, the signal sets the flag that ends forEach")
     func signalStopsIteration() throws {
         try Support.withSampleFile { path in
