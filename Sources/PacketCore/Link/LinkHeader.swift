@@ -143,16 +143,8 @@ public struct LinkHeader: Sendable, Hashable {
             etherType = nil
             return
         }
-        var type = EtherType(rawValue: protocolType)
         // libpcap re-inserts stripped VLAN tags after the cooked header.
-        while type.isVLANTag {
-            cursor.layer = .vlan
-            guard cursor.remaining >= 4 else { throw cursor.error(.truncated, "VLAN tag needs 4 bytes") }
-            vlans.append(tpid: type, tci: try cursor.readU16())
-            type = EtherType(rawValue: try cursor.readU16())
-        }
-        cursor.layer = .link
-        etherType = type.rawValue >= 0x0600 ? type : nil
+        try parseTags(&cursor, first: EtherType(rawValue: protocolType))
     }
 
     /// The 8-byte address slot of a cooked header; a MAC when it holds 6 bytes of an Ethernet-like device.
