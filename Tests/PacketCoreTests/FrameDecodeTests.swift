@@ -124,6 +124,24 @@ struct FrameDecodeTests {
         #expect(try #require(v2.tcp).flags == [.syn, .ack])
     }
 
+    /// libpcap puts a stripped VLAN tag back after the cooked header: the tag is read like Ethernet's, and a
+    /// cut tag is a truncation at the VLAN layer.
+    @Test func linuxCookedWithReinsertedVLANTag() throws {
+        let arp = FB.arp(
+            operation: 1, senderMAC: Self.node1, senderIP: "198.51.100.10", targetMAC: "ff:ff:ff:ff:ff:ff",
+            targetIP: "198.51.100.10")
+        let header: [UInt8] = FB.be16(4) + FB.be16(1) + FB.be16(6) + FB.mac(Self.node1) + [0, 0] + FB.be16(0x8100)
+        let tagged = FB.decode(header + FB.be16(0x2064) + FB.be16(0x0806) + arp, linkType: .linuxSLL)
+        #expect(tagged.issue == nil)
+        #expect(tagged.link.vlans.map(\.id) == [100])
+        #expect(tagged.link.vlans.first?.priority == 1)
+        #expect(try #require(tagged.arp).kind == .gratuitousRequest)
+
+        let cut = FB.decode(header + [0x20], linkType: .linuxSLL)
+        #expect(cut.issue?.layer == .vlan)
+        #expect(cut.arp == nil)
+    }
+
     @Test func rawAndLoopbackLinks() throws {
         let v4 = FB.ipv4(protocolNumber: 17, payload: FB.udp(payload: [1, 2, 3]))
         let v6 = FB.ipv6(nextHeader: 17, payload: FB.udp(payload: [1, 2, 3]))
