@@ -106,23 +106,24 @@ struct BGPDecode: ParsableCommand {
             """,
         version: VipscopeVersion.string)
 
-    /// `bgpdecode listen ...` runs `Listen`; anything else is this command. (Not a swift-argument-parser
-    /// subcommand: a parent's options are parsed before a subcommand's, so this command's --peer,
-    /// --expect-prefix, --table and --json would take the values meant for listen's options of the same
-    /// names.)
+    /// Whether valgrind runs us (its preload library is in LD_PRELOAD).
     static var isUnderValgrind: Bool {
         guard let preload = getenv("LD_PRELOAD") else { return false }
         return String(cString: preload).contains("vgpreload")
     }
 
+    /// `bgpdecode listen ...` runs `Listen`; anything else is this command. (Not a swift-argument-parser
+    /// subcommand: a parent's options are parsed before a subcommand's, so this command's --peer,
+    /// --expect-prefix, --table and --json would take the values meant for listen's options of the same
+    /// names.)
     static func main() {
         // Large buffers (a million-route table, its sort buffer, summaries) are mapped and unmapped on
         // their own, so memory freed goes back to the system. Why: glibc raises this threshold to the size
         // of the last large block freed, after which blocks up to 32 MB came from the heap and stayed
         // resident once freed (a full table's sort buffer and a regrown arena: 35 MB of the peak).
-        // Not under valgrind (its preload library is in LD_PRELOAD): its emulated heap is capped, and once
-        // it was full glibc with a fixed threshold failed allocations instead of mapping them, so callgrind
-        // aborted on a 100,000-prefix file; with glibc's default it runs to the end.
+        // Not under valgrind: its emulated heap is capped, and once it was full glibc with a fixed threshold
+        // failed allocations instead of mapping them, so callgrind aborted on a 100,000-prefix file; with
+        // glibc's default it runs to the end.
         if !Self.isUnderValgrind { _ = mallopt(M_MMAP_THRESHOLD, 1 << 20) }
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "listen" {
