@@ -35,14 +35,7 @@ public final class Monitor {
     public init(kinds: Set<ObjectKind>, receiveBufferSize: Int? = nil) throws(NetlinkError) {
         self.kinds = kinds
         query = try RouteSocket()
-        guard let events = nl_socket_alloc() else {
-            throw NetlinkError("cannot allocate a netlink socket: out of memory.")
-        }
-        let connected = nl_connect(events, NETLINK_ROUTE)
-        if connected < 0 {
-            nl_socket_free(events)
-            throw NetlinkError.libnl(connected, while: "open an rtnetlink socket for notifications")
-        }
+        let events = try RouteSocket.connect(while: "open an rtnetlink socket for notifications")
         self.events = events
         tracker = ChangeTracker(kinds: kinds.union([.link]))
         buffer = [UInt8](repeating: 0, count: 64 * 1024)

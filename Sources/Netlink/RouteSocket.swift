@@ -9,15 +9,21 @@ public final class RouteSocket {
     let handle: OpaquePointer
 
     public init() throws(NetlinkError) {
+        handle = try Self.connect(while: "open an rtnetlink socket")
+    }
+
+    /// A new libnl socket connected to NETLINK_ROUTE (the caller closes and frees it); `purpose` completes
+    /// the error message.
+    static func connect(while purpose: String) throws(NetlinkError) -> OpaquePointer {
         guard let handle = nl_socket_alloc() else {
             throw NetlinkError("cannot allocate a netlink socket: out of memory.")
         }
         let result = nl_connect(handle, NETLINK_ROUTE)
         if result < 0 {
             nl_socket_free(handle)
-            throw NetlinkError.libnl(result, while: "open an rtnetlink socket")
+            throw NetlinkError.libnl(result, while: purpose)
         }
-        self.handle = handle
+        return handle
     }
 
     deinit {
