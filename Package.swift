@@ -81,8 +81,8 @@ let package = Package(
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
 
         // Shared by the test targets: one child-process runner, the built tools' paths, the repository's
-        // inputs, CI/root detection, a seeded generator.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // inputs, CI/root detection, a seeded generator, a capture file decoded frame by frame.
+        .target(name: "TestSupport", dependencies: ["Capture", "PacketCore"], path: "Tests/TestSupport"),
         .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore", "ToolSupport", "TestSupport"]),
         // Recorded captures (captures/) against the values tshark decoded at recording time, and every

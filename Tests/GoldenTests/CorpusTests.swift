@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// tcpdump's own test captures (BGP, ARP, QinQ, ICMPv6, raw IP, fuzzer-found malformed inputs): every frame

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// Every recorded capture in captures/ decodes to the values tshark decoded when it was recorded

@@ -1,5 +1,6 @@
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// TCP reassembly on real sessions: the BGP and MariaDB captures, reassembled per direction and framed,

@@ -19,27 +19,7 @@ enum Paths {
     }
 }
 
-/// One decoded frame with its capture record's facts.
-struct DecodedFrame {
-    var number: Int
-    var timestamp: Timestamp
-    var capturedLength: Int
-    var originalLength: Int
-    var packet: Packet
-    var bytes: [UInt8]
-}
-
-/// Read every frame of a capture file through Capture and decode it with the core.
+/// Every frame of a capture file, decoded (a file cut short throws).
 func decodeFile(_ url: URL) throws -> [DecodedFrame] {
-    let source = try PacketSource.openFile(url.path)
-    var frames: [DecodedFrame] = []
-    try source.forEach { record in
-        let packet = Packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
-        frames.append(
-            DecodedFrame(
-                number: frames.count + 1, timestamp: record.timestamp, capturedLength: record.capturedLength,
-                originalLength: record.originalLength, packet: packet, bytes: Array(record.bytes)))
-        return .continue
-    }
-    return frames
+    try decodeCaptureFile(url.path)
 }

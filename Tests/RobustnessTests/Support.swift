@@ -44,31 +44,8 @@ enum FuzzInputs {
     }
 }
 
-/// One decoded frame with its capture record's facts.
-struct DecodedFrame {
-    var number: Int
-    var timestamp: Timestamp
-    var linkType: LinkType
-    var packet: Packet
-    var bytes: [UInt8]
-}
-
-/// Read every frame of a capture file through Capture and decode it with the core. A file cut short on
-/// purpose (tcpdump's corpus has some) gives the frames before the cut.
+/// Every frame of a capture file, decoded; a file cut short on purpose (tcpdump's corpus has some) gives
+/// the frames before the cut.
 func decodeFile(_ path: String) throws -> [DecodedFrame] {
-    let source = try PacketSource.openFile(path)
-    var frames: [DecodedFrame] = []
-    do {
-        try source.forEach { record in
-            let packet = Packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
-            frames.append(
-                DecodedFrame(
-                    number: frames.count + 1, timestamp: record.timestamp, linkType: record.linkType,
-                    packet: packet, bytes: Array(record.bytes)))
-            return .continue
-        }
-    } catch let error as CaptureError {
-        if error.kind != .truncatedFile { throw error }
-    }
-    return frames
+    try decodeCaptureFile(path, framesBeforeACut: true)
 }

@@ -1,6 +1,7 @@
 import BGPDecodeKit
 import Foundation
 import PacketCore
+import TestSupport
 import Testing
 
 /// One BGP message reduced to the fields both decoders must agree on. Prefix lists are sorted (tshark's
