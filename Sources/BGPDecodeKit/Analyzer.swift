@@ -458,9 +458,8 @@ public final class BGPAnalyzer {
         }
         if usable, onEvent == nil {
             // No events to build: the whole run goes into the table in one access to it.
-            let (count, error) = batchesTableChanges
-                ? hotStates[session.index].table.queueInstall(&iterator, family: family, pathID: pathID, since: origin.timestamp)
-                : hotStates[session.index].table.install(&iterator, family: family, pathID: pathID, since: origin.timestamp)
+            let (count, error) = hotStates[session.index].table.install(
+                &iterator, family: family, pathID: pathID, since: origin.timestamp, queued: batchesTableChanges)
             hotStates[session.index].announcementCount += count
             if let error { reportDecodeError(session, origin, error) }
             return

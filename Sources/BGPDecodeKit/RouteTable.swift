@@ -33,11 +33,11 @@ public struct BGPRoute: Sendable, Hashable {
 /// cache miss per insert into a table of 16 MiB, which was a third of the run time of a million in-order
 /// UPDATEs (perf).
 ///
-/// Batch mode (`queueInstall`, `queueWithdrawal`): when nobody needs to know, change by change, what a
-/// change replaced (no events are built: `--table`, a verification), changes are appended to a log
-/// (`ChangeLog`, bucketed in key order) and applied together by `applyPendingChanges`: each bucket is
-/// sorted by key (a stable sort, so one key's changes stay in arrival order), the last change of each key
-/// winning. Why: on a full table in random order, each hashed insert was a cache miss or two, a fifth
+/// Batch mode (`install(_:family:pathID:since:queued:)`, `queue`, `queueWithdrawal`): when nobody needs to
+/// know, change by change, what a change replaced (no events are built: `--table`, a verification), changes
+/// are appended to a log (`ChangeLog`, bucketed in key order) and applied together by
+/// `applyPendingChanges`: each bucket is sorted by key (a stable sort, so one key's changes stay in arrival
+/// order), the last change of each key winning. Why: on a full table in random order, each hashed insert was a cache miss or two, a fifth
 /// of the run time of a one-million-prefix session; the table is sorted before it is printed anyway, so
 /// the log costs one sort instead of a million random accesses. Every mutating method applies pending
 /// changes first; reading a table with pending changes is a programming error (`BGPSession` applies them
@@ -264,17 +264,19 @@ public struct BGPRouteTable: Sequence {
         return nil
     }
 
-    /// Install every NLRI of a run with one path (the UPDATE hot path when no events are built). Returns
-    /// how many were installed, and the error that stopped the run early, if any.
+    /// Install every NLRI of a run with one path (the UPDATE hot path when no events are built): set each
+    /// route now, or with `queued` (batch mode, see the type's documentation) queue it. Returns how many
+    /// there were, and the error that stopped the run early, if any.
     mutating func install(
-        _ iterator: inout BGPNLRIIterator, family: BGPAddressFamily, pathID: Int32, since: Timestamp
+        _ iterator: inout BGPNLRIIterator, family: BGPAddressFamily, pathID: Int32, since: Timestamp, queued: Bool
     ) -> (count: Int, error: ParseError?) {
         var count = 0
+        let route = BGPRoute(pathID: pathID, since: since, stale: false)
         while true {
             do throws(ParseError) {
                 guard let nlri = try iterator.next() else { return (count, nil) }
-                updateValue(BGPRoute(pathID: pathID, since: since, stale: false),
-                    forKey: BGPRouteKey(family: family, nlri: nlri))
+                let key = BGPRouteKey(family: family, nlri: nlri)
+                if queued { queue(route, forKey: key) } else { updateValue(route, forKey: key) }
                 count += 1
             } catch {
                 return (count, error)
@@ -283,24 +285,6 @@ public struct BGPRouteTable: Sequence {
     }
 
     // MARK: Batch mode
-
-    /// Batch mode: queue every NLRI of a run with one path (see the type's documentation). Returns how
-    /// many were queued, and the error that stopped the run early, if any.
-    mutating func queueInstall(
-        _ iterator: inout BGPNLRIIterator, family: BGPAddressFamily, pathID: Int32, since: Timestamp
-    ) -> (count: Int, error: ParseError?) {
-        var count = 0
-        let route = BGPRoute(pathID: pathID, since: since, stale: false)
-        while true {
-            do throws(ParseError) {
-                guard let nlri = try iterator.next() else { return (count, nil) }
-                queue(route, forKey: BGPRouteKey(family: family, nlri: nlri))
-                count += 1
-            } catch {
-                return (count, error)
-            }
-        }
-    }
 
     /// Batch mode: queue setting the route for `key` (applied by `applyPendingChanges`).
     @inline(__always)

@@ -120,9 +120,8 @@ struct BGPSessionHotState {
         else { return (false, nil) }
         updateCount += 1
         var iterator = BGPNLRIIterator(nlri, family: .ipv4Unicast, addPath: addPath)
-        let (count, error) = batch
-            ? table.queueInstall(&iterator, family: .ipv4Unicast, pathID: lastRawPath, since: timestamp)
-            : table.install(&iterator, family: .ipv4Unicast, pathID: lastRawPath, since: timestamp)
+        let (count, error) = table.install(
+            &iterator, family: .ipv4Unicast, pathID: lastRawPath, since: timestamp, queued: batch)
         announcementCount += count
         return (true, error)
     }
