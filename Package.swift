@@ -41,7 +41,7 @@ let package = Package(
         // tools that do not capture (addrinspect) do not load it.
         .target(name: "ToolSupport", dependencies: ["PacketCore", argumentParser]),
         // -r/-i/--filter/--duration/--count as one argument group, for the tools that read captures.
-        .target(name: "CaptureCLI", dependencies: ["Capture", argumentParser]),
+        .target(name: "CaptureCLI", dependencies: ["Capture", "ToolSupport", argumentParser]),
 
         // Decode every frame of a capture through the core and print one line per frame.
         .executableTarget(name: "vipdump", dependencies: ["PacketCore", "Capture", "ToolSupport", argumentParser]),
@@ -88,7 +88,7 @@ let package = Package(
         // Recorded captures (captures/) against the values tshark decoded at recording time, and every
         // capture of tcpdump's own test suite (../shared/corpus/tcpdump) through the core without a crash.
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore", "TestSupport"]),
-        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore", "TestSupport"]),
+        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore", "Capture", "TestSupport"]),
         .testTarget(
             name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "TestSupport"]),

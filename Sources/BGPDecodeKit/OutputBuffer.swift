@@ -171,26 +171,10 @@ public struct OutputBuffer {
     /// `2023-11-14T22:13:20.` for `seconds`, computed once per second.
     mutating func secondText(_ seconds: Int64) -> [UInt8] {
         if seconds != cachedSecond {
-            // A small buffer: a default one zero-fills 4 KiB, once per second of capture time.
-            var text = OutputBuffer(capacity: 64)
-            let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-            let secondOfDay = seconds - days * 86_400
-            let (year, month, day) = Timestamp.civil(fromDays: days)
-            text.withSpace(64) { writer in
-                writer.append(decimal: Int(year))
-                writer.append(byte: UInt8(ascii: "-"))
-                writer.appendTwoDigits(month)
-                writer.append(byte: UInt8(ascii: "-"))
-                writer.appendTwoDigits(day)
-                writer.append(byte: UInt8(ascii: "T"))
-                writer.appendTwoDigits(secondOfDay / 3600)
-                writer.append(byte: UInt8(ascii: ":"))
-                writer.appendTwoDigits(secondOfDay / 60 % 60)
-                writer.append(byte: UInt8(ascii: ":"))
-                writer.appendTwoDigits(secondOfDay % 60)
-                writer.append(byte: UInt8(ascii: "."))
-            }
-            cachedSecondText = text.bytes
+            // The core's text up to the fraction's point: the calendar arithmetic (and the saturation of times
+            // RFC 3339 cannot show) stays in Timestamp.iso8601.
+            let text = Timestamp(seconds: seconds, nanoseconds: 0).iso8601.utf8
+            cachedSecondText = Array(text.prefix { $0 != UInt8(ascii: ".") }) + [UInt8(ascii: ".")]
             cachedSecond = seconds
         }
         return cachedSecondText

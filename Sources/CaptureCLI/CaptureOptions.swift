@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import ToolSupport
 
 /// Where packets come from, for tools that read captures or watch interfaces: `-r FILE` (several) or
 /// `-i IFACE` (several), a BPF `--filter`, and `--duration`/`--count` so live runs always end.
@@ -16,13 +17,14 @@ public struct CaptureOptions: ParsableArguments {
         "An extra BPF filter expression, as tcpdump takes it.", valueName: "expr"))
     public var filter: String?
 
-    @Option(help: ArgumentHelp("Stop a live capture after this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Stop a live capture after this many seconds (up to 10 years).", valueName: "seconds"))
     public var duration: Double?
 
-    @Option(help: ArgumentHelp("Stop after this many frames.", valueName: "frames"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many frames.", valueName: "frames"))
     public var count: Int?
 
-    @Option(help: ArgumentHelp("Bytes to capture per frame in live mode.", valueName: "bytes"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Bytes to capture per frame in live mode.", valueName: "bytes"))
     public var snaplen: Int = 262_144
 
     public init() {}
@@ -36,10 +38,8 @@ public struct CaptureOptions: ParsableArguments {
         if !files.isEmpty && !interfaces.isEmpty {
             throw ValidationError("Read files (-r) or capture live (-i), not both in one run.")
         }
-        if let count, count <= 0 { throw ValidationError("--count must be a positive number of frames.") }
-        if let duration, !(duration > 0 && duration.isFinite) {
-            throw ValidationError("--duration must be a positive number of seconds.")
-        }
+        try OptionRange.integer(count, option: "--count", in: 1...Int.max, unit: "frames")
+        try OptionRange.seconds(duration, option: "--duration", minimum: 0.001)
         if duration != nil && interfaces.isEmpty {
             throw ValidationError("--duration applies to live capture (-i) only.")
         }
@@ -48,7 +48,7 @@ public struct CaptureOptions: ParsableArguments {
 
     /// The live-capture deadline implied by `--duration`.
     public var deadline: ContinuousClock.Instant? {
-        duration.map { ContinuousClock.now + .nanoseconds(Int64($0 * 1e9)) }
+        duration.map { ContinuousClock.now + OptionRange.duration(seconds: $0) }
     }
 
     /// Open a file with the filter applied (`base` and `--filter` are combined with `and`).

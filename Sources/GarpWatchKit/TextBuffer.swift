@@ -102,7 +102,12 @@ public struct TextBuffer: Sendable {
 
     /// `2026-11-27T19:33:15.202385772Z`, as `Timestamp.iso8601`.
     public mutating func append(iso8601 time: Timestamp) {
-        let days = time.seconds >= 0 ? time.seconds / 86_400 : (time.seconds - 86_399) / 86_400
+        // A time RFC 3339 cannot show is saturated by the core's own text (rare: hostile or broken captures).
+        guard Timestamp.rfc3339Range.contains(time.seconds) else {
+            bytes.append(contentsOf: Array(time.iso8601.utf8))
+            return
+        }
+        let (days, secondOfTheDay) = time.daysAndSecondOfDay
         if days != cachedDay {
             // The core's own text up to the `T`: the calendar arithmetic stays in one place.
             let text = time.iso8601.utf8
@@ -110,7 +115,7 @@ public struct TextBuffer: Sendable {
             cachedDay = days
         }
         bytes.append(contentsOf: cachedDate)
-        let secondOfDay = Int(time.seconds - days * 86_400)
+        let secondOfDay = Int(secondOfTheDay)
         appendTwoDigits(secondOfDay / 3600)
         bytes.append(UInt8(ascii: ":"))
         appendTwoDigits(secondOfDay / 60 % 60)

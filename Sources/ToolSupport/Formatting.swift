@@ -6,6 +6,8 @@ public enum Formatting {
         var scale = 1.0
         for _ in 0..<max(0, decimals) { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()
+        // Past Int64's range (a gap between absurd timestamps) there are no digits to fix: plain notation.
+        guard scaled < 9.2e18 else { return String(value) }
         let integer = Int64(scaled / scale)
         let fraction = Int64(scaled - Double(integer) * scale)
         let sign = value < 0 && scaled != 0 ? "-" : ""

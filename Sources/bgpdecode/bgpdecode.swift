@@ -127,9 +127,9 @@ struct BGPDecode: ParsableCommand {
         if !Self.isUnderValgrind { _ = mallopt(M_MMAP_THRESHOLD, 1 << 20) }
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "listen" {
-            Listen.main(Array(arguments.dropFirst()))
+            CommandRunner.main(Listen.self, Array(arguments.dropFirst()))
         } else {
-            Self.main(arguments)
+            CommandRunner.main(Self.self, arguments)
         }
     }
 

@@ -92,6 +92,9 @@ struct GarpWatch: ParsableCommand {
             """,
         version: VipscopeVersion.string)
 
+    /// A usage error is one line plus the `--help` hint (ToolSupport.CommandRunner).
+    static func main() { CommandRunner.main(Self.self) }
+
     @OptionGroup var capture: CaptureOptions
 
     @Option(name: .customLong("ip"), help: ArgumentHelp(

@@ -110,6 +110,9 @@ struct SvcProbe: ParsableCommand {
             """,
         version: VipscopeVersion.string)
 
+    /// A usage error is one line plus the `--help` hint (ToolSupport.CommandRunner).
+    static func main() { CommandRunner.main(Self.self) }
+
     @Argument(help: ArgumentHelp("Targets: HOST:PORT, [IPv6]:PORT, HOST (port 3306), HOST:LOW-HIGH.", valueName: "target"))
     var targets: [String] = []
 

@@ -27,6 +27,9 @@ struct VipDump: ParsableCommand {
             """,
         version: VipscopeVersion.string)
 
+    /// A usage error is one line plus the `--help` hint (ToolSupport.CommandRunner).
+    static func main() { CommandRunner.main(Self.self) }
+
     @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
         "A pcap or pcapng file to read ('-' reads standard input). Repeat for several files.", valueName: "file"))
     var files: [String] = []
@@ -39,10 +42,12 @@ struct VipDump: ParsableCommand {
         "A BPF filter expression, as tcpdump takes it (e.g. 'arp or icmp6').", valueName: "expr"))
     var filter: String?
 
-    @Option(name: [.customShort("c"), .customLong("count")], help: "Stop after this many frames.")
+    @Option(name: [.customShort("c"), .customLong("count")], parsing: .unconditional,
+        help: "Stop after this many frames.")
     var count: Int?
 
-    @Option(help: ArgumentHelp("Stop a live capture after this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Stop a live capture after this many seconds (up to 10 years).", valueName: "seconds"))
     var duration: Double?
 
     @Flag(help: "Print only the per-file totals (frames, layers, problems), not each frame.")
@@ -55,10 +60,8 @@ struct VipDump: ParsableCommand {
         if !files.isEmpty && interface != nil {
             throw ValidationError("Read files (-r) or capture live (-i), not both at once.")
         }
-        if let count, count <= 0 { throw ValidationError("--count must be a positive number of frames.") }
-        if let duration, duration <= 0 || !duration.isFinite {
-            throw ValidationError("--duration must be a positive number of seconds.")
-        }
+        try OptionRange.integer(count, option: "--count", in: 1...Int.max, unit: "frames")
+        try OptionRange.seconds(duration, option: "--duration", minimum: 0.001)
         if duration != nil && interface == nil { throw ValidationError("--duration applies to live capture (-i) only.") }
     }
 
@@ -89,7 +92,7 @@ struct VipDump: ParsableCommand {
 
     private func dump(_ source: PacketSource, totals: inout Totals) throws {
         if let filter { try source.setFilter(filter) }
-        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        let deadline = duration.map { ContinuousClock.now + OptionRange.duration(seconds: $0) }
         try source.forEach(until: deadline, shouldStop: { StopSignal.isRaised }) { record in
             let packet = Packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
             totals.add(packet)

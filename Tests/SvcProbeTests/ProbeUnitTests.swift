@@ -160,7 +160,8 @@ struct CommandLineTests {
             ["h:1", "--expect-version", "("], ["h:1", "--duration", "5s"]] {
             let output = try ChildProcess.run([bin] + arguments)
             #expect(output.status == 64, "\(arguments)")
-            #expect(output.standardError.contains("Error:"), "\(arguments): \(output.standardError)")
+            #expect(output.standardError.hasPrefix("svcprobe: "), "\(arguments): \(output.standardError)")
+            #expect(output.standardError.hasSuffix("See 'svcprobe --help' for the options and examples.\n"))
         }
         let missing = try ChildProcess.run([bin, "-r", "/nonexistent.pcap"])
         #expect(missing.status == 1 && missing.standardError.hasPrefix("svcprobe: "))

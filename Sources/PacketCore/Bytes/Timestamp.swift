@@ -9,12 +9,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init(seconds: Int64, nanoseconds: Int32) {
         // Normalise so that nanoseconds is always in range, whatever a capture file claims.
+        // Seconds saturate at Int64's ends (a pcapng block with a 1-second resolution can claim 2^63 and more).
         let carry = Int64(nanoseconds) / 1_000_000_000
         var nanos = Int64(nanoseconds) % 1_000_000_000
-        var secs = seconds &+ carry
+        var secs = Self.saturating(seconds, plus: carry)
         if nanos < 0 {
             nanos += 1_000_000_000
-            secs &-= 1
+            secs = Self.saturating(secs, plus: -1)
         }
         self.seconds = secs
         self.nanoseconds = Int32(nanos)
@@ -38,11 +39,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `self - other` in seconds.
     public func seconds(since other: Timestamp) -> Double {
-        Double(seconds - other.seconds) + Double(Int64(nanoseconds) - Int64(other.nanoseconds)) / 1e9
+        let (whole, overflow) = seconds.subtractingReportingOverflow(other.seconds)
+        let wholeSeconds = overflow ? Double(seconds) - Double(other.seconds) : Double(whole)
+        return wholeSeconds + Double(Int64(nanoseconds) - Int64(other.nanoseconds)) / 1e9
     }
 
+    /// `self` moved by `delta` nanoseconds, saturating at the ends of the representable range.
     public func adding(nanoseconds delta: Int64) -> Timestamp {
-        Timestamp(seconds: seconds &+ delta / 1_000_000_000, nanoseconds: nanoseconds + Int32(delta % 1_000_000_000))
+        Timestamp(
+            seconds: Self.saturating(seconds, plus: delta / 1_000_000_000),
+            nanoseconds: nanoseconds + Int32(delta % 1_000_000_000))
+    }
+
+    static func saturating(_ value: Int64, plus delta: Int64) -> Int64 {
+        let (sum, overflow) = value.addingReportingOverflow(delta)
+        return overflow ? (delta < 0 ? .min : .max) : sum
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
@@ -59,14 +70,33 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 extension Timestamp {
     /// UTC calendar time with nanoseconds, `2026-11-27T19:33:15.202385772Z` (ISO 8601). No Foundation:
     /// days-to-civil conversion from Howard Hinnant's public-domain algorithm.
+    ///
+    /// RFC 3339 has four-digit years only: a time before year 0 or after 9999 (a hostile or broken capture's)
+    /// is shown saturated at 0000-01-01T00:00:00Z or 9999-12-31T23:59:59.999999999Z.
     public var iso8601: String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        if seconds < Self.rfc3339Range.lowerBound {
+            return Timestamp(seconds: Self.rfc3339Range.lowerBound, nanoseconds: 0).iso8601
+        }
+        if seconds > Self.rfc3339Range.upperBound {
+            return Timestamp(seconds: Self.rfc3339Range.upperBound, nanoseconds: 999_999_999).iso8601
+        }
+        let (days, secondOfDay) = daysAndSecondOfDay
         let (year, month, day) = Self.civil(fromDays: days)
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let fraction = String(nanoseconds)
-        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):"
+        let yearText = String(year)
+        return "\(String(repeating: "0", count: max(0, 4 - yearText.count)))\(yearText)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):"
             + "\(two(secondOfDay % 60)).\(String(repeating: "0", count: 9 - fraction.count))\(fraction)Z"
+    }
+
+    /// The seconds RFC 3339 can show: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    public static let rfc3339Range: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
+
+    /// Whole days since 1970-01-01 and the second within that day (0 ..< 86 400), by floor division, for
+    /// any `seconds` (no `seconds - 86_399`, which overflows near Int64.min).
+    public var daysAndSecondOfDay: (days: Int64, secondOfDay: Int64) {
+        let remainder = seconds % 86_400
+        return (seconds / 86_400 - (remainder < 0 ? 1 : 0), remainder < 0 ? remainder + 86_400 : remainder)
     }
 
     /// The proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (`iso8601`'s, and the
