@@ -9,16 +9,22 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init(seconds: Int64, nanoseconds: Int32) {
         // Normalise so that nanoseconds is always in range, whatever a capture file claims.
-        // Seconds saturate at Int64's ends (a pcapng block with a 1-second resolution can claim 2^63 and more).
-        let carry = Int64(nanoseconds) / 1_000_000_000
+        // Time saturates at the ends of the range, seconds and nanoseconds together (a pcapng block with a
+        // 1-second resolution can claim 2^63 seconds and more).
+        var carry = Int64(nanoseconds) / 1_000_000_000
         var nanos = Int64(nanoseconds) % 1_000_000_000
-        var secs = Self.saturating(seconds, plus: carry)
         if nanos < 0 {
             nanos += 1_000_000_000
-            secs = Self.saturating(secs, plus: -1)
+            carry -= 1
         }
-        self.seconds = secs
-        self.nanoseconds = Int32(nanos)
+        let (sum, overflow) = seconds.addingReportingOverflow(carry)
+        if overflow {
+            self.seconds = carry < 0 ? .min : .max
+            self.nanoseconds = carry < 0 ? 0 : 999_999_999
+        } else {
+            self.seconds = sum
+            self.nanoseconds = Int32(nanos)
+        }
     }
 
     public static let zero = Timestamp(seconds: 0, nanoseconds: 0)
@@ -46,15 +52,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `self` moved by `delta` nanoseconds, saturating at the ends of the representable range.
     public func adding(nanoseconds delta: Int64) -> Timestamp {
-        Timestamp(
-            seconds: Self.saturating(seconds, plus: delta / 1_000_000_000),
-            nanoseconds: nanoseconds + Int32(delta % 1_000_000_000))
+        let (sum, overflow) = seconds.addingReportingOverflow(delta / 1_000_000_000)
+        if overflow { return delta < 0 ? .minimum : .maximum }
+        return Timestamp(seconds: sum, nanoseconds: nanoseconds + Int32(delta % 1_000_000_000))
     }
 
-    static func saturating(_ value: Int64, plus delta: Int64) -> Int64 {
-        let (sum, overflow) = value.addingReportingOverflow(delta)
-        return overflow ? (delta < 0 ? .min : .max) : sum
-    }
+    /// The earliest and the latest time a Timestamp holds: where arithmetic on times saturates.
+    public static let minimum = Timestamp(seconds: .min, nanoseconds: 0)
+    public static let maximum = Timestamp(seconds: .max, nanoseconds: 999_999_999)
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
