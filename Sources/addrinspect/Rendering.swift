@@ -77,6 +77,10 @@ struct Renderer {
 
     func name(_ index: Int32?) -> String? { index.flatMap { names[$0] } }
 
+    /// An interface name for a text line: escaped, since a name may hold any byte but '/', ':', NUL and
+    /// white space (an ESC sequence included), and the kernel takes names from whoever may create links.
+    func shownName(_ index: Int32?) -> String? { name(index).map(PrintableText.escaped) }
+
     // MARK: addresses
 
     func fields(_ address: Address) -> Fields {
@@ -97,7 +101,7 @@ struct Renderer {
     }
 
     func headline(_ address: Address) -> String {
-        "\(address.interfaceIndex): \(name(address.interfaceIndex) ?? "?") \(address.family) "
+        "\(address.interfaceIndex): \(shownName(address.interfaceIndex) ?? "?") \(address.family) "
             + "\(address.local)/\(address.prefixLength)"
     }
 
@@ -107,7 +111,7 @@ struct Renderer {
         if let broadcast = address.broadcast { line += " brd \(broadcast)" }
         line += " scope \(address.scope)"
         for flag in address.flags.names(family: address.family) { line += " " + flag }
-        if let label = address.label { line += " label \(label)" }
+        if let label = address.label { line += " label \(PrintableText.escaped(label))" }
         line += " valid_lft \(AddressLifetime.text(address.validLifetime))"
         line += " preferred_lft \(AddressLifetime.text(address.preferredLifetime))"
         return line
@@ -135,16 +139,16 @@ struct Renderer {
         return fields
     }
 
-    func headline(_ link: Link) -> String { "\(link.index): \(link.name)" }
+    func headline(_ link: Link) -> String { "\(link.index): \(PrintableText.escaped(link.name))" }
 
     func text(_ link: Link) -> String {
-        var line = headline(link) + " " + (link.kind ?? "device") + " <" + flagNames(link).joined(separator: ",")
+        var line = headline(link) + " " + PrintableText.escaped(link.kind ?? "device") + " <" + flagNames(link).joined(separator: ",")
             + "> mtu \(link.mtu)"
         line += " state \(link.operationalState)"
         line += " link/\(link.hardwareType)"
         if let address = link.address { line += " \(address)" }
-        if let master = link.masterIndex { line += " master \(name(master) ?? "if\(master)")" }
-        if let parent = link.linkIndex { line += " link \(name(parent) ?? "if\(parent)")" }
+        if let master = link.masterIndex { line += " master \(shownName(master) ?? "if\(master)")" }
+        if let parent = link.linkIndex { line += " link \(shownName(parent) ?? "if\(parent)")" }
         return line
     }
 
@@ -163,7 +167,7 @@ struct Renderer {
     }
 
     func headline(_ neighbour: Neighbour) -> String {
-        "\(neighbour.destination) dev \(name(neighbour.interfaceIndex) ?? "if\(neighbour.interfaceIndex)")"
+        "\(neighbour.destination) dev \(shownName(neighbour.interfaceIndex) ?? "if\(neighbour.interfaceIndex)")"
     }
 
     func text(_ neighbour: Neighbour) -> String {
@@ -224,7 +228,7 @@ struct Renderer {
         for nexthop in route.nexthops {
             if route.nexthops.count > 1 { line += " nexthop" }
             if let gateway = nexthop.gateway { line += " via \(gateway)" }
-            if let index = nexthop.interfaceIndex { line += " dev \(name(index) ?? "if\(index)")" }
+            if let index = nexthop.interfaceIndex { line += " dev \(shownName(index) ?? "if\(index)")" }
         }
         line += " table \(route.table) proto \(route.routingProtocol) scope \(route.scope)"
         if let source = route.preferredSource { line += " src \(source)" }

@@ -373,7 +373,8 @@ struct HasCommand: ParsableCommand {
             StandardStreams.output(Self.json(report, renderer: renderer).text + "\n")
         } else {
             var text = "\(report.ip): \(report.verdict.rawValue)\n"
-            for line in report.reading { text += "  " + line + "\n" }
+            // The reading quotes interface names, which may hold any byte: escaped for the terminal.
+            for line in report.reading { text += "  " + PrintableText.escaped(line) + "\n" }
             StandardStreams.output(text)
         }
         if report.verdict.exitCode != 0 { throw ExitCode(report.verdict.exitCode) }
@@ -479,13 +480,14 @@ struct WatchCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("What to watch: addr, link, neigh, route (default: all four).", valueName: "kind"))
     var kinds: [String] = []
 
-    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Stop after this many seconds (up to 10 years).", valueName: "seconds"))
     var duration: Double?
 
-    @Option(help: ArgumentHelp("Stop after this many changes.", valueName: "changes"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many changes.", valueName: "changes"))
     var count: Int?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Socket receive buffer in bytes (default 32 MiB). A tiny one forces the overflow-and-resync path.",
         valueName: "bytes"))
     var receiveBuffer: Int?
@@ -494,11 +496,10 @@ struct WatchCommand: ParsableCommand {
         for kind in kinds where ObjectKind(rawValue: kind) == nil {
             throw ValidationError("'\(kind)' is not something to watch; use addr, link, neigh or route.")
         }
-        if let duration, !(duration > 0 && duration.isFinite) {
-            throw ValidationError("--duration must be a positive number of seconds.")
-        }
-        if let count, count <= 0 { throw ValidationError("--count must be a positive number of changes.") }
-        if let receiveBuffer, receiveBuffer <= 0 { throw ValidationError("--receive-buffer must be positive.") }
+        try OptionRange.seconds(duration, option: "--duration", minimum: 0.001)
+        try OptionRange.integer(count, option: "--count", in: 1...Int.max, unit: "changes")
+        // The kernel caps SO_RCVBUFFORCE at INT_MAX / 2.
+        try OptionRange.integer(receiveBuffer, option: "--receive-buffer", in: 1...(1 << 30), unit: "bytes")
     }
 
     func run() throws {
@@ -508,7 +509,7 @@ struct WatchCommand: ParsableCommand {
             try Monitor(kinds: wanted, receiveBufferSize: receiveBuffer)
         }
         StopSignal.install()  // Ctrl-C or kill ends the watch cleanly
-        let deadline = duration.map { ContinuousClock.now + .nanoseconds(Int64($0 * 1e9)) }
+        let deadline = duration.map { ContinuousClock.now + OptionRange.duration(seconds: $0) }
         var output = OutputBuffer()
         var reported = 0
         do {
