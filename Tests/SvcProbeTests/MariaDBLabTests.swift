@@ -197,11 +197,15 @@ struct MariaDBLabTests {
         // Refused, silent, unreachable (ICMP from the server namespace), timeout (blackhole).
         let mixed = try lab.probe([
             "203.0.113.1:3307", "203.0.113.1:\(ports[0])", "198.51.100.98:3306", "198.51.100.99:3306",
-            "--timeout", "700ms", "--expect-up",
+            "--timeout", "700ms", "--linger", "300ms", "--expect-up",
         ])
-        #expect(mixed.lines.map { $0["outcome"] as? String } == ["refused", "silent", "unreachable", "timeout"])
+        let onTime = mixed.lines.filter { $0["event"] as? String == "probe" }
+        #expect(onTime.map { $0["outcome"] as? String } == ["refused", "silent", "unreachable", "timeout"])
+        // The silent server's connection was kept for a late greeting, then closed when the linger ran out.
+        #expect(onTime[1]["lingering"] as? Bool == true)
+        #expect(mixed.lines.filter { $0["event"] as? String == "late" }.map { $0["outcome"] as? String } == ["silent"])
         #expect(mixed.status == 10, "--expect-up with targets down")
-        let unreachableAfter = mixed.lines[2]["total_us"] as? Double ?? .infinity
+        let unreachableAfter = onTime[2]["total_us"] as? Double ?? .infinity
         #expect(unreachableAfter < 500_000, "ICMP unreachable ends the connect at once, not at the timeout")
 
         // ERR 1130 for the address without an account: its traffic now leaves from 203.0.113.3.
@@ -263,5 +267,68 @@ struct MariaDBLabTests {
         // And once blocked, svcprobe says why.
         let why = try lab.probe(["203.0.113.1:3306"])
         #expect(why.lines.first?["error_name"] as? String == "ER_HOST_IS_BLOCKED")
+    }
+
+    /// Issue 17: a server frozen with SIGSTOP for longer than 10 probe intervals, `max_connect_errors=2`.
+    /// The kernel still accepts the probes' connections; a prober that closes them at its timeout leaves
+    /// them in the accept backlog, and the server, resumed, counts each as a handshake error and blocks
+    /// the prober (ERR 1129). svcprobe keeps the one connection in flight open (`--linger`), finishes the
+    /// polite login when the greeting comes, and starts no other connection meanwhile: after SIGCONT the
+    /// host cache shows 0 errors for the prober's address and the next probe gets a greeting. The same
+    /// watch with `--linger 0` shows the test can fail: the host gets blocked.
+    @Test("SIGSTOP for 3 s with max_connect_errors=2: the polite watch is not blocked, --linger 0 is")
+    func stalledServerDoesNotGetTheProberBlocked() throws {
+        try Self.prerequisites()
+        let lab = try MariaDBLab(maxConnectErrors: 2, prefix: "vs-svc-", serverArguments: ["--performance-schema=ON"])
+        defer { lab.tearDown() }
+        let daemon = try #require(lab.daemon)
+        let svcprobe = try Support.svcprobe()
+        let hostCache = "SELECT SUM_CONNECT_ERRORS, COUNT_HANDSHAKE_ERRORS FROM performance_schema.host_cache "
+            + "WHERE IP = '203.0.113.2'"
+
+        func watchThroughStall(extra: [String]) throws -> [[String: Any]] {
+            let watch = try Background([
+                "ip", "netns", "exec", lab.client, svcprobe, "203.0.113.1:3306", "--watch", "--json", "--interval", "200ms",
+                "--timeout", "500ms", "--duration", "6s",
+            ] + extra)
+            usleep(1_000_000)
+            kill(daemon.processIdentifier, SIGSTOP)
+            usleep(3_000_000)  // 15 probe intervals
+            kill(daemon.processIdentifier, SIGCONT)
+            let (status, output) = watch.outputAfterExit(within: 30)
+            #expect(status == 0, "\(output)")
+            return try JSONLines.objects(output)
+        }
+
+        let polite = try watchThroughStall(extra: [])
+        let events = polite.map { $0["event"] as? String ?? "?" }
+        #expect(events.first == "initial" && polite.first?["outcome"] as? String == "greeting", "\(events)")
+        #expect(events.contains("down"), "the stall is seen on time: \(events)")
+        let late = polite.filter { $0["event"] as? String == "late" }
+        #expect(late.count == 1, "one probe was in flight during the stall: \(late)")
+        #expect(late.first?["outcome"] as? String == "greeting" && late.first?["login"] as? String == "denied")
+        #expect(polite.contains { $0["event"] as? String == "up" }, "up again after SIGCONT: \(events)")
+        #expect(!polite.contains { $0["error_code"] as? Int == 1129 }, "never blocked: \(polite)")
+        let summary = try #require(polite.last)
+        #expect(summary["event"] as? String == "summary" && summary["down_at_end"] as? Bool == false)
+        #expect(summary["outages"] as? Int == 1 && (summary["skipped_rounds"] as? Int ?? 0) >= 10, "\(summary)")
+        #expect(summary["exit_status"] as? Int == 0)
+        let cache = try lab.sql(hostCache).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(cache == "0\t0", "host cache for the prober (connect errors, handshake errors): '\(cache)'")
+        let next = try lab.probe(["203.0.113.1:3306"])
+        #expect(next.lines.first?["outcome"] as? String == "greeting", "\(next.lines)")
+
+        // The impolite way under the same stall: the backlog's closed connections block the address.
+        let rude = try watchThroughStall(extra: ["--linger", "0"])
+        usleep(300_000)
+        let rudeCache = try lab.sql(hostCache).trimmingCharacters(in: .whitespacesAndNewlines)
+        let errors = Int(rudeCache.split(separator: "\t").first ?? "") ?? 0
+        #expect(errors >= 2, "closing at the timeout is counted: '\(rudeCache)'")
+        let afterRude = try lab.probe(["203.0.113.1:3306"])
+        #expect(afterRude.lines.first?["error_code"] as? Int == 1129, "blocked: \(afterRude.lines)")
+        let blocked = rude.filter { $0["error_code"] as? Int == 1129 }
+        if let first = blocked.first {
+            #expect(["down", "changed"].contains(first["event"] as? String ?? ""), "1129 is an event: \(first)")
+        }
     }
 }

@@ -38,6 +38,22 @@ final class Background {
         }
     }
 
+    /// Everything the child printed, once it has ended on its own (within `seconds`, else it is stopped).
+    func outputAfterExit(within seconds: Double) -> (status: Int32, output: String) {
+        let reader = output.fileHandleForReading
+        let deadline = Date().addingTimeInterval(seconds)
+        var data = Data()
+        // Read while waiting, so a chatty child never blocks on a full pipe.
+        while process.isRunning && Date() < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty { usleep(20_000) } else { data.append(chunk) }
+        }
+        if process.isRunning { stop() }
+        process.waitUntilExit()
+        data.append(reader.readDataToEndOfFile())
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
