@@ -290,9 +290,13 @@ extension ProbeVerdict {
 }
 
 extension ProbeRendering {
+    /// `later - earlier` in nanoseconds; nil when either is missing, when the capture's clock went back
+    /// (a negative time would be nonsense), or when the difference does not fit (far-future stamps).
     static func since(_ later: Timestamp?, _ earlier: Timestamp?) -> Int64? {
-        guard let later, let earlier else { return nil }
-        return later.nanoseconds(since: earlier)
+        guard let later, let earlier, later >= earlier else { return nil }
+        let (seconds, overflow) = later.seconds.subtractingReportingOverflow(earlier.seconds)
+        guard !overflow, seconds < 9_000_000_000 else { return nil }
+        return seconds * 1_000_000_000 + Int64(later.nanoseconds) - Int64(earlier.nanoseconds)
     }
 
     static func verdictWord(_ reply: MySQLServerReply?) -> String? {
@@ -332,6 +336,8 @@ extension ProbeRendering {
             parts.append(hello.isSSLRequest ? "client=ssl-request" : "user=\(peer(hello.user ?? ""))")
         }
         if let verdict = verdictWord(finding.verdict) { parts.append("login=\(peer(verdict))") }
+        if finding.countsAsConnectError == true { parts.append("counts-toward-max_connect_errors") }
+        if finding.evicted { parts.append("evicted") }
         if let problem = finding.problem { parts.append("(\(peer(String(describing: problem))))") }
         return parts.joined(separator: " ")
     }
@@ -354,7 +360,38 @@ extension ProbeRendering {
         line.add("login", verdictWord(finding.verdict))
         if case .error(let error)? = finding.verdict { addError(error, prefix: "login_error", to: &line) }
         line.add("close", finding.closeReason?.rawValue)
+        line.add("counts_as_connect_error", finding.countsAsConnectError)
+        if finding.evicted { line.add("evicted", true) }
         line.add("decode_error", finding.problem.map { String(describing: $0) })
+        return line
+    }
+
+    /// `summary FILE connections=N greetings=G errors=E counted-toward-max_connect_errors=C [evicted=K]
+    /// [partial]`: one per file that was opened.
+    public static func text(_ summary: CaptureScanSummary) -> String {
+        var text = "summary \(peer(summary.path)) frames=\(summary.frames) connections=\(summary.connections) "
+            + "greetings=\(summary.greetings) errors=\(summary.errors) "
+            + "counted-toward-max_connect_errors=\(summary.countedAsConnectErrors)"
+        if summary.evicted > 0 { text += " evicted=\(summary.evicted)" }
+        if summary.backwardTimestamps > 0 { text += " backward-timestamps=\(summary.backwardTimestamps)" }
+        if summary.partial { text += " partial" }
+        return text
+    }
+
+    public static func json(_ summary: CaptureScanSummary, exitStatus: Int32) -> JSONLine {
+        var line = JSONLine()
+        line.add("event", "summary")
+        line.add("file", summary.path)
+        line.add("frames", summary.frames)
+        line.add("connections", summary.connections)
+        line.add("greetings", summary.greetings)
+        line.add("errors", summary.errors)
+        line.add("counted_as_connect_errors", summary.countedAsConnectErrors)
+        line.add("evicted", summary.evicted)
+        line.add("backward_timestamps", summary.backwardTimestamps)
+        line.add("partial", summary.partial)
+        line.add("read_error", summary.readError)
+        line.add("exit_status", Int(exitStatus))
         return line
     }
 }

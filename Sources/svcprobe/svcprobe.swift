@@ -352,17 +352,32 @@ struct SvcProbe: ParsableCommand {
         StandardStreams.output("\(realtimeNow().iso8601) +\(elapsed) late " + ProbeRendering.text(result) + "\n")
     }
 
+    /// Each file's connections as they end, then one summary per file that was opened (none for a file
+    /// that could not be: its error is on stderr). A file cut mid-record prints what came before, is
+    /// marked partial, and makes the exit status 1; summaries carry that status.
     private func readCaptures() throws {
+        var summaries: [CaptureScanSummary] = []
+        var status = ExitStatus.ok
         for path in files {
-            do {
-                for finding in try CaptureScanner.scan(path: path, port: portValue, extraFilter: filter) {
+            do throws(CaptureError) {
+                let summary = try CaptureScanner.scan(path: path, port: portValue, extraFilter: filter) { finding in
                     StandardStreams.output((json ? ProbeRendering.json(finding).text : ProbeRendering.text(finding)) + "\n")
                 }
-            } catch let error as CaptureError {
+                if let problem = summary.readError {
+                    StandardStreams.error("svcprobe: \(problem)")
+                    status = ExitStatus.failure
+                }
+                summaries.append(summary)
+            } catch {
                 StandardStreams.error("svcprobe: \(error.message)")
-                throw ExitCode(ExitStatus.failure)
+                status = ExitStatus.failure
             }
         }
+        for summary in summaries {
+            StandardStreams.output(
+                (json ? ProbeRendering.json(summary, exitStatus: status).text : ProbeRendering.text(summary)) + "\n")
+        }
+        if status != ExitStatus.ok { throw ExitCode(status) }
     }
 }
 
