@@ -87,8 +87,8 @@ public struct CaptureScanSummary: Sendable {
 public struct CaptureScanner {
     public let port: UInt16
     /// Connections tracked at once; beyond it the oldest is reported as it stands (`evicted`). With the
-    /// reassembler's own bound this keeps a scan within about 100 MB whatever the input (measured: see
-    /// README, "svcprobe -r memory").
+    /// reassembler bounded to as many flows, a scan stays near 100 MB whatever the input (measured: 1M
+    /// SYNs from distinct ports, debug build, max RSS 101 MB; it was about 2 KB per flow kept to the end).
     public let maxFlows: Int
     private var reassembler: TCPReassembler
     private var flows: [FlowKey: FlowState] = [:]

@@ -142,6 +142,12 @@ public struct Prober: Sendable {
     }
 }
 
+/// `base + delta` for deadlines, saturating: `ProbeOptions` is public, and no budget can make it trap.
+func later(_ base: Int64, _ delta: Int64) -> Int64 {
+    let (sum, overflow) = base.addingReportingOverflow(max(0, delta))
+    return overflow ? .max : sum
+}
+
 /// What the engine hands back: a probe's result on time, or the final result of a probe that was reported
 /// on time (no greeting within the timeout) and kept its connection open (`ProbeOptions.lingerNanoseconds`).
 public enum ProbeReport: Sendable {
@@ -285,7 +291,7 @@ final class Connection {
         descriptor = socket(address.family, type, 0)
         startedAt = Monotonic.now()
         result.startedAt = startedAt
-        deadline = startedAt + options.timeoutNanoseconds
+        deadline = later(startedAt, options.timeoutNanoseconds)
         guard descriptor >= 0 else { return finish(.failed, detail: "socket: " + Self.describe(errno)) }
         // Small writes go out at once: the login packet must not wait for Nagle.
         var one: Int32 = 1
@@ -339,8 +345,7 @@ final class Connection {
             early.timings.total = now - startedAt
             onTimeReport = early
             lingering = true
-            let (end, overflow) = now.addingReportingOverflow(options.lingerNanoseconds)
-            deadline = overflow ? .max : end
+            deadline = later(now, options.lingerNanoseconds)
         case .banner:
             result.banner = printableBanner(head)
             finish(.banner)
@@ -458,7 +463,7 @@ final class Connection {
 
     private func enterBanner(now: Int64) {
         phase = .banner
-        bannerDeadline = now + options.bannerWaitNanoseconds
+        bannerDeadline = later(now, options.bannerWaitNanoseconds)
         if head.contains(0x0A) || head.count >= 256 {
             result.banner = printableBanner(head)
             finish(.banner)
@@ -542,8 +547,7 @@ final class Connection {
         send(MySQLPacket.encode(response, sequenceID: sequence))
         phase = .login
         // The login exchange gets its own budget, so a greeting that arrives late is still answered.
-        deadline = now.addingReportingOverflow(options.timeoutNanoseconds).overflow
-            ? .max : now + options.timeoutNanoseconds
+        deadline = later(now, options.timeoutNanoseconds)
     }
 
     // MARK: TLS
@@ -563,7 +567,7 @@ final class Connection {
         }
         phase = .tlsHandshake
         // The handshake gets its own budget, as the login does.
-        deadline = now + options.timeoutNanoseconds
+        deadline = later(now, options.timeoutNanoseconds)
         continueHandshake()
     }
 
@@ -651,7 +655,7 @@ final class Connection {
 
     private func startDraining(now: Int64) {
         phase = .draining
-        deadline = min(max(deadline, now), now + options.drainNanoseconds)
+        deadline = min(max(deadline, now), later(now, options.drainNanoseconds))
     }
 
     private func endOfStream() {

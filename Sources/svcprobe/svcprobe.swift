@@ -23,7 +23,7 @@ struct SvcProbe: ParsableCommand {
               error        an ERR packet instead of a greeting: 1130 host not
                            allowed, 1129 host blocked, 1040 too many connections
               banner       another protocol spoke first (SSH, SMTP, ...)
-              silent       connected, but nothing was said
+              silent       connected, but nothing was said within --timeout
               closed/reset the server hung up before a complete greeting
               refused      RST to the SYN (nothing listens; no endpoints)
               timeout      no answer to the SYN
@@ -45,6 +45,14 @@ struct SvcProbe: ParsableCommand {
             (CREATE USER svcprobe@'%') makes the logins succeed quietly.
             --close-after-greeting does the impolite thing instead. Non-MySQL
             servers only get connect, read, close.
+
+            A STALLED SERVER (frozen, overloaded) still has its kernel accept the
+            connection; closing it at the timeout leaves it in the accept queue,
+            and the server, once it resumes, counts it as a handshake error. So a
+            probe without a greeting within --timeout is reported silent at once,
+            but keeps its connection for --linger (default 10s) and, if the
+            greeting comes, runs the polite login: a second line, event "late".
+            --linger 0 closes at the timeout.
 
             TLS (--tls). After a greeting that offers CLIENT_SSL, svcprobe sends the
             SSLRequest, completes a TLS handshake on the same socket (SNI when the
@@ -79,12 +87,26 @@ struct SvcProbe: ParsableCommand {
             cert_sha256, tls_verification (unverified, verified, failed),
             tls_verified and tls_verify_error (with --tls-verify). Subject and
             issuer read as `openssl x509 -subject` prints them. Absent fields do
-            not apply. --watch adds events initial/down/up/changed and a summary; -r
-            prints event "handshake" objects.
+            not apply; lingering and late are true on those reports. --watch adds
+            events initial, down, up, changed (another outcome or ERR code while
+            down, such as 1129 or 1040; another version, or connection ids going
+            back, while up; with the server's text), late, and a summary per
+            target; an outage open at the start or the end counts. It keeps at
+            most one connection per target in flight: a round that finds the last
+            probe still open skips the target (skipped_rounds). -r prints event
+            "handshake" objects as each connection ends, then a summary per file.
+
+            -r CAPTURES: a connection established and closed before the client's
+            login packet is marked counts-toward-max_connect_errors (what nc -z and
+            TCP health checks do: the cause of an ERR 1129). A SYN without an
+            answer is timeout. At most 32768 connections are tracked at once; the
+            oldest is then reported as it stands (evicted=N in the summary).
 
             EXIT STATUS:
               0   ran (and every expectation held)
-              1   could not run (unreadable capture or CA file, ...)
+              1   could not run (unreadable capture or CA file, ...), or a
+                  capture could not be read to its end (what came before is
+                  printed and its summary says partial)
               2   interrupted
               64  usage error
             With --expect-up, --expect-version, --expect-tls (each implies
@@ -306,8 +328,15 @@ struct SvcProbe: ParsableCommand {
             if let end, Monotonic.now() >= end { break }
             session.step(until: end ?? .max, output: output)
         }
-        // Probes still open finish politely (a second Ctrl-C does not wait).
-        session.drain(shouldStop: { StopSignal.isRaised && end != nil }, output: output)
+        // Probes still open finish politely: closing them now is what gets a client blocked. A second
+        // Ctrl-C ends the program at once (StopSignal restores the default action).
+        if session.inFlight > 0 {
+            StandardStreams.error(
+                "svcprobe: letting \(session.inFlight) probe(s) in flight finish politely (at most "
+                    + "\(DurationText.describe(timeoutNanoseconds))+\(DurationText.describe(lingerNanoseconds))); "
+                    + "press Ctrl-C again to quit now.")
+        }
+        session.drain(shouldStop: { false }, output: output)
         var status = ExitStatus.ok
         if expectUp || expectVersion != nil || expectTls {
             if session.everDown { status = ProbeVerdict.down } else if mismatch { status = ProbeVerdict.versionMismatch }
