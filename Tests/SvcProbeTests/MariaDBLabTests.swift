@@ -326,9 +326,36 @@ struct MariaDBLabTests {
         #expect(errors >= 2, "closing at the timeout is counted: '\(rudeCache)'")
         let afterRude = try lab.probe(["203.0.113.1:3306"])
         #expect(afterRude.lines.first?["error_code"] as? Int == 1129, "blocked: \(afterRude.lines)")
-        let blocked = rude.filter { $0["error_code"] as? Int == 1129 }
-        if let first = blocked.first {
-            #expect(["down", "changed"].contains(first["event"] as? String ?? ""), "1129 is an event: \(first)")
-        }
+        // Every change is an event: the stall (silent) turning into ERR 1129 is `changed`, with the text.
+        let blocked = try #require(rude.first { $0["error_code"] as? Int == 1129 }, "\(rude)")
+        #expect(blocked["event"] as? String == "changed", "\(blocked)")
+        #expect((blocked["error_message"] as? String)?.contains("blocked") == true)
+        #expect((blocked["reason"] as? String)?.hasPrefix("was silent") == true)
+        #expect(rude.last?["down_at_end"] as? Bool == true && rude.last?["outages"] as? Int == 1)
+
+        // Down for the whole watch: one outage as long as the watch, not outages=0.
+        let downAll = try lab.probe(["203.0.113.1:3306", "--watch", "--interval", "200ms", "--duration", "1s",
+            "--expect-up"])
+        #expect(downAll.status == 10)
+        let summary2 = try #require(downAll.lines.last)
+        #expect(downAll.lines.first?["event"] as? String == "initial" && downAll.lines.first?["error_code"] as? Int == 1129)
+        #expect(summary2["outages"] as? Int == 1 && summary2["down_at_start"] as? Bool == true
+            && summary2["down_at_end"] as? Bool == true, "\(summary2)")
+        #expect((summary2["total_outage_ms"] as? Double ?? 0) > 800, "\(summary2)")
+        #expect(summary2["exit_status"] as? Int == 10, "the summary carries the real exit status")
+
+        // FLUSH HOSTS during a watch that began blocked: `up`, and the outage from before the watch counts.
+        let flushing = try Background([
+            "ip", "netns", "exec", lab.client, svcprobe, "203.0.113.1:3306", "--watch", "--json", "--interval", "200ms",
+            "--duration", "2s",
+        ])
+        usleep(800_000)
+        try lab.sql("FLUSH HOSTS")
+        let (flushStatus, flushOutput) = flushing.outputAfterExit(within: 20)
+        #expect(flushStatus == 0)
+        let flushed = try JSONLines.objects(flushOutput)
+        #expect(flushed.map { $0["event"] as? String ?? "?" }.prefix(2) == ["initial", "up"], "\(flushed)")
+        #expect(flushed.last?["outages"] as? Int == 1 && flushed.last?["down_at_start"] as? Bool == true)
+        #expect(flushed.last?["down_at_end"] as? Bool == false)
     }
 }
