@@ -66,9 +66,14 @@ final class MariaDBLab {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try ChildProcess.mustRun(["chmod", "755", directory])
         try ChildProcess.mustRun(["chown", "mysql:mysql", directory])
+        // A temporary directory of its own: labs started at the same time (this suite's, the TLS suite's,
+        // other developers') otherwise share /tmp for the server's internal temporary tables, and one
+        // bootstrap was seen failing on another's file ("Error on delete of '/tmp/#sql-temptable-...'").
+        try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+        try ChildProcess.mustRun(["chown", "mysql:mysql", directory + "/tmp"])
         try ChildProcess.mustRun([
             "mariadb-install-db", "--no-defaults", "--user=mysql", "--datadir=\(directory)/data", "--skip-test-db",
-            "--auth-root-authentication-method=socket",
+            "--auth-root-authentication-method=socket", "--tmpdir=\(directory)/tmp",
         ])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -77,7 +82,7 @@ final class MariaDBLab {
             "--socket=\(directory)/s.sock", "--pid-file=\(directory)/pid", "--log-error=\(directory)/err.log",
             // "::" would listen on IPv6 only in MariaDB 10.11; "*" is both families.
             "--bind-address=*", "--port=3306", "--max-connect-errors=\(maxConnectErrors)",
-            "--innodb-buffer-pool-size=16M", "--max-connections=200",
+            "--innodb-buffer-pool-size=16M", "--max-connections=200", "--tmpdir=\(directory)/tmp",
         ] + serverArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
