@@ -211,7 +211,7 @@ public final class WatchSession {
     /// Start the round that is due (if any), then wait for socket events at most until the next round or
     /// `until` (monotonic ns), whichever comes first. Outputs come in the order they happened.
     public func step(until: Int64, output: (Output) -> Void) {
-        var now = Monotonic.now()
+        let now = Monotonic.now()
         if now >= nextRound {
             startRound(output: output)
             rounds += 1
@@ -220,8 +220,7 @@ public final class WatchSession {
             let elapsed = max(0, now - startedAt)
             let slot = elapsed / intervalNanoseconds + 1
             let (offset, overflow) = slot.multipliedReportingOverflow(by: intervalNanoseconds)
-            nextRound = overflow ? .max : startedAt.addingReportingOverflow(offset).overflow ? .max : startedAt + offset
-            now = Monotonic.now()
+            nextRound = overflow ? .max : later(startedAt, offset)
         }
         let wakeAt = min(until, nextRound)
         if engine.inFlight == 0 {
