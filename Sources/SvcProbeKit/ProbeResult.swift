@@ -90,10 +90,25 @@ public struct ProbeResult: Sendable {
     public var parseError: ParseError?
     /// The monotonic time the probe started (for watch timelines).
     public var startedAt: Int64 = 0
+    /// An on-time report of a probe whose greeting did not come within the timeout: its connection is
+    /// still open (`ProbeOptions.lingerNanoseconds`), and a `late` result follows.
+    public var lingering = false
+    /// The final result of a probe that lingered (reported once on time already): the late greeting and
+    /// its login, or `silent` when the linger ran out too.
+    public var late = false
 
     public init(target: ProbeTarget, outcome: ProbeOutcome) {
         self.target = target
         self.outcome = outcome
+    }
+}
+
+extension ProbeResult {
+    static func unresolved(_ target: ProbeTarget, _ error: ResolutionError) -> ProbeResult {
+        var result = ProbeResult(target: target, outcome: .unresolved)
+        result.detail = error.message
+        result.startedAt = Monotonic.now()
+        return result
     }
 }
 

@@ -14,6 +14,11 @@ public enum LoginMode: Sendable, Hashable {
 public struct ProbeOptions: Sendable {
     /// Budget for connect + greeting, and again for the login exchange after the greeting.
     public var timeoutNanoseconds: Int64 = 3_000_000_000
+    /// After the greeting did not come within the timeout (a stalled server whose kernel accepted the
+    /// connection), keep the connection this much longer: the probe reports on time, and if the greeting
+    /// comes the polite login still runs (a `late` report), so the server cannot count the probe as a
+    /// handshake error. 0 closes at the timeout.
+    public var lingerNanoseconds: Int64 = 10_000_000_000
     /// Probes in flight at once (each holds one socket).
     public var concurrency = 256
     public var login: LoginMode = .polite(user: "svcprobe")
@@ -52,10 +57,30 @@ public struct Prober: Sendable {
 
     /// Resolve and probe every target; results come back in the targets' order. `onResult` sees each one
     /// as it completes (completion order).
-    public func run(_ targets: [ProbeTarget], onResult: (ProbeResult) -> Void = { _ in }) -> [ProbeResult] {
+    ///
+    /// A probe whose greeting did not come within the timeout is reported then (outcome `silent`,
+    /// `lingering` set) but its connection stays open for `lingerNanoseconds`: `onAllResults` gets every
+    /// on-time result (targets' order) as soon as the last one is in, and `onLate` each lingering probe's
+    /// final result (a late greeting and its polite login, or the linger ran out) before `run` returns.
+    public func run(
+        _ targets: [ProbeTarget], onResult: (ProbeResult) -> Void = { _ in },
+        onAllResults: ([ProbeResult]) -> Void = { _ in }, onLate: (ProbeResult) -> Void = { _ in }
+    ) -> [ProbeResult] {
         var results = [ProbeResult?](repeating: nil, count: targets.count)
+        var delivered = 0
         var pending: [(Int, SocketAddress)] = []
         var resolved: [String: Result<SocketAddress, ResolutionError>] = [:]
+        var allDelivered = false
+        func deliver(_ report: ProbeReport) {
+            switch report {
+            case .result(let index, let result):
+                onResult(result)
+                if results[index] == nil { delivered += 1 }
+                results[index] = result
+            case .late(_, let result):
+                onLate(result)
+            }
+        }
         for (index, target) in targets.enumerated() {
             let key = target.description
             let resolution = resolved[key] ?? SocketAddress.resolve(target)
@@ -64,69 +89,34 @@ public struct Prober: Sendable {
             case .success(let address):
                 pending.append((index, address))
             case .failure(let error):
-                var result = ProbeResult(target: target, outcome: .unresolved)
-                result.detail = error.message
-                result.startedAt = Monotonic.now()
-                onResult(result)
-                results[index] = result
+                deliver(.result(index, ProbeResult.unresolved(target, error)))
             }
         }
-        // One SSL_CTX for the run; if it cannot be made, every TLS attempt reports why.
-        var tls: Result<TLSContext, OpenSSLError>?
-        if options.tls.enabled {
-            do throws(OpenSSLError) { tls = .success(try TLSContext(options.tls)) } catch { tls = .failure(error) }
-        }
-        let limit = Self.raiseDescriptorLimit(wanted: options.concurrency + 32)
-        let concurrency = max(1, min(options.concurrency, limit - 32))
-        var active: [Connection] = []
+        let engine = ProbeEngine(options: options)
         var next = 0
-        var descriptors: [pollfd] = []
-        while next < pending.count || !active.isEmpty {
+        while next < pending.count || engine.inFlight > 0 {
             // Start a few at a time and poll in between, so a connect that completes while hundreds of
             // others are being started is noticed (and timed) at once, not after the whole batch.
             var startedThisTurn = 0
-            while active.count < concurrency, next < pending.count, startedThisTurn < 32 {
+            while engine.inFlight < engine.concurrency, next < pending.count, startedThisTurn < 32 {
                 startedThisTurn += 1
                 let (index, address) = pending[next]
                 next += 1
-                let connection = Connection(
-                    index: index, target: targets[index], address: address, options: options, tls: tls)
-                connection.start()
-                if connection.isDone {
-                    onResult(connection.result)
-                    results[index] = connection.result
-                } else {
-                    active.append(connection)
-                }
+                engine.start(index: index, target: targets[index], address: address, report: deliver)
             }
-            if active.isEmpty { continue }
-            descriptors.removeAll(keepingCapacity: true)
-            var earliest = Int64.max
-            for connection in active {
-                descriptors.append(pollfd(fd: connection.descriptor, events: connection.pollEvents, revents: 0))
-                earliest = min(earliest, connection.wakeAt)
+            if !allDelivered && delivered == targets.count {
+                allDelivered = true
+                onAllResults(results.enumerated().map { $0.element ?? ProbeResult(target: targets[$0.offset], outcome: .failed) })
             }
-            let wait = next < pending.count && active.count < concurrency ? 0 : max(0, earliest - Monotonic.now())
-            let waitMilliseconds = Int32(clamping: (wait + 999_999) / 1_000_000)
-            let ready = poll(&descriptors, nfds_t(descriptors.count), waitMilliseconds)
-            if ready < 0 && errno != EINTR { break }
-            for (position, connection) in active.enumerated() where descriptors[position].revents != 0 {
-                connection.handle(revents: descriptors[position].revents)
-            }
-            let now = Monotonic.now()
-            for connection in active where !connection.isDone && connection.wakeAt <= now {
-                connection.wake(now: now)
-            }
-            active.removeAll { connection in
-                guard connection.isDone else { return false }
-                onResult(connection.result)
-                results[connection.index] = connection.result
-                return true
-            }
+            if engine.inFlight == 0 { continue }
+            let busy = next < pending.count && engine.inFlight < engine.concurrency
+            engine.poll(until: busy ? 0 : .max, report: deliver)
         }
-        return results.enumerated().map { index, result in
+        let final = results.enumerated().map { index, result in
             result ?? ProbeResult(target: targets[index], outcome: .failed)
         }
+        if !allDelivered { onAllResults(final) }
+        return final
     }
 
     /// Check the TLS options (CA file readable, ...) before probing: the sentence to print, or nil.
@@ -149,6 +139,91 @@ public struct Prober: Sendable {
             if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
         return Int(clamping: limit.rlim_cur)
+    }
+}
+
+/// `base + delta` for deadlines, saturating: `ProbeOptions` is public, and no budget can make it trap.
+func later(_ base: Int64, _ delta: Int64) -> Int64 {
+    let (sum, overflow) = base.addingReportingOverflow(max(0, delta))
+    return overflow ? .max : sum
+}
+
+/// What the engine hands back: a probe's result on time, or the final result of a probe that was reported
+/// on time (no greeting within the timeout) and kept its connection open (`ProbeOptions.lingerNanoseconds`).
+public enum ProbeReport: Sendable {
+    case result(Int, ProbeResult)
+    case late(Int, ProbeResult)
+}
+
+/// The one poll loop behind every probe (no threads): connections started by index, polled together, each
+/// reported once on time and, if it lingered, once more when it ends. `Prober.run` drives it for one round;
+/// `WatchSession` keeps one across rounds so a lingering probe outlives its round.
+final class ProbeEngine {
+    let options: ProbeOptions
+    /// One SSL_CTX for the engine; if it cannot be made, every TLS attempt reports why.
+    private let tls: Result<TLSContext, OpenSSLError>?
+    let concurrency: Int
+    private var active: [Connection] = []
+    private var descriptors: [pollfd] = []
+
+    init(options: ProbeOptions) {
+        self.options = options
+        if options.tls.enabled {
+            do throws(OpenSSLError) { tls = .success(try TLSContext(options.tls)) } catch { tls = .failure(error) }
+        } else {
+            tls = nil
+        }
+        let limit = Prober.raiseDescriptorLimit(wanted: options.concurrency + 32)
+        concurrency = max(1, min(options.concurrency, limit - 32))
+    }
+
+    var inFlight: Int { active.count }
+
+    /// Whether a connection for `index` is still open (probing, or lingering after its on-time report).
+    func isInFlight(_ index: Int) -> Bool { active.contains { $0.index == index } }
+
+    func start(index: Int, target: ProbeTarget, address: SocketAddress, report: (ProbeReport) -> Void) {
+        let connection = Connection(index: index, target: target, address: address, options: options, tls: tls)
+        connection.start()
+        if !collect(connection, report: report) { active.append(connection) }
+    }
+
+    /// One poll: wait for socket events until the earliest probe deadline (or `until`, monotonic ns, if
+    /// sooner), handle them, and report what finished.
+    func poll(until: Int64, report: (ProbeReport) -> Void) {
+        guard !active.isEmpty else { return }
+        descriptors.removeAll(keepingCapacity: true)
+        var earliest = until
+        for connection in active {
+            descriptors.append(pollfd(fd: connection.descriptor, events: connection.pollEvents, revents: 0))
+            earliest = min(earliest, connection.wakeAt)
+        }
+        let now = Monotonic.now()
+        let wait = earliest <= now ? 0 : earliest.subtractingReportingOverflow(now).partialValue
+        let waitMilliseconds = Int32(clamping: wait / 1_000_000 + (wait % 1_000_000 == 0 ? 0 : 1))
+        let ready = Glibc.poll(&descriptors, nfds_t(descriptors.count), waitMilliseconds)
+        if ready > 0 {
+            for (position, connection) in active.enumerated() where descriptors[position].revents != 0 {
+                connection.handle(revents: descriptors[position].revents)
+            }
+        }
+        let after = Monotonic.now()
+        for connection in active where !connection.isDone && connection.wakeAt <= after {
+            connection.wake(now: after)
+        }
+        active.removeAll { collect($0, report: report) }
+    }
+
+    /// Report what `connection` has to say; true when it is done (and closed).
+    private func collect(_ connection: Connection, report: (ProbeReport) -> Void) -> Bool {
+        if let early = connection.takeOnTimeReport() { report(.result(connection.index, early)) }
+        guard connection.isDone else { return false }
+        if connection.reportedOnTime {
+            report(.late(connection.index, connection.result))
+        } else {
+            report(.result(connection.index, connection.result))
+        }
+        return true
     }
 }
 
@@ -177,6 +252,12 @@ final class Connection {
     private var isSecure = false
     /// The poll events OpenSSL asked for (WANT_READ / WANT_WRITE) during the handshake or a write.
     private var tlsWants: Int16 = 0
+    /// Set when the greeting timed out and the connection lingers: the on-time result, until the engine
+    /// takes it.
+    private var onTimeReport: ProbeResult?
+    /// The on-time result went out already: the final one is a late report.
+    private(set) var reportedOnTime = false
+    private var lingering = false
     /// The login packet waits for the handshake; this is its sequence id and capability set.
     private var pendingLogin: (sequence: UInt8, capabilities: MySQLCapabilities, greeting: MySQLGreeting)?
 
@@ -210,7 +291,7 @@ final class Connection {
         descriptor = socket(address.family, type, 0)
         startedAt = Monotonic.now()
         result.startedAt = startedAt
-        deadline = startedAt + options.timeoutNanoseconds
+        deadline = later(startedAt, options.timeoutNanoseconds)
         guard descriptor >= 0 else { return finish(.failed, detail: "socket: " + Self.describe(errno)) }
         // Small writes go out at once: the login packet must not wait for Nagle.
         var one: Int32 = 1
@@ -246,11 +327,25 @@ final class Connection {
         case .connecting:
             finish(.timeout, detail: "no answer to the SYN within the timeout")
         case .greeting:
-            if head.isEmpty {
-                finish(.silent, detail: "connected, but the server sent nothing")
-            } else {
-                finish(.silent, detail: "incomplete greeting: \(head.count) bytes, then nothing")
+            let what = head.isEmpty
+                ? "connected, but the server sent nothing"
+                : "incomplete greeting: \(head.count) bytes, then nothing"
+            if lingering {
+                return finish(.silent, detail: what + " within the timeout and the linger; closed (a server that "
+                    + "accepts it later may count it as a handshake error)")
             }
+            guard options.lingerNanoseconds > 0 else { return finish(.silent, detail: what) }
+            // Report on time, keep the connection: a stalled server (SIGSTOP, overload) that accepts it
+            // later gets the polite login, not a close it would count against max_connect_errors.
+            var early = result
+            early.outcome = .silent
+            early.detail = what + "; connection kept open up to " + DurationText.describe(options.lingerNanoseconds)
+                + " more for a late greeting"
+            early.lingering = true
+            early.timings.total = now - startedAt
+            onTimeReport = early
+            lingering = true
+            deadline = later(now, options.lingerNanoseconds)
         case .banner:
             result.banner = printableBanner(head)
             finish(.banner)
@@ -368,7 +463,7 @@ final class Connection {
 
     private func enterBanner(now: Int64) {
         phase = .banner
-        bannerDeadline = now + options.bannerWaitNanoseconds
+        bannerDeadline = later(now, options.bannerWaitNanoseconds)
         if head.contains(0x0A) || head.count >= 256 {
             result.banner = printableBanner(head)
             finish(.banner)
@@ -452,7 +547,7 @@ final class Connection {
         send(MySQLPacket.encode(response, sequenceID: sequence))
         phase = .login
         // The login exchange gets its own budget, so a greeting that arrives late is still answered.
-        deadline = now + options.timeoutNanoseconds
+        deadline = later(now, options.timeoutNanoseconds)
     }
 
     // MARK: TLS
@@ -472,7 +567,7 @@ final class Connection {
         }
         phase = .tlsHandshake
         // The handshake gets its own budget, as the login does.
-        deadline = now + options.timeoutNanoseconds
+        deadline = later(now, options.timeoutNanoseconds)
         continueHandshake()
     }
 
@@ -560,7 +655,7 @@ final class Connection {
 
     private func startDraining(now: Int64) {
         phase = .draining
-        deadline = min(max(deadline, now), now + options.drainNanoseconds)
+        deadline = min(max(deadline, now), later(now, options.drainNanoseconds))
     }
 
     private func endOfStream() {
@@ -627,8 +722,17 @@ final class Connection {
         }
     }
 
+    /// The on-time result of a probe that lingers (once).
+    func takeOnTimeReport() -> ProbeResult? {
+        guard let early = onTimeReport else { return nil }
+        onTimeReport = nil
+        reportedOnTime = true
+        return early
+    }
+
     private func finish(_ outcome: ProbeOutcome, detail: String? = nil) {
         result.outcome = outcome
+        result.late = lingering
         if let detail { result.detail = detail }
         if isSecure { tls?.shutdown() }
         tls = nil

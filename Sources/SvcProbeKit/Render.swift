@@ -2,7 +2,14 @@ import PacketCore
 import ToolSupport
 
 /// Text and JSON Lines renderings of probe results (one line per probe; `--verbose` adds indented detail).
+///
+/// Every text that came from the peer (server version, error messages, auth plugin names, certificate
+/// names, a client's user name in a capture) goes through `PrintableText.escaped` on a text line, so a
+/// server cannot forge a line or drive the terminal. JSON quoting needs nothing more.
 public enum ProbeRendering {
+    /// Peer text for a text line.
+    static func peer(_ text: some StringProtocol) -> String { PrintableText.escaped(text) }
+
     /// Microseconds with three decimals, in milliseconds: `0.081ms`.
     static func ms(_ nanoseconds: Int64?) -> String? {
         nanoseconds.map { Formatting.fixed(Double($0) / 1e6, decimals: 3) + "ms" }
@@ -19,13 +26,13 @@ public enum ProbeRendering {
         parts.append(result.outcome.rawValue)
         if let greeting = result.greeting {
             parts.append(greeting.flavour.rawValue)
-            parts.append(greeting.version)
+            parts.append(peer(greeting.version))
             parts.append("id=\(greeting.connectionID)")
         }
         if let error = result.error {
             parts.append("\(error.code.rawValue) \(error.code.symbol)")
-            if let state = error.sqlState { parts.append("[\(state)]") }
-            parts.append("\"\(error.message)\"")
+            if let state = error.sqlState { parts.append("[\(peer(state))]") }
+            parts.append("\"\(peer(error.message))\"")
         }
         if let banner = result.banner { parts.append("\"\(banner)\"") }
         var timing: [String] = []
@@ -40,7 +47,7 @@ public enum ProbeRendering {
             parts.append("tls=" + (greeting.offersTLS ? "offered" : "no"))
         }
         if let greeting = result.greeting {
-            if let plugin = greeting.authPluginName { parts.append("auth=\(plugin)") }
+            if let plugin = greeting.authPluginName { parts.append("auth=\(peer(plugin))") }
             if let collation = greeting.collation { parts.append("collation=\(collation)") }
         }
         switch result.login {
@@ -49,7 +56,7 @@ public enum ProbeRendering {
         case .denied(let error): parts.append("login=denied(\(error.code.rawValue))")
         case .incomplete: parts.append("login=incomplete")
         }
-        if let detail = result.detail, result.greeting == nil, result.error == nil { parts.append("(\(detail))") }
+        if let detail = result.detail, result.greeting == nil, result.error == nil { parts.append("(\(peer(detail)))") }
         return parts.joined(separator: " ")
     }
 
@@ -57,12 +64,12 @@ public enum ProbeRendering {
     static func tlsWords(_ report: TLSReport) -> [String] {
         switch report.status {
         case .notOffered: return ["tls=not-offered"]
-        case .failed: return ["tls=failed"]
+        case .failed: return ["tls=failed", "(\(peer(report.error ?? "TLS handshake failed")))"]
         case .established: break
         }
-        var words = ["tls=\(report.version ?? "?")", "cipher=\(report.cipher ?? "?")"]
+        var words = ["tls=\(peer(report.version ?? "?"))", "cipher=\(peer(report.cipher ?? "?"))"]
         if let certificate = report.certificate {
-            words.append("cert=\"\(certificate.subject)\"")
+            words.append("cert=\"\(peer(certificate.subject))\"")
             if let notAfter = certificate.notAfter {
                 let left = report.daysRemaining.map { "\($0)d" } ?? "?"
                 words.append("expires=\(CertificateSummary.utc(notAfter))(\(left))")
@@ -73,7 +80,7 @@ public enum ProbeRendering {
         switch report.verification {
         case .unverified: words.append("unverified")
         case .verified: words.append("verified")
-        case .failed: words.append("verify=failed")
+        case .failed(let reason): words.append("verify=failed(\(peer(reason)))")
         }
         return words
     }
@@ -83,7 +90,7 @@ public enum ProbeRendering {
         var lines: [String] = []
         if let greeting = result.greeting {
             let mariaDB = greeting.flavour == .mariaDB
-            lines.append("  protocol \(greeting.protocolVersion), server version \"\(greeting.serverVersion)\"")
+            lines.append("  protocol \(greeting.protocolVersion), server version \"\(peer(greeting.serverVersion))\"")
             lines.append("  capabilities 0x\(String(greeting.capabilities.classic, radix: 16)): "
                 + greeting.capabilities.names(mariaDB: mariaDB).filter { !$0.hasPrefix("MARIADB_") }.joined(separator: " "))
             if mariaDB {
@@ -102,16 +109,16 @@ public enum ProbeRendering {
         if let report = result.tls { lines += tlsDetails(report, handshakeAt: result.timings.tls) }
         switch result.login {
         case .denied(let error):
-            lines.append("  login as probe user: denied \(error.code.rawValue) \(error.code.symbol): \(error.message)")
-        case .incomplete(let reason): lines.append("  login as probe user: incomplete: \(reason)")
+            lines.append("  login as probe user: denied \(error.code.rawValue) \(error.code.symbol): \(peer(error.message))")
+        case .incomplete(let reason): lines.append("  login as probe user: incomplete: \(peer(reason))")
         case .accepted: lines.append("  login as probe user: accepted, COM_QUIT sent")
         case .notAttempted: break
         }
-        if !result.authSwitches.isEmpty { lines.append("  auth switch to: \(result.authSwitches.joined(separator: ", "))") }
+        if !result.authSwitches.isEmpty { lines.append("  auth switch to: \(peer(result.authSwitches.joined(separator: ", ")))") }
         if let value = ms(result.timings.login) { lines.append("  login verdict at \(value)") }
         if let value = ms(result.timings.total) { lines.append("  total \(value)") }
-        if let detail = result.detail, result.greeting != nil || result.error != nil { lines.append("  \(detail)") }
-        if let parseError = result.parseError { lines.append("  decode problem: \(parseError)") }
+        if let detail = result.detail, result.greeting != nil || result.error != nil { lines.append("  \(peer(detail))") }
+        if let parseError = result.parseError { lines.append("  decode problem: \(peer(String(describing: parseError)))") }
         return lines
     }
 
@@ -120,16 +127,16 @@ public enum ProbeRendering {
         case .notOffered:
             return ["  tls: not offered (the greeting lacks CLIENT_SSL: the server has no TLS set up)"]
         case .failed:
-            return ["  tls: \(report.error ?? "failed")"]
+            return ["  tls: \(peer(report.error ?? "failed"))"]
         case .established:
             break
         }
         let at = ms(handshakeAt).map { ", handshake done at \($0)" } ?? ""
-        var lines = ["  tls \(report.version ?? "?") \(report.cipher ?? "?")" + at]
+        var lines = ["  tls \(peer(report.version ?? "?")) \(peer(report.cipher ?? "?"))" + at]
         if let certificate = report.certificate {
-            lines.append("  certificate subject: \(certificate.subject)")
-            lines.append("  certificate issuer: \(certificate.issuer)")
-            let names = certificate.dnsNames.map { "DNS:\($0)" } + certificate.ipAddresses.map { "IP:\($0)" }
+            lines.append("  certificate subject: \(peer(certificate.subject))")
+            lines.append("  certificate issuer: \(peer(certificate.issuer))")
+            let names = certificate.dnsNames.map { "DNS:\(peer($0))" } + certificate.ipAddresses.map { "IP:\(peer($0))" }
             let listed = names.isEmpty ? "(no subjectAltName)" : names.joined(separator: " ")
             lines.append("  certificate names: " + listed)
             let from = certificate.notBefore.map(CertificateSummary.utc) ?? "?"
@@ -143,7 +150,7 @@ public enum ProbeRendering {
         switch report.verification {
         case .unverified: lines.append("  certificate unverified (shown as presented; --tls-verify checks it)")
         case .verified: lines.append("  certificate verified: chain and name check out")
-        case .failed(let reason): lines.append("  certificate NOT verified: \(reason)")
+        case .failed(let reason): lines.append("  certificate NOT verified: \(peer(reason))")
         }
         return lines
     }
@@ -173,6 +180,8 @@ public enum ProbeRendering {
         if !result.authSwitches.isEmpty { line.add("auth_switches", list: result.authSwitches) }
         line.add("detail", result.detail)
         line.add("decode_error", result.parseError.map { String(describing: $0) })
+        if result.lingering { line.add("lingering", true) }
+        if result.late { line.add("late", true) }
         return line
     }
 
@@ -281,9 +290,13 @@ extension ProbeVerdict {
 }
 
 extension ProbeRendering {
+    /// `later - earlier` in nanoseconds; nil when either is missing, when the capture's clock went back
+    /// (a negative time would be nonsense), or when the difference does not fit (far-future stamps).
     static func since(_ later: Timestamp?, _ earlier: Timestamp?) -> Int64? {
-        guard let later, let earlier else { return nil }
-        return later.nanoseconds(since: earlier)
+        guard let later, let earlier, later >= earlier else { return nil }
+        let (seconds, overflow) = later.seconds.subtractingReportingOverflow(earlier.seconds)
+        guard !overflow, seconds < 9_000_000_000 else { return nil }
+        return seconds * 1_000_000_000 + Int64(later.nanoseconds) - Int64(earlier.nanoseconds)
     }
 
     static func verdictWord(_ reply: MySQLServerReply?) -> String? {
@@ -305,25 +318,27 @@ extension ProbeRendering {
         parts.append("\(finding.client) > \(finding.server)")
         parts.append(finding.outcome.rawValue)
         if let greeting = finding.greeting {
-            parts += [greeting.flavour.rawValue, greeting.version, "id=\(greeting.connectionID)"]
+            parts += [greeting.flavour.rawValue, peer(greeting.version), "id=\(greeting.connectionID)"]
         }
         if let error = finding.error {
             parts.append("\(error.code.rawValue) \(error.code.symbol)")
-            if let state = error.sqlState { parts.append("[\(state)]") }
-            parts.append("\"\(error.message)\"")
+            if let state = error.sqlState { parts.append("[\(peer(state))]") }
+            parts.append("\"\(peer(error.message))\"")
         }
         if let value = ms(since(finding.synAckAt, finding.synAt)) { parts.append("connect=\(value)") }
         if let value = ms(since(finding.greetingAt, finding.synAt)) { parts.append("greeting=\(value)") }
         if let greeting = finding.greeting {
             parts.append("tls=" + (greeting.offersTLS ? "offered" : "no"))
-            if let plugin = greeting.authPluginName { parts.append("auth=\(plugin)") }
+            if let plugin = greeting.authPluginName { parts.append("auth=\(peer(plugin))") }
             if let collation = greeting.collation { parts.append("collation=\(collation)") }
         }
         if let hello = finding.clientHello {
-            parts.append(hello.isSSLRequest ? "client=ssl-request" : "user=\(hello.user ?? "")")
+            parts.append(hello.isSSLRequest ? "client=ssl-request" : "user=\(peer(hello.user ?? ""))")
         }
-        if let verdict = verdictWord(finding.verdict) { parts.append("login=\(verdict)") }
-        if let problem = finding.problem { parts.append("(\(problem))") }
+        if let verdict = verdictWord(finding.verdict) { parts.append("login=\(peer(verdict))") }
+        if finding.countsAsConnectError == true { parts.append("counts-toward-max_connect_errors") }
+        if finding.evicted { parts.append("evicted") }
+        if let problem = finding.problem { parts.append("(\(peer(String(describing: problem))))") }
         return parts.joined(separator: " ")
     }
 
@@ -345,7 +360,90 @@ extension ProbeRendering {
         line.add("login", verdictWord(finding.verdict))
         if case .error(let error)? = finding.verdict { addError(error, prefix: "login_error", to: &line) }
         line.add("close", finding.closeReason?.rawValue)
+        line.add("counts_as_connect_error", finding.countsAsConnectError)
+        if finding.evicted { line.add("evicted", true) }
         line.add("decode_error", finding.problem.map { String(describing: $0) })
+        return line
+    }
+
+    /// `summary FILE connections=N greetings=G errors=E counted-toward-max_connect_errors=C [evicted=K]
+    /// [partial]`: one per file that was opened.
+    public static func text(_ summary: CaptureScanSummary) -> String {
+        var text = "summary \(peer(summary.path)) frames=\(summary.frames) connections=\(summary.connections) "
+            + "greetings=\(summary.greetings) errors=\(summary.errors) "
+            + "counted-toward-max_connect_errors=\(summary.countedAsConnectErrors)"
+        if summary.evicted > 0 { text += " evicted=\(summary.evicted)" }
+        if summary.backwardTimestamps > 0 { text += " backward-timestamps=\(summary.backwardTimestamps)" }
+        if summary.partial { text += " partial" }
+        return text
+    }
+
+    public static func json(_ summary: CaptureScanSummary, exitStatus: Int32) -> JSONLine {
+        var line = JSONLine()
+        line.add("event", "summary")
+        line.add("file", summary.path)
+        line.add("frames", summary.frames)
+        line.add("connections", summary.connections)
+        line.add("greetings", summary.greetings)
+        line.add("errors", summary.errors)
+        line.add("counted_as_connect_errors", summary.countedAsConnectErrors)
+        line.add("evicted", summary.evicted)
+        line.add("backward_timestamps", summary.backwardTimestamps)
+        line.add("partial", summary.partial)
+        line.add("read_error", summary.readError)
+        line.add("exit_status", Int(exitStatus))
+        return line
+    }
+}
+
+// MARK: --watch events and summaries
+
+extension ProbeRendering {
+    /// `changed TARGET STATE (was ...) "server text"`, `down ... (was up for ...)`, `up ... after outage=...`.
+    public static func text(_ event: WatchTimeline.Event, result: ProbeResult) -> String {
+        var text = "\(event.change.rawValue) \(event.target) \(peer(event.state))"
+        switch event.change {
+        case .up:
+            text += " after outage=\(Formatting.milliseconds(event.duration ?? 0))ms (\(event.failedProbes ?? 0) probes failed)"
+        case .down:
+            text += " (was up for \(Formatting.milliseconds(event.duration ?? 0))ms)"
+        case .changed:
+            if let reason = event.reason { text += " (\(peer(reason)))" }
+        case .initial:
+            break
+        }
+        if let error = result.error { text += " \"\(peer(error.message))\"" }
+        if !event.isUp, result.error == nil, let detail = result.detail { text += " \(peer(detail))" }
+        return text
+    }
+
+    public static func text(_ summary: WatchTimeline.Summary) -> String {
+        var text = "summary \(summary.target) probes=\(summary.probes) failed=\(summary.failedProbes) "
+            + "outages=\(summary.outages) longest=\(Formatting.milliseconds(summary.longestOutage))ms "
+            + "total-down=\(Formatting.milliseconds(summary.totalOutage))ms"
+        if summary.skippedRounds > 0 { text += " skipped-rounds=\(summary.skippedRounds)" }
+        if summary.lingered > 0 { text += " lingered=\(summary.lingered) late-greetings=\(summary.lateGreetings)" }
+        if summary.downAtStart { text += " down-at-start" }
+        if summary.downAtEnd { text += " down-at-end" }
+        return text
+    }
+
+    /// The summary object; `exitStatus` is the status the run ends with.
+    public static func json(_ summary: WatchTimeline.Summary, exitStatus: Int32) -> JSONLine {
+        var line = JSONLine()
+        line.add("event", "summary")
+        line.add("target", summary.target)
+        line.add("probes", summary.probes)
+        line.add("failed_probes", summary.failedProbes)
+        line.add("outages", summary.outages)
+        line.add("longest_outage_ms", Double(summary.longestOutage) / 1e6)
+        line.add("total_outage_ms", Double(summary.totalOutage) / 1e6)
+        line.add("down_at_start", summary.downAtStart)
+        line.add("down_at_end", summary.downAtEnd)
+        line.add("skipped_rounds", summary.skippedRounds)
+        line.add("lingered", summary.lingered)
+        line.add("late_greetings", summary.lateGreetings)
+        line.add("exit_status", Int(exitStatus))
         return line
     }
 }

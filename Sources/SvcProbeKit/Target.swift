@@ -31,7 +31,18 @@ public struct ProbeTarget: Sendable, Hashable, CustomStringConvertible {
                 portText = rest.dropFirst()
             }
         } else if text.filter({ $0 == ":" }).count > 1 {
-            host = Substring(text)  // a bare IPv6 literal: no port
+            // A bare IPv6 literal: no port. `::1:3306` is itself a valid address (::0.1.51.6), but it reads
+            // as "::1 port 3306": when the text without its last group is an address too, refuse to guess.
+            if let colon = text.lastIndex(of: ":"), !text[text.index(after: colon)...].isEmpty,
+                text[text.index(after: colon)...].allSatisfy({ $0.isASCII && $0.isNumber }),
+                isIPv6Literal(String(text[..<colon])), isIPv6Literal(text)
+            {
+                let host = text[..<colon]
+                let port = text[text.index(after: colon)...]
+                throw TargetError(
+                    text, "ambiguous: write [\(host)]:\(port) for port \(port) of \(host), or [\(text)] for the address itself")
+            }
+            host = Substring(text)
         } else if let colon = text.lastIndex(of: ":") {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
@@ -48,6 +59,12 @@ public struct ProbeTarget: Sendable, Hashable, CustomStringConvertible {
         guard let high, high >= low else { throw TargetError(text, "a port range is written LOW-HIGH with LOW <= HIGH") }
         return (low...high).map { ProbeTarget(host: String(host), port: $0) }
     }
+}
+
+/// Whether `text` is an IPv6 address literal (inet_pton; no name lookup).
+func isIPv6Literal(_ text: String) -> Bool {
+    var address = in6_addr()
+    return inet_pton(AF_INET6, text, &address) == 1
 }
 
 /// Why a target argument was rejected: one sentence for standard error.
@@ -134,14 +151,88 @@ public struct ResolutionError: Error, Sendable, Hashable {
 
 /// Durations written `200ms`, `2s`, `1.5s`, `1m`, or a bare number of seconds.
 public enum DurationText {
+    /// The duration in nanoseconds, or nil when the text is not a finite, non-negative duration that fits
+    /// in an `Int64` of nanoseconds (so `1e300s` is nil, never an arithmetic trap).
     public static func nanoseconds(_ text: String) -> Int64? {
-        let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("s", 1e9), ("m", 60e9)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value.isFinite, value >= 0 else { return nil }
-            return Int64(value * scale)
+        guard case .success(let value) = parse(text) else { return nil }
+        return value
+    }
+
+    /// Why a duration option was refused: the sentence names the option and the allowed range.
+    public enum Problem: Error, Sendable, Hashable {
+        case notADuration, negative, outOfRange
+    }
+
+    /// Parse `text` and check it lies in `range` (nanoseconds): the value, or a one-sentence usage error
+    /// for `--option` that names the allowed range.
+    public static func validated(
+        _ text: String, option: String, range: ClosedRange<Int64>, example: String
+    ) -> Result<Int64, DurationError> {
+        let allowed = "from \(describe(range.lowerBound)) to \(describe(range.upperBound))"
+        switch parse(text) {
+        case .success(let value) where range.contains(value):
+            return .success(value)
+        case .success, .failure(.outOfRange):
+            return .failure(DurationError("\(option) '\(text)' is out of range: give a duration \(allowed)."))
+        case .failure(.negative):
+            return .failure(DurationError("\(option) must be positive: give a duration \(allowed), such as \(example)."))
+        case .failure(.notADuration):
+            return .failure(DurationError(
+                "\(option) '\(text)' is not a duration: write it like \(example) (ms, us, s or m), \(allowed)."))
         }
-        guard let seconds = Double(text), seconds.isFinite, seconds >= 0 else { return nil }
-        return Int64(seconds * 1e9)
+    }
+
+    static func parse(_ text: String) -> Result<Int64, Problem> {
+        let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("s", 1e9), ("m", 60e9)]
+        var number = Substring(text)
+        var scale = 1e9
+        for (suffix, unitScale) in units where text.hasSuffix(suffix) {
+            number = text.dropLast(suffix.count)
+            scale = unitScale
+            break
+        }
+        guard let value = Double(number), !value.isNaN else { return .failure(.notADuration) }
+        if value < 0 || (value == 0 && value.sign == .minus) { return .failure(.negative) }
+        let nanoseconds = value * scale
+        // 2^63 is exactly representable: anything at or above it does not fit (infinity included).
+        guard nanoseconds.isFinite, nanoseconds < 9_223_372_036_854_775_808.0 else { return .failure(.outOfRange) }
+        return .success(Int64(nanoseconds))
+    }
+
+    /// `1ms`, `3600s`, `1.5s`: the shortest exact form for a range bound.
+    public static func describe(_ nanoseconds: Int64) -> String {
+        if nanoseconds % 1_000_000_000 == 0 { return "\(nanoseconds / 1_000_000_000)s" }
+        if nanoseconds % 1_000_000 == 0 { return "\(nanoseconds / 1_000_000)ms" }
+        if nanoseconds % 1_000 == 0 { return "\(nanoseconds / 1_000)us" }
+        return "\(nanoseconds)ns"
+    }
+}
+
+/// A refused duration option: one sentence for standard error.
+public struct DurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Integer options (`--concurrency`, `--port`): parsed from text so that `-5` reads as a number (and is
+/// refused as "must be positive") and `1e300` or `99999999999999999999` is out of range, never a trap.
+public enum NumberText {
+    public static func validated(_ text: String, option: String, range: ClosedRange<Int>) -> Result<Int, DurationError> {
+        let allowed = "from \(range.lowerBound) to \(range.upperBound)"
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            if text.hasPrefix("-"), Double(text) != nil {
+                return .failure(DurationError("\(option) must be positive: give a whole number \(allowed)."))
+            }
+            return .failure(DurationError("\(option) '\(text)' is not a whole number: give one \(allowed)."))
+        }
+        if text.hasPrefix("-"), digits.contains(where: { $0 != "0" }) {
+            return .failure(DurationError("\(option) must be positive: give a whole number \(allowed)."))
+        }
+        guard let value = Int(digits), range.contains(value) else {
+            return .failure(DurationError("\(option) '\(text)' is out of range: give a whole number \(allowed)."))
+        }
+        return .success(value)
     }
 }
 

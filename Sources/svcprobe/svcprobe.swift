@@ -23,7 +23,7 @@ struct SvcProbe: ParsableCommand {
               error        an ERR packet instead of a greeting: 1130 host not
                            allowed, 1129 host blocked, 1040 too many connections
               banner       another protocol spoke first (SSH, SMTP, ...)
-              silent       connected, but nothing was said
+              silent       connected, but nothing was said within --timeout
               closed/reset the server hung up before a complete greeting
               refused      RST to the SYN (nothing listens; no endpoints)
               timeout      no answer to the SYN
@@ -45,6 +45,14 @@ struct SvcProbe: ParsableCommand {
             (CREATE USER svcprobe@'%') makes the logins succeed quietly.
             --close-after-greeting does the impolite thing instead. Non-MySQL
             servers only get connect, read, close.
+
+            A STALLED SERVER (frozen, overloaded) still has its kernel accept the
+            connection; closing it at the timeout leaves it in the accept queue,
+            and the server, once it resumes, counts it as a handshake error. So a
+            probe without a greeting within --timeout is reported silent at once,
+            but keeps its connection for --linger (default 10s) and, if the
+            greeting comes, runs the polite login: a second line, event "late".
+            --linger 0 closes at the timeout.
 
             TLS (--tls). After a greeting that offers CLIENT_SSL, svcprobe sends the
             SSLRequest, completes a TLS handshake on the same socket (SNI when the
@@ -79,12 +87,26 @@ struct SvcProbe: ParsableCommand {
             cert_sha256, tls_verification (unverified, verified, failed),
             tls_verified and tls_verify_error (with --tls-verify). Subject and
             issuer read as `openssl x509 -subject` prints them. Absent fields do
-            not apply. --watch adds events initial/down/up/changed and a summary; -r
-            prints event "handshake" objects.
+            not apply; lingering and late are true on those reports. --watch adds
+            events initial, down, up, changed (another outcome or ERR code while
+            down, such as 1129 or 1040; another version, or connection ids going
+            back, while up; with the server's text), late, and a summary per
+            target; an outage open at the start or the end counts. It keeps at
+            most one connection per target in flight: a round that finds the last
+            probe still open skips the target (skipped_rounds). -r prints event
+            "handshake" objects as each connection ends, then a summary per file.
+
+            -r CAPTURES: a connection established and closed before the client's
+            login packet is marked counts-toward-max_connect_errors (what nc -z and
+            TCP health checks do: the cause of an ERR 1129). A SYN without an
+            answer is timeout. At most 32768 connections are tracked at once; the
+            oldest is then reported as it stands (evicted=N in the summary).
 
             EXIT STATUS:
               0   ran (and every expectation held)
-              1   could not run (unreadable capture or CA file, ...)
+              1   could not run (unreadable capture or CA file, ...), or a
+                  capture could not be read to its end (what came before is
+                  printed and its summary says partial)
               2   interrupted
               64  usage error
             With --expect-up, --expect-version, --expect-tls (each implies
@@ -116,11 +138,19 @@ struct SvcProbe: ParsableCommand {
     @Argument(help: ArgumentHelp("Targets: HOST:PORT, [IPv6]:PORT, HOST (port 3306), HOST:LOW-HIGH.", valueName: "target"))
     var targets: [String] = []
 
-    @Option(help: ArgumentHelp("Give up on a step after this long (e.g. 500ms, 3s).", valueName: "duration"))
+    // Numeric options are read as text (`.unconditional`: `-5` is a value, not an option) and checked in
+    // validate() against their ranges, so a negative or absurd value is a usage error, never a trap.
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Give up on a step after this long (1ms to 3600s; e.g. 500ms, 3s).", valueName: "duration"))
     var timeout = "3s"
 
-    @Option(help: "Probes in flight at once.")
-    var concurrency = 256
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "After a timeout waiting for the greeting, keep the connection this long (0 to 3600s) to finish the login.",
+        valueName: "duration"))
+    var linger = "10s"
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Probes in flight at once (1 to 65536).", valueName: "n"))
+    var concurrency = "256"
 
     @Option(help: ArgumentHelp("The user name in the polite login (empty password).", valueName: "name"))
     var user = "svcprobe"
@@ -156,18 +186,21 @@ struct SvcProbe: ParsableCommand {
     @Flag(help: "Probe again and again; print a timeline of up/down changes with outage lengths.")
     var watch = false
 
-    @Option(help: ArgumentHelp("Time between probe rounds in --watch mode.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Time between probe rounds in --watch mode (1ms to 86400s).", valueName: "duration"))
     var interval = "1s"
 
-    @Option(help: ArgumentHelp("Stop --watch after this long (default: until Ctrl-C).", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Stop --watch after this long (1ms to 31622400s; default: until Ctrl-C).", valueName: "duration"))
     var duration: String?
 
     @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
         "Find the MySQL handshakes in this pcap/pcapng file instead of probing. Repeatable.", valueName: "file"))
     var files: [String] = []
 
-    @Option(help: "The server port to look for in -r captures.")
-    var port: UInt16 = 3306
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "The server port to look for in -r captures (1 to 65535).", valueName: "port"))
+    var port = "3306"
 
     @Option(name: [.customShort("f"), .customLong("filter")], help: ArgumentHelp(
         "An extra BPF filter for -r captures.", valueName: "expr"))
@@ -184,19 +217,16 @@ struct SvcProbe: ParsableCommand {
             throw ValidationError("Give targets to probe (HOST:PORT ...) or a capture to read with -r FILE.")
         }
         if !targets.isEmpty && !files.isEmpty { throw ValidationError("Probe targets or read captures (-r), not both.") }
-        guard let timeoutNanoseconds = DurationText.nanoseconds(timeout), timeoutNanoseconds > 0 else {
-            throw ValidationError("--timeout must be a positive duration such as 500ms or 3s.")
+        _ = try Self.checked(DurationText.validated(timeout, option: "--timeout", range: Limits.timeout, example: "500ms"))
+        _ = try Self.checked(DurationText.validated(linger, option: "--linger", range: Limits.linger, example: "10s"))
+        _ = try Self.checked(DurationText.validated(interval, option: "--interval", range: Limits.interval, example: "200ms"))
+        if let duration {
+            _ = try Self.checked(DurationText.validated(duration, option: "--duration", range: Limits.duration, example: "60s"))
         }
-        _ = timeoutNanoseconds
-        guard DurationText.nanoseconds(interval).map({ $0 > 0 }) == true else {
-            throw ValidationError("--interval must be a positive duration such as 200ms or 1s.")
-        }
-        if let duration, DurationText.nanoseconds(duration).map({ $0 > 0 }) != true {
-            throw ValidationError("--duration must be a positive duration such as 60s.")
-        }
+        _ = try Self.checked(NumberText.validated(concurrency, option: "--concurrency", range: 1...65_536))
+        _ = try Self.checked(NumberText.validated(port, option: "--port", range: 1...65_535))
         if duration != nil && !watch { throw ValidationError("--duration applies to --watch only.") }
         if watch && !files.isEmpty { throw ValidationError("--watch probes live targets; it cannot read captures.") }
-        if concurrency < 1 || concurrency > 65_536 { throw ValidationError("--concurrency must be between 1 and 65536.") }
         if let expectVersion, (try? Regex(expectVersion)) == nil {
             throw ValidationError("--expect-version '\(expectVersion)' is not a valid regular expression.")
         }
@@ -212,13 +242,37 @@ struct SvcProbe: ParsableCommand {
         }
     }
 
+    /// The allowed ranges of the duration options, in nanoseconds (named in their usage errors).
+    enum Limits {
+        static let timeout: ClosedRange<Int64> = 1_000_000...3_600_000_000_000
+        static let linger: ClosedRange<Int64> = 0...3_600_000_000_000
+        static let interval: ClosedRange<Int64> = 1_000_000...86_400_000_000_000
+        static let duration: ClosedRange<Int64> = 1_000_000...31_622_400_000_000_000
+    }
+
+    static func checked<Value>(_ result: Result<Value, DurationError>) throws -> Value {
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw ValidationError(error.description)
+        }
+    }
+
+    // After validate(): the checked values.
+    var timeoutNanoseconds: Int64 { DurationText.nanoseconds(timeout) ?? 3_000_000_000 }
+    var lingerNanoseconds: Int64 { DurationText.nanoseconds(linger) ?? 10_000_000_000 }
+    var intervalNanoseconds: Int64 { DurationText.nanoseconds(interval) ?? 1_000_000_000 }
+    var durationNanoseconds: Int64? { duration.flatMap(DurationText.nanoseconds) }
+    var concurrencyValue: Int { Int(concurrency) ?? 256 }
+    var portValue: UInt16 { UInt16(port) ?? 3306 }
+
     func run() throws {
         if !files.isEmpty { return try readCaptures() }
         var parsed: [ProbeTarget] = []
         for target in targets { parsed += (try? ProbeTarget.parse(target)) ?? [] }
         var options = ProbeOptions()
-        options.timeoutNanoseconds = DurationText.nanoseconds(timeout) ?? 3_000_000_000
-        options.concurrency = concurrency
+        options.timeoutNanoseconds = timeoutNanoseconds
+        options.lingerNanoseconds = lingerNanoseconds
+        options.concurrency = concurrencyValue
         options.login = closeAfterGreeting ? .closeAfterGreeting : .polite(user: user)
         options.tls.enabled = tls || tlsVerify || tlsCa != nil || tlsName != nil || expectTls
         options.tls.verify = tlsVerify || tlsCa != nil
@@ -228,127 +282,134 @@ struct SvcProbe: ParsableCommand {
             StandardStreams.error("svcprobe: \(problem).")
             throw ExitCode(ExitStatus.failure)
         }
-        let prober = Prober(options: options)
         let expression = expectVersion.flatMap { try? Regex($0) }
-        if watch { return try runWatch(prober, parsed, expression) }
-        let results = prober.run(parsed)
-        for result in results { emit(result) }
+        if watch { return try runWatch(options, parsed, expression) }
+        let prober = Prober(options: options)
+        // On-time results print in argument order as soon as the last is in; a probe that lingers for a
+        // late greeting adds a `late` line when it ends (the exit status is the on-time verdict's).
+        let results = prober.run(
+            parsed, onAllResults: { results in for result in results { emit(result) } },
+            onLate: { result in emit(result, event: "late") })
         let status = ProbeVerdict.status(
             results, expectUp: expectUp, expectVersion: expression, expectTLS: expectTls,
             verifyTLS: options.tls.verify)
         if status != ExitStatus.ok { throw ExitCode(status) }
     }
 
-    private func emit(_ result: ProbeResult) {
+    private func emit(_ result: ProbeResult, event: String = "probe") {
         if json {
-            StandardStreams.output(ProbeRendering.json(result).text + "\n")
+            StandardStreams.output(ProbeRendering.json(result, event: event).text + "\n")
         } else {
-            var text = ProbeRendering.text(result) + "\n"
+            var text = (event == "probe" ? "" : event + " ") + ProbeRendering.text(result) + "\n"
             if verbose { for line in ProbeRendering.details(result) { text += line + "\n" } }
             StandardStreams.output(text)
         }
     }
 
-    private func runWatch(_ prober: Prober, _ parsed: [ProbeTarget], _ expression: Regex<AnyRegexOutput>?) throws {
+    private func runWatch(_ options: ProbeOptions, _ parsed: [ProbeTarget], _ expression: Regex<AnyRegexOutput>?) throws {
         StopSignal.install()
-        let intervalNanoseconds = DurationText.nanoseconds(interval) ?? 1_000_000_000
-        let start = Monotonic.now()
-        let end = duration.flatMap(DurationText.nanoseconds).map { start + $0 }
-        var timeline = WatchTimeline()
-        var everDown = false
+        let session = WatchSession(targets: parsed, options: options, intervalNanoseconds: intervalNanoseconds)
+        let start = session.startedAt
+        let end = durationNanoseconds.map { start.addingReportingOverflow($0).overflow ? Int64.max : start + $0 }
         var mismatch = false
         var tlsProblem: Int32?
-        var round: Int64 = 0
+        session.onResult = { result in
+            if let expression, let version = result.greeting?.version, (try? expression.firstMatch(in: version)) == nil {
+                mismatch = true
+            }
+            if let code = ProbeVerdict.tlsStatus([result], expectTLS: expectTls, verifyTLS: options.tls.verify) {
+                tlsProblem = min(tlsProblem ?? code, code)
+            }
+        }
+        let output: (WatchSession.Output) -> Void = { output in
+            switch output {
+            case .event(let event, let result): emitWatch(event, result: result, start: start)
+            case .late(let result): emitLate(result, start: start)
+            }
+        }
         while !StopSignal.isRaised {
-            let roundStart = Monotonic.now()
-            if let end, roundStart >= end { break }
-            for result in prober.run(parsed) {
-                if !result.outcome.isUp { everDown = true }
-                if let expression, let version = result.greeting?.version, (try? expression.firstMatch(in: version)) == nil {
-                    mismatch = true
-                }
-                if let code = ProbeVerdict.tlsStatus(
-                    [result], expectTLS: expectTls, verifyTLS: prober.options.tls.verify)
-                {
-                    tlsProblem = min(tlsProblem ?? code, code)
-                }
-                if let event = timeline.record(result) { emitWatch(event, result: result, start: start) }
-            }
-            round += 1
-            // Rounds start on a fixed grid; a round that overran starts the next one at once.
-            let next = start + round * intervalNanoseconds
-            while !StopSignal.isRaised {
-                let now = Monotonic.now()
-                let stopAt = min(next, end ?? .max)
-                if now >= stopAt { break }
-                var pause = timespec(tv_sec: 0, tv_nsec: Int(min(stopAt - now, 50_000_000)))
-                nanosleep(&pause, nil)
-            }
+            if let end, Monotonic.now() >= end { break }
+            session.step(until: end ?? .max, output: output)
         }
-        let now = Monotonic.now()
-        for summary in timeline.summaries(now: now) {
-            if json {
-                var line = JSONLine()
-                line.add("event", "summary")
-                line.add("target", summary.target)
-                line.add("probes", summary.probes)
-                line.add("failed_probes", summary.failedProbes)
-                line.add("outages", summary.outages)
-                line.add("longest_outage_ms", Double(summary.longestOutage) / 1e6)
-                line.add("total_outage_ms", Double(summary.totalOutage) / 1e6)
-                line.add("down_at_end", summary.downAtEnd)
-                StandardStreams.output(line.text + "\n")
-            } else {
-                StandardStreams.output(
-                    "summary \(summary.target) probes=\(summary.probes) failed=\(summary.failedProbes) "
-                        + "outages=\(summary.outages) longest=\(Formatting.milliseconds(summary.longestOutage))ms "
-                        + "total-down=\(Formatting.milliseconds(summary.totalOutage))ms"
-                        + (summary.downAtEnd ? " down-at-end" : "") + "\n")
-            }
+        // Probes still open finish politely: closing them now is what gets a client blocked. A second
+        // Ctrl-C ends the program at once (StopSignal restores the default action).
+        if session.inFlight > 0 {
+            StandardStreams.error(
+                "svcprobe: letting \(session.inFlight) probe(s) in flight finish politely (at most "
+                    + "\(DurationText.describe(timeoutNanoseconds))+\(DurationText.describe(lingerNanoseconds))); "
+                    + "press Ctrl-C again to quit now.")
         }
+        session.drain(shouldStop: { false }, output: output)
+        var status = ExitStatus.ok
         if expectUp || expectVersion != nil || expectTls {
-            if everDown { throw ExitCode(ProbeVerdict.down) }
-            if mismatch { throw ExitCode(ProbeVerdict.versionMismatch) }
+            if session.everDown { status = ProbeVerdict.down } else if mismatch { status = ProbeVerdict.versionMismatch }
         }
-        if let tlsProblem { throw ExitCode(tlsProblem) }
+        if status == ExitStatus.ok, let tlsProblem { status = tlsProblem }
+        for summary in session.summaries() {
+            if json {
+                StandardStreams.output(ProbeRendering.json(summary, exitStatus: status).text + "\n")
+            } else {
+                StandardStreams.output(ProbeRendering.text(summary) + "\n")
+            }
+        }
+        if status != ExitStatus.ok { throw ExitCode(status) }
     }
 
     private func emitWatch(_ event: WatchTimeline.Event, result: ProbeResult, start: Int64) {
-        let elapsed = Formatting.fixed(Double(event.at - start) / 1e9, decimals: 3) + "s"
+        let since = event.at.subtractingReportingOverflow(start).partialValue
         if json {
             var line = ProbeRendering.json(result, event: event.change.rawValue)
-            line.add("elapsed_s", Double(event.at - start) / 1e9)
+            line.add("elapsed_s", Double(since) / 1e9)
             line.add("state", event.state)
             if event.change == .up { line.add("outage_ms", event.duration.map { Double($0) / 1e6 }) }
             if event.change == .down { line.add("up_for_ms", event.duration.map { Double($0) / 1e6 }) }
             line.add("failed_probes", event.failedProbes)
+            line.add("reason", event.reason)
             StandardStreams.output(line.text + "\n")
             return
         }
-        var text = "\(realtimeNow().iso8601) +\(elapsed) \(event.change.rawValue) \(event.target) \(event.state)"
-        switch event.change {
-        case .up:
-            text += " after outage=\(Formatting.milliseconds(event.duration ?? 0))ms (\(event.failedProbes ?? 0) probes failed)"
-        case .down:
-            text += " (was up for \(Formatting.milliseconds(event.duration ?? 0))ms)"
-            if let detail = result.detail { text += " \(detail)" }
-        case .initial, .changed:
-            break
-        }
-        StandardStreams.output(text + "\n")
+        let elapsed = Formatting.fixed(Double(since) / 1e9, decimals: 3) + "s"
+        StandardStreams.output("\(realtimeNow().iso8601) +\(elapsed) " + ProbeRendering.text(event, result: result) + "\n")
     }
 
+    private func emitLate(_ result: ProbeResult, start: Int64) {
+        let since = Monotonic.now().subtractingReportingOverflow(start).partialValue
+        if json {
+            var line = ProbeRendering.json(result, event: "late")
+            line.add("elapsed_s", Double(since) / 1e9)
+            StandardStreams.output(line.text + "\n")
+            return
+        }
+        let elapsed = Formatting.fixed(Double(since) / 1e9, decimals: 3) + "s"
+        StandardStreams.output("\(realtimeNow().iso8601) +\(elapsed) late " + ProbeRendering.text(result) + "\n")
+    }
+
+    /// Each file's connections as they end, then one summary per file that was opened (none for a file
+    /// that could not be: its error is on stderr). A file cut mid-record prints what came before, is
+    /// marked partial, and makes the exit status 1; summaries carry that status.
     private func readCaptures() throws {
+        var summaries: [CaptureScanSummary] = []
+        var status = ExitStatus.ok
         for path in files {
-            do {
-                for finding in try CaptureScanner.scan(path: path, port: port, extraFilter: filter) {
+            do throws(CaptureError) {
+                let summary = try CaptureScanner.scan(path: path, port: portValue, extraFilter: filter) { finding in
                     StandardStreams.output((json ? ProbeRendering.json(finding).text : ProbeRendering.text(finding)) + "\n")
                 }
-            } catch let error as CaptureError {
+                if let problem = summary.readError {
+                    StandardStreams.error("svcprobe: \(problem)")
+                    status = ExitStatus.failure
+                }
+                summaries.append(summary)
+            } catch {
                 StandardStreams.error("svcprobe: \(error.message)")
-                throw ExitCode(ExitStatus.failure)
+                status = ExitStatus.failure
             }
         }
+        for summary in summaries {
+            StandardStreams.output(
+                (json ? ProbeRendering.json(summary, exitStatus: status).text : ProbeRendering.text(summary)) + "\n")
+        }
+        if status != ExitStatus.ok { throw ExitCode(status) }
     }
 }
 

@@ -18,9 +18,15 @@ struct LoopbackProbeTests {
         let closedPort = try Self.freePort()
         var options = ProbeOptions()
         options.timeoutNanoseconds = 400_000_000
+        options.lingerNanoseconds = 300_000_000
         options.login = .closeAfterGreeting
         let targets = ports.map { ProbeTarget(host: "127.0.0.1", port: $0) } + [ProbeTarget(host: "127.0.0.1", port: closedPort)]
-        let results = Prober(options: options).run(targets)
+        var late: [ProbeResult] = []
+        let results = Prober(options: options).run(targets, onLate: { late.append($0) })
+        // The silent server never greets: reported on time, then the linger runs out (a late `silent`).
+        #expect(results[0].lingering && results[0].timings.total < 700_000_000)
+        #expect(late.count == 1 && late.first?.outcome == .silent && late.first?.late == true)
+        #expect((late.first?.timings.total ?? 0) >= 700_000_000, "kept for timeout + linger")
         let byMode = Dictionary(uniqueKeysWithValues: zip(Self.modes + ["refused"], results))
 
         #expect(byMode["silent"]?.outcome == .silent)
@@ -58,6 +64,57 @@ struct LoopbackProbeTests {
         let results = Prober(options: options).run(targets)
         #expect(results[0].outcome == .greeting && results[0].address?.ip == "::1")
         #expect(results[1].outcome == .unresolved && results[1].detail?.contains("name.invalid") == true)
+    }
+
+    /// A server that accepts and stays quiet past the timeout (as a SIGSTOPped mariadbd's kernel does) gets
+    /// an on-time `silent`, and the polite login still runs when its greeting comes: a `late` greeting
+    /// with the login verdict, so the server never sees a connection closed before the login.
+    @Test func stalledServerGetsTheLoginLate() throws {
+        let (server, ports) = try TestServers.start(address: "127.0.0.1", modes: ["stall"])
+        defer { server.stop() }
+        var options = ProbeOptions()
+        options.timeoutNanoseconds = 250_000_000
+        options.lingerNanoseconds = 3_000_000_000
+        var onTime: [ProbeResult] = []
+        var late: [ProbeResult] = []
+        let results = Prober(options: options).run(
+            [ProbeTarget(host: "127.0.0.1", port: ports[0])], onAllResults: { onTime = $0 }, onLate: { late.append($0) })
+        #expect(onTime.count == 1 && onTime[0].outcome == .silent && onTime[0].lingering)
+        #expect(onTime[0].timings.total < 500_000_000, "reported at the timeout: \(onTime[0].timings.total)")
+        #expect(results.map(\.outcome) == [.silent])
+        try #require(late.count == 1)
+        #expect(late[0].outcome == .greeting && late[0].late && late[0].greeting?.connectionID == 7)
+        guard case .denied(let error) = late[0].login else {
+            Issue.record("no login verdict: \(late[0].login)")
+            return
+        }
+        #expect(error.code.rawValue == 1045)
+        #expect(ProbeRendering.json(late[0], event: "late").text.contains("\"late\":true"))
+    }
+
+    /// A hostile server's version, auth plugin and error messages (CR/LF, ESC) cannot forge a line or
+    /// reach the terminal in text output, one line per probe and in -v details; JSON keeps them exactly.
+    @Test func hostileServerTextCannotForgeLines() throws {
+        let (server, ports) = try TestServers.start(address: "127.0.0.1", modes: ["hostile", "errhostile"])
+        defer { server.stop() }
+        let bin = try Support.svcprobe()
+        let targets = ports.map { "127.0.0.1:\($0)" }
+        let text = try ChildProcess.run([bin, "--timeout", "2s", "-v"] + targets)
+        let lines = text.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(!text.standardOutput.contains("\u{1B}") && !text.standardOutput.contains("\r"), "\(text.standardOutput)")
+        let probeLines = lines.filter { !$0.hasPrefix("  ") }
+        #expect(probeLines.count == 2, "one line per target: \(lines)")
+        #expect(probeLines[0].contains("10.11.19-MariaDB\\r\\nfake line \\x1b[2J"), "\(probeLines[0])")
+        #expect(probeLines[0].contains("auth=evil\\r\\nplugin"))
+        #expect(probeLines[1].contains("\"Host blocked\\r\\nsummary forged\\x1b[0m\""), "\(probeLines[1])")
+        #expect(lines.contains { $0.contains("denied 1045 ER_ACCESS_DENIED_ERROR: Access denied\\r\\n2026-01-01") })
+        #expect(!lines.contains { $0.hasPrefix("fake line") || $0.hasPrefix("summary") || $0.hasPrefix("2026") })
+
+        let json = try ChildProcess.run([bin, "--timeout", "2s", "--json"] + targets)
+        let objects = try JSONLines.objects(json.standardOutput)
+        #expect(objects.count == 2)
+        #expect(objects.first?["version"] as? String == "10.11.19-MariaDB\r\nfake line \u{1B}[2J\u{1B}]0;owned\u{07}")
+        #expect(objects.last?["error_message"] as? String == "Host blocked\r\nsummary forged\u{1B}[0m")
     }
 
     static func freePort() throws -> UInt16 {

@@ -66,9 +66,14 @@ final class MariaDBLab {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try ChildProcess.mustRun(["chmod", "755", directory])
         try ChildProcess.mustRun(["chown", "mysql:mysql", directory])
+        // A temporary directory of its own: labs started at the same time (this suite's, the TLS suite's,
+        // other developers') otherwise share /tmp for the server's internal temporary tables, and one
+        // bootstrap was seen failing on another's file ("Error on delete of '/tmp/#sql-temptable-...'").
+        try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
+        try ChildProcess.mustRun(["chown", "mysql:mysql", directory + "/tmp"])
         try ChildProcess.mustRun([
             "mariadb-install-db", "--no-defaults", "--user=mysql", "--datadir=\(directory)/data", "--skip-test-db",
-            "--auth-root-authentication-method=socket",
+            "--auth-root-authentication-method=socket", "--tmpdir=\(directory)/tmp",
         ])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -77,7 +82,7 @@ final class MariaDBLab {
             "--socket=\(directory)/s.sock", "--pid-file=\(directory)/pid", "--log-error=\(directory)/err.log",
             // "::" would listen on IPv6 only in MariaDB 10.11; "*" is both families.
             "--bind-address=*", "--port=3306", "--max-connect-errors=\(maxConnectErrors)",
-            "--innodb-buffer-pool-size=16M", "--max-connections=200",
+            "--innodb-buffer-pool-size=16M", "--max-connections=200", "--tmpdir=\(directory)/tmp",
         ] + serverArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -197,11 +202,15 @@ struct MariaDBLabTests {
         // Refused, silent, unreachable (ICMP from the server namespace), timeout (blackhole).
         let mixed = try lab.probe([
             "203.0.113.1:3307", "203.0.113.1:\(ports[0])", "198.51.100.98:3306", "198.51.100.99:3306",
-            "--timeout", "700ms", "--expect-up",
+            "--timeout", "700ms", "--linger", "300ms", "--expect-up",
         ])
-        #expect(mixed.lines.map { $0["outcome"] as? String } == ["refused", "silent", "unreachable", "timeout"])
+        let onTime = mixed.lines.filter { $0["event"] as? String == "probe" }
+        #expect(onTime.map { $0["outcome"] as? String } == ["refused", "silent", "unreachable", "timeout"])
+        // The silent server's connection was kept for a late greeting, then closed when the linger ran out.
+        #expect(onTime[1]["lingering"] as? Bool == true)
+        #expect(mixed.lines.filter { $0["event"] as? String == "late" }.map { $0["outcome"] as? String } == ["silent"])
         #expect(mixed.status == 10, "--expect-up with targets down")
-        let unreachableAfter = mixed.lines[2]["total_us"] as? Double ?? .infinity
+        let unreachableAfter = onTime[2]["total_us"] as? Double ?? .infinity
         #expect(unreachableAfter < 500_000, "ICMP unreachable ends the connect at once, not at the timeout")
 
         // ERR 1130 for the address without an account: its traffic now leaves from 203.0.113.3.
@@ -263,5 +272,95 @@ struct MariaDBLabTests {
         // And once blocked, svcprobe says why.
         let why = try lab.probe(["203.0.113.1:3306"])
         #expect(why.lines.first?["error_name"] as? String == "ER_HOST_IS_BLOCKED")
+    }
+
+    /// Issue 17: a server frozen with SIGSTOP for longer than 10 probe intervals, `max_connect_errors=2`.
+    /// The kernel still accepts the probes' connections; a prober that closes them at its timeout leaves
+    /// them in the accept backlog, and the server, resumed, counts each as a handshake error and blocks
+    /// the prober (ERR 1129). svcprobe keeps the one connection in flight open (`--linger`), finishes the
+    /// polite login when the greeting comes, and starts no other connection meanwhile: after SIGCONT the
+    /// host cache shows 0 errors for the prober's address and the next probe gets a greeting. The same
+    /// watch with `--linger 0` shows the test can fail: the host gets blocked.
+    @Test("SIGSTOP for 3 s with max_connect_errors=2: the polite watch is not blocked, --linger 0 is")
+    func stalledServerDoesNotGetTheProberBlocked() throws {
+        try Self.prerequisites()
+        let lab = try MariaDBLab(maxConnectErrors: 2, prefix: "vs-svc-", serverArguments: ["--performance-schema=ON"])
+        defer { lab.tearDown() }
+        let daemon = try #require(lab.daemon)
+        let svcprobe = try Support.svcprobe()
+        let hostCache = "SELECT SUM_CONNECT_ERRORS, COUNT_HANDSHAKE_ERRORS FROM performance_schema.host_cache "
+            + "WHERE IP = '203.0.113.2'"
+
+        func watchThroughStall(extra: [String]) throws -> [[String: Any]] {
+            let watch = try Background([
+                "ip", "netns", "exec", lab.client, svcprobe, "203.0.113.1:3306", "--watch", "--json", "--interval", "200ms",
+                "--timeout", "500ms", "--duration", "6s",
+            ] + extra)
+            usleep(1_000_000)
+            kill(daemon.processIdentifier, SIGSTOP)
+            usleep(3_000_000)  // 15 probe intervals
+            kill(daemon.processIdentifier, SIGCONT)
+            let (status, output) = watch.outputAfterExit(within: 30)
+            #expect(status == 0, "\(output)")
+            return try JSONLines.objects(output)
+        }
+
+        let polite = try watchThroughStall(extra: [])
+        let events = polite.map { $0["event"] as? String ?? "?" }
+        #expect(events.first == "initial" && polite.first?["outcome"] as? String == "greeting", "\(events)")
+        #expect(events.contains("down"), "the stall is seen on time: \(events)")
+        let late = polite.filter { $0["event"] as? String == "late" }
+        #expect(late.count == 1, "one probe was in flight during the stall: \(late)")
+        #expect(late.first?["outcome"] as? String == "greeting" && late.first?["login"] as? String == "denied")
+        #expect(polite.contains { $0["event"] as? String == "up" }, "up again after SIGCONT: \(events)")
+        #expect(!polite.contains { $0["error_code"] as? Int == 1129 }, "never blocked: \(polite)")
+        let summary = try #require(polite.last)
+        #expect(summary["event"] as? String == "summary" && summary["down_at_end"] as? Bool == false)
+        #expect(summary["outages"] as? Int == 1 && (summary["skipped_rounds"] as? Int ?? 0) >= 10, "\(summary)")
+        #expect(summary["exit_status"] as? Int == 0)
+        let cache = try lab.sql(hostCache).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(cache == "0\t0", "host cache for the prober (connect errors, handshake errors): '\(cache)'")
+        let next = try lab.probe(["203.0.113.1:3306"])
+        #expect(next.lines.first?["outcome"] as? String == "greeting", "\(next.lines)")
+
+        // The impolite way under the same stall: the backlog's closed connections block the address.
+        let rude = try watchThroughStall(extra: ["--linger", "0"])
+        usleep(300_000)
+        let rudeCache = try lab.sql(hostCache).trimmingCharacters(in: .whitespacesAndNewlines)
+        let errors = Int(rudeCache.split(separator: "\t").first ?? "") ?? 0
+        #expect(errors >= 2, "closing at the timeout is counted: '\(rudeCache)'")
+        let afterRude = try lab.probe(["203.0.113.1:3306"])
+        #expect(afterRude.lines.first?["error_code"] as? Int == 1129, "blocked: \(afterRude.lines)")
+        // Every change is an event: the stall (silent) turning into ERR 1129 is `changed`, with the text.
+        let blocked = try #require(rude.first { $0["error_code"] as? Int == 1129 }, "\(rude)")
+        #expect(blocked["event"] as? String == "changed", "\(blocked)")
+        #expect((blocked["error_message"] as? String)?.contains("blocked") == true)
+        #expect((blocked["reason"] as? String)?.hasPrefix("was silent") == true)
+        #expect(rude.last?["down_at_end"] as? Bool == true && rude.last?["outages"] as? Int == 1)
+
+        // Down for the whole watch: one outage as long as the watch, not outages=0.
+        let downAll = try lab.probe(["203.0.113.1:3306", "--watch", "--interval", "200ms", "--duration", "1s",
+            "--expect-up"])
+        #expect(downAll.status == 10)
+        let summary2 = try #require(downAll.lines.last)
+        #expect(downAll.lines.first?["event"] as? String == "initial" && downAll.lines.first?["error_code"] as? Int == 1129)
+        #expect(summary2["outages"] as? Int == 1 && summary2["down_at_start"] as? Bool == true
+            && summary2["down_at_end"] as? Bool == true, "\(summary2)")
+        #expect((summary2["total_outage_ms"] as? Double ?? 0) > 800, "\(summary2)")
+        #expect(summary2["exit_status"] as? Int == 10, "the summary carries the real exit status")
+
+        // FLUSH HOSTS during a watch that began blocked: `up`, and the outage from before the watch counts.
+        let flushing = try Background([
+            "ip", "netns", "exec", lab.client, svcprobe, "203.0.113.1:3306", "--watch", "--json", "--interval", "200ms",
+            "--duration", "2s",
+        ])
+        usleep(800_000)
+        try lab.sql("FLUSH HOSTS")
+        let (flushStatus, flushOutput) = flushing.outputAfterExit(within: 20)
+        #expect(flushStatus == 0)
+        let flushed = try JSONLines.objects(flushOutput)
+        #expect(flushed.map { $0["event"] as? String ?? "?" }.prefix(2) == ["initial", "up"], "\(flushed)")
+        #expect(flushed.last?["outages"] as? Int == 1 && flushed.last?["down_at_start"] as? Bool == true)
+        #expect(flushed.last?["down_at_end"] as? Bool == false)
     }
 }

@@ -19,6 +19,48 @@ struct ProbeUnitTests {
         }
     }
 
+    /// `::1:3306` is a valid address (::0.1.51.6) that reads as "::1 port 3306": refused, pointing at the
+    /// bracket form; a bare address whose head is not an address itself is still taken as written.
+    @Test func ambiguousBareIPv6IsRefused() throws {
+        for ambiguous in ["::1:3306", "fd99::1:3306", "2001:db8::20:80"] {
+            do {
+                _ = try ProbeTarget.parse(ambiguous)
+                Issue.record("\(ambiguous) was accepted")
+            } catch {
+                let head = ambiguous[..<(ambiguous.lastIndex(of: ":") ?? ambiguous.endIndex)]
+                #expect(error.reason.contains("[\(head)]:"), "\(error)")
+            }
+        }
+        #expect(try ProbeTarget.parse("[::1:3306]") == [ProbeTarget(host: "::1:3306", port: 3306)])
+        #expect(try ProbeTarget.parse("[::1]:3306") == [ProbeTarget(host: "::1", port: 3306)])
+        #expect(try ProbeTarget.parse("2001:db8:0:0:0:0:0:20") == [ProbeTarget(host: "2001:db8:0:0:0:0:0:20", port: 3306)])
+        #expect(try ProbeTarget.parse("fd99::1") == [ProbeTarget(host: "fd99::1", port: 3306)])
+    }
+
+    @Test(arguments: ["9999999999s", "1e300s", "1e300", "inf", "9223372037s", "-5s", "-0", "nan", "5h", ""])
+    func absurdDurationsAreRefusedNotTrapped(_ text: String) {
+        let result = DurationText.validated(text, option: "--timeout", range: 1_000_000...3_600_000_000_000, example: "3s")
+        guard case .failure(let error) = result else {
+            Issue.record("\(text) accepted")
+            return
+        }
+        #expect(error.description.hasPrefix("--timeout "))
+        #expect(error.description.contains("from 1ms to 3600s"), "names the range: \(error)")
+        if text.hasPrefix("-") { #expect(error.description.contains("must be positive")) }
+    }
+
+    @Test func integerOptions() {
+        #expect(NumberText.validated("256", option: "--concurrency", range: 1...65_536) == .success(256))
+        for bad in ["0", "65537", "-3", "1e300", "99999999999999999999999", "x"] {
+            guard case .failure(let error) = NumberText.validated(bad, option: "--concurrency", range: 1...65_536) else {
+                Issue.record("\(bad) accepted")
+                continue
+            }
+            #expect(error.description.contains("from 1 to 65536"))
+            #expect(error.description.contains("must be positive") == bad.hasPrefix("-"), "\(bad): \(error)")
+        }
+    }
+
     @Test func durations() {
         #expect(DurationText.nanoseconds("200ms") == 200_000_000)
         #expect(DurationText.nanoseconds("1.5s") == 1_500_000_000)
@@ -72,15 +114,55 @@ struct ProbeUnitTests {
             Self.result(.refused, at: 8 * second),
         ]
         for result in sequence { if let event = timeline.record(result) { events.append(event) } }
-        #expect(events.map(\.change) == [.initial, .down, .up, .changed, .down])
+        // Every change is an event: refused -> timeout -> ERR 1040 while down are two `changed` events.
+        #expect(events.map(\.change) == [.initial, .down, .changed, .changed, .up, .changed, .down])
         #expect(events[1].duration == 2 * second, "up from 0 s to the failure at 2 s")
-        #expect(events[2].duration == 3 * second && events[2].failedProbes == 3)
-        #expect(events[2].state == "greeting 10.11.20-MariaDB")
+        #expect(events[2].state == "timeout" && events[2].reason == "was refused")
+        #expect(events[3].state == "error 1040 ER_CON_COUNT_ERROR" && !events[3].isUp)
+        #expect(events[4].duration == 3 * second && events[4].failedProbes == 3)
+        #expect(events[4].state == "greeting 10.11.20-MariaDB")
         let summary = timeline.summaries(now: 10 * second)
         #expect(summary.count == 1)
-        #expect(summary[0].probes == 9 && summary[0].failedProbes == 4 && summary[0].outages == 1)
-        #expect(summary[0].longestOutage == 3 * second && summary[0].downAtEnd)
+        // The outage still open at the end counts: 2 outages, the open one 2 s long.
+        #expect(summary[0].probes == 9 && summary[0].failedProbes == 4 && summary[0].outages == 2)
+        #expect(summary[0].longestOutage == 3 * second && summary[0].downAtEnd && !summary[0].downAtStart)
         #expect(summary[0].totalOutage == 3 * second + 2 * second)
+    }
+
+    /// A target down for the whole watch is one outage as long as the watch, not `outages=0`.
+    @Test func downTheWholeWatchIsAnOutage() {
+        var timeline = WatchTimeline()
+        let ms: Int64 = 1_000_000
+        var events: [WatchTimeline.Event] = []
+        for round in 0..<10 {
+            if let event = timeline.record(Self.result(.error, at: Int64(round) * 200 * ms, error: 1129)) { events.append(event) }
+        }
+        #expect(events.map(\.change) == [.initial])
+        let summary = timeline.summaries(now: 2000 * ms)[0]
+        #expect(summary.outages == 1 && summary.downAtStart && summary.downAtEnd)
+        #expect(summary.totalOutage == 2000 * ms && summary.longestOutage == 2000 * ms)
+        #expect(ProbeRendering.text(summary).contains("outages=1 longest=2000.000ms total-down=2000.000ms"))
+        let json = ProbeRendering.json(summary, exitStatus: 10).text
+        #expect(json.contains("\"exit_status\":10") && json.contains("\"outages\":1"), "\(json)")
+    }
+
+    /// ERR 1129 after greetings is a `down`; 1040 after 1129 a `changed` with the server's text; connection
+    /// ids going back (another backend) a `changed` while up.
+    @Test func blockedAndBackendChangesAreEvents() {
+        var timeline = WatchTimeline()
+        var greeting7 = Self.result(.greeting, version: "10.11.19-MariaDB", at: 0)
+        greeting7.greeting?.connectionID = 90
+        var greeting8 = Self.result(.greeting, version: "10.11.19-MariaDB", at: 1)
+        greeting8.greeting?.connectionID = 7
+        let blocked = Self.result(.error, at: 2, error: 1129)
+        let full = Self.result(.error, at: 3, error: 1040)
+        let events = [greeting7, greeting8, blocked, full].compactMap { timeline.record($0) }
+        #expect(events.map(\.change) == [.initial, .changed, .down, .changed])
+        #expect(events[1].reason?.contains("from 90 to 7") == true)
+        #expect(events[2].state == "error 1129 ER_HOST_IS_BLOCKED")
+        let line = ProbeRendering.text(events[3], result: full)
+        #expect(line.hasPrefix("changed 198.51.100.20:3306 error 1040 ER_CON_COUNT_ERROR (was error 1129"), "\(line)")
+        #expect(line.hasSuffix("\"no\""), "the server's text: \(line)")
     }
 
     @Test func bannerIsPrintable() {

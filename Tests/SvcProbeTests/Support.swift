@@ -38,6 +38,22 @@ final class Background {
         }
     }
 
+    /// Everything the child printed, once it has ended on its own (within `seconds`, else it is stopped).
+    func outputAfterExit(within seconds: Double) -> (status: Int32, output: String) {
+        let reader = output.fileHandleForReading
+        let deadline = Date().addingTimeInterval(seconds)
+        var data = Data()
+        // Read while waiting, so a chatty child never blocks on a full pipe.
+        while process.isRunning && Date() < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty { usleep(20_000) } else { data.append(chunk) }
+        }
+        if process.isRunning { stop() }
+        process.waitUntilExit()
+        data.append(reader.readDataToEndOfFile())
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
@@ -74,6 +90,30 @@ enum TestServers {
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); conn.close()
                 elif mode == 'toomany':
                     conn.sendall(packet(0, b'\xff' + struct.pack('<H', 1040) + b'Too many connections')); conn.close()
+                elif mode == 'hostile':
+                    # A greeting whose version and auth plugin hold CR/LF and an ESC sequence, then an ERR
+                    # packet (the login verdict) whose message holds CR/LF.
+                    evil = (b'\x0a' + b'10.11.19-MariaDB\r\nfake line \x1b[2J\x1b]0;owned\x07\x00' + struct.pack('<I', 7)
+                            + b'abcdefgh\x00' + struct.pack('<H', 0xf7fe) + b'\x08' + struct.pack('<H', 2)
+                            + struct.pack('<H', 0x81ff) + b'\x15' + b'\x00' * 6 + struct.pack('<I', 0x1d)
+                            + b'ijklmnopqrst\x00' + b'evil\r\nplugin\x00')
+                    conn.sendall(packet(0, evil))
+                    conn.recv(4096)
+                    conn.sendall(packet(2, b'\xff' + struct.pack('<H', 1045) + b'#28000'
+                                        + b'Access denied\r\n2026-01-01 up 198.51.100.1:3306 greeting\x1b[31m'))
+                    time.sleep(0.05); conn.close()
+                elif mode == 'errhostile':
+                    conn.sendall(packet(0, b'\xff' + struct.pack('<H', 1129) + b'Host blocked\r\nsummary forged\x1b[0m'))
+                    conn.close()
+                elif mode == 'stall':
+                    # Like a SIGSTOPped server: accept, say nothing for 0.6 s, then greet and answer the login.
+                    def late(c):
+                        time.sleep(0.6)
+                        c.sendall(greeting)
+                        c.recv(4096)
+                        c.sendall(packet(2, b'\xff' + struct.pack('<H', 1045) + b'#28000Access denied'))
+                        time.sleep(0.05); c.close()
+                    threading.Thread(target=late, args=(conn,), daemon=True).start()
                 elif mode == 'slowgreeting':
                     for i in range(0, len(greeting), 7):
                         conn.sendall(greeting[i:i + 7]); time.sleep(0.01)

@@ -176,6 +176,20 @@ struct CertificateDecodeTests {
         #expect(ProbeVerdict.status([secure, ProbeUnitTests.result(.refused)], expectUp: false, expectVersion: nil,
             expectTLS: true) == 10, "--expect-tls implies --expect-up; the lowest code wins")
     }
+
+    /// The reason a --tls-verify check failed is on the default text line, not only with -v or --json; a
+    /// failed handshake says why too. Peer-controlled names in it are escaped.
+    @Test func verifyFailureReasonIsOnTheTextLine() {
+        var unverifiable = ProbeUnitTests.result(.greeting, version: "10.11.19-MariaDB")
+        unverifiable.tls = TLSReport(status: .established)
+        unverifiable.tls?.verification = .failed("hostname mismatch")
+        #expect(ProbeRendering.text(unverifiable).contains(" verify=failed(hostname mismatch)"))
+        var failed = unverifiable
+        failed.tls = TLSReport(status: .failed)
+        failed.tls?.error = "TLS handshake failed: wrong version number\r\nforged"
+        let line = ProbeRendering.text(failed)
+        #expect(line.contains("tls=failed (TLS handshake failed: wrong version number\\r\\nforged)"), "\(line)")
+    }
 }
 
 @Suite("svcprobe --tls against a real MariaDB in network namespaces (root)", .serialized)
