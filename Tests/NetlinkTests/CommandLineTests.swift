@@ -25,7 +25,8 @@ struct CommandLineTests {
         for arguments in forms {
             let output = try Support.addrinspect(arguments)
             #expect(output.status == 0, "addrinspect \(arguments.joined(separator: " ")): \(output.standardError)")
-            #expect(output.standardOutput.contains("lo inet 198.51.100.77/32"), "\(arguments): \(output.standardOutput)")
+            #expect(output.standardOutput.contains("lo inet 198.51.100.77/32"),
+                "\(arguments): \(output.standardOutput)")
             outputs.insert(output.standardOutput)
         }
         #expect(outputs.count == 1, "the forms disagree: \(outputs)")
