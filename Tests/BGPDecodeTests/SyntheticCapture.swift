@@ -4,7 +4,7 @@ import PacketCore
 import TestSupport
 import Testing
 
-/// Hand-built TCP conversations on port 179 written as a pcap (raw IPv4, link type 101): the client is
+/// Hand-built TCP conversations on port 179 written as an Ethernet pcap: the client is
 /// 203.0.113.1:40001, the BGP speaker 203.0.113.2:179. Sequence numbers are tracked per direction, so
 /// segments can be given in order, reordered or dropped, and any TCP option (TCP-MD5) can be added.
 struct SyntheticCapture {
@@ -40,7 +40,8 @@ struct SyntheticCapture {
         let tcp = be16(sourcePort) + be16(destinationPort) + be32(sequence) + be32(acknowledgment)
             + be16(dataOffset << 12 | flags.rawValue) + be16(64240) + be16(0) + be16(0) + padded + payload
         let (source, destination) = fromClient ? (client, server) : (server, client)
-        return [0x45, 0] + be16(UInt16(truncatingIfNeeded: 20 + tcp.count)) + be16(0x1234) + be16(0x4000)
+        let macs: [UInt8] = fromClient ? [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1] : [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2]
+        return macs + [0x08, 0x00] + [0x45, 0] + be16(UInt16(truncatingIfNeeded: 20 + tcp.count)) + be16(0x1234) + be16(0x4000)
             + [64, 6] + be16(0) + ip4(source) + ip4(destination) + tcp
     }
 
@@ -101,7 +102,7 @@ struct SyntheticCapture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vs-bgp-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("\(name).pcap").path
-        let writer = try PacketWriter(path: path, linkType: .raw)
+        let writer = try PacketWriter(path: path, linkType: .ethernet)
         for frame in frames {
             frame.bytes.withUnsafeBytes { writer.write(timestamp: frame.time, bytes: $0) }
         }
