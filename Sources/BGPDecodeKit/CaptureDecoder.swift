@@ -98,13 +98,16 @@ public final class BGPCaptureDecoder {
                 connection.lowStream.maximumLength = BGPMessageHeader.extendedMaximumLength
                 connection.highStream.maximumLength = BGPMessageHeader.extendedMaximumLength
             }
-        case .gap(let key, let side, let missing, _):
+        case .gap(let key, let side, let missing, let timestamp):
             let connection = connection(key)
+            let start = side == .low ? connection.lowStream.nextOffset : connection.highStream.nextOffset
+            analyzer.reportGap(session: sessionKey(key, side), lost: start..<(start &+ missing), timestamp: timestamp)
             if side == .low { connection.lowStream.skip(missingBytes: missing) } else {
                 connection.highStream.skip(missingBytes: missing)
             }
         case .closed(let key, let reason, let timestamp):
             defer { connections[key] = nil }
+            if let connection = connections[key] { reportUnfinished(connection, timestamp) }
             let text: String
             switch reason {
             case .fin: text = "TCP FIN"
@@ -115,6 +118,16 @@ public final class BGPCaptureDecoder {
             }
             analyzer.endSession(sessionKey(key, .low), reason: text, timestamp: timestamp)
             analyzer.endSession(sessionKey(key, .high), reason: text, timestamp: timestamp)
+        }
+    }
+
+    /// A message each direction's stream ended inside, if any.
+    private func reportUnfinished(_ connection: BGPConnection, _ timestamp: Timestamp) {
+        for side in [FlowSide.low, .high] {
+            let stream = side == .low ? connection.lowStream : connection.highStream
+            guard let unfinished = stream.unfinishedMessage else { continue }
+            analyzer.reportTruncatedMessage(session: sessionKey(connection.key, side), offset: unfinished.offset,
+                received: unfinished.received, length: unfinished.length, timestamp: timestamp)
         }
     }
 

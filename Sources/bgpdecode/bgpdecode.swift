@@ -325,6 +325,7 @@ struct BGPDecode: ParsableCommand {
             analyzer: analyzer, ports: Set(port.isEmpty ? [179] : port), asSize: asnSize, addPath: forcedAddPath)
         if let interface {
             readLive(interface, decoder, sink)
+            Self.noteStreamLosses(analyzer, decoder, &input)
             return input
         }
         for path in files {
@@ -360,7 +361,27 @@ struct BGPDecode: ParsableCommand {
             }
         }
         decoder.finish()
+        Self.noteStreamLosses(analyzer, decoder, &input)
         return input
+    }
+
+    /// Bytes lost in stream gaps make the input incomplete (a table or verdict built without them cannot
+    /// be trusted); messages cut by the end of a stream are noted.
+    static func noteStreamLosses(_ analyzer: BGPAnalyzer, _ decoder: BGPCaptureDecoder, _ input: inout BGPInputReport) {
+        if analyzer.gapCount > 0 {
+            input.problems.append("\(analyzer.lostBytes) bytes of BGP streams were lost in \(analyzer.gapCount) "
+                + "\(analyzer.gapCount == 1 ? "gap" : "gaps") (not captured, or beyond the reassembly limits): "
+                + "messages in them are missing; capture with a larger buffer (-B) or closer to the speaker")
+        }
+        let evictions = decoder.reassemblyStatistics.evictions
+        if evictions > 0 {
+            input.problems.append("\(evictions) TCP \(evictions == 1 ? "flow was" : "flows were") dropped at the "
+                + "reassembly limits: their sessions end early")
+        }
+        if analyzer.truncatedMessages > 0 {
+            input.notes.append("\(analyzer.truncatedMessages) \(analyzer.truncatedMessages == 1 ? "message" : "messages") "
+                + "cut by the end of a stream (see TRUNCATED)")
+        }
     }
 
     /// Capture on `interface` until --duration, --count or SIGINT/SIGTERM; what was decoded is reported
