@@ -62,4 +62,82 @@ struct StreamLossTests {
         #expect(decoder.reassemblyStatistics.peakBufferedBytes < 64 << 20)
         #expect(elapsed < .seconds(30), "reordered reassembly took \(elapsed)")
     }
+
+    @Test func aBudgetOverrunIsAGapEventCountedInTheSession() throws {
+        // More reversed pieces than one direction may hold (2^17): the oldest hole is given up, and says so.
+        let count = (1 << 17) + 2_000
+        let capture = Self.session(updates: count) { $0.reversed() }
+        let (analyzer, events, _) = Self.decode(capture)
+        let gaps: [Range<UInt64>] = events.compactMap { if case .gap(_, let lost) = $0 { lost } else { nil } }
+        try #require(gaps.count == 1, "\(gaps)")
+        let announcements = events.filter { if case .announce = $0 { true } else { false } }.count
+        let update = UInt64(SyntheticCapture.update(asn: 64512, last: 0).count)
+        // What was given up is exactly the UPDATEs that were not decoded, and it is all accounted for.
+        #expect(gaps[0].count == UInt64(count - announcements) * update)
+        #expect(analyzer.lostBytes == UInt64(gaps[0].count))
+        let session = try #require(analyzer.sessions[Self.speaker])
+        #expect(session.gaps == 1 && session.lostBytes == UInt64(gaps[0].count))
+        #expect(BGPRender.sessionHeader(session).contains("1 gap (\(gaps[0].count) bytes lost)"))
+    }
+
+    /// A capture that lost the segment announcing 198.51.0.1/32.
+    static func droppedSegmentCapture() throws -> (path: String, lost: Range<UInt64>) {
+        var dropped: [UInt8] = []
+        var capture = Self.session(updates: 3) { segments in
+            dropped = segments[1]
+            return [segments[0], segments[2]]
+        }
+        capture.close()
+        // Server stream: OPEN, KEEPALIVE, then the UPDATEs.
+        let open = UInt64(SyntheticCapture.open(asn: 64512, identifier: IPv4Address(203, 0, 113, 2)).count)
+        let update = UInt64(SyntheticCapture.update(asn: 64512, last: 0).count)
+        let start = open + 19 + update
+        #expect(dropped.count > 0)
+        return (try capture.write("dropped-segment"), start..<(start + update))
+    }
+
+    @Test func aLostSegmentIsAGapWithItsRangeAndAVerifyCannotSayOK() throws {
+        let (path, lost) = try Self.droppedSegmentCapture()
+        let text = try Tool.run(["-r", path])
+        #expect(text.status == 1, "\(text.standardError)")
+        #expect(text.standardOutput.contains("GAP stream bytes \(lost.lowerBound)-\(lost.upperBound) lost (\(lost.count) bytes"),
+            "\(text.standardOutput)")
+        #expect(text.standardOutput.contains("1 gap (\(lost.count) bytes lost)"))
+        let json = try Tool.run(["-r", path, "--json"])
+        let gap = try #require(try JSONLines.objects(json.standardOutput).first { $0["type"] as? String == "gap" })
+        #expect(gap["start"] as? Int == Int(lost.lowerBound) && gap["end"] as? Int == Int(lost.upperBound))
+        #expect(gap["speaker"] as? String == "203.0.113.2")
+        // The prefixes that were captured are there, but the verdict cannot be OK: bytes were lost.
+        let verify = try Tool.run(["-r", path, "--peer", "203.0.113.2", "--expect-prefix", "198.51.0.0/32",
+            "--expect-prefix", "198.51.0.2/32"])
+        #expect(verify.status == 1, "\(verify.standardOutput)")
+        #expect(verify.standardOutput.contains("verify: INCOMPLETE \(lost.count) bytes of BGP streams were lost in 1 gap"),
+            "\(verify.standardOutput)")
+        #expect(verify.standardOutput.contains("verify: FAIL"))
+    }
+
+    /// Item 5: the stream ends (FIN, or the end of the capture) inside a message.
+    @Test(arguments: [true, false])
+    func aMessageCutByTheEndOfTheStreamIsReported(withFIN: Bool) throws {
+        var capture = Self.session(updates: 1) { $0 }
+        let update = SyntheticCapture.update(asn: 64512, last: 9)
+        capture.send(fromClient: false, Array(update.prefix(30)))
+        if withFIN { capture.close() }
+        let (analyzer, events, _) = Self.decode(capture)
+        let truncated = events.compactMap { event -> (Int, Int?, Int)? in
+            if case .truncatedMessage(let origin, let received, let length) = event { (received, length, origin.offset) } else { nil }
+        }
+        try #require(truncated.count == 1, "\(events.map { BGPRender.text($0) ?? "" })")
+        #expect(truncated[0].0 == 30 && truncated[0].1 == update.count)
+        #expect(analyzer.truncatedMessages == 1)
+        let line = try #require(events.compactMap { event -> String? in
+            if case .truncatedMessage = event { BGPRender.text(event) } else { nil }
+        }.first)
+        #expect(line.contains("TRUNCATED message at stream byte \(truncated[0].2), 30 of \(update.count) bytes"), "\(line)")
+        // A header cut short has no length yet.
+        var short = Self.session(updates: 0) { $0 }
+        short.send(fromClient: false, Array(update.prefix(10)))
+        let (_, shortEvents, _) = Self.decode(short)
+        #expect(shortEvents.contains { if case .truncatedMessage(_, 10, nil) = $0 { true } else { false } })
+    }
 }
