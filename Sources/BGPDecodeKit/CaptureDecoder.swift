@@ -37,6 +37,8 @@ public final class BGPCaptureDecoder {
     private var packet = Packet()
     public private(set) var frames = 0
     public private(set) var bgpSegments = 0
+    /// Connections to the BGP ports, to say why a capture holds no BGP message (`noMessageDiagnoses`).
+    public private(set) var attempts = BGPConnectionAttempts()
 
     public init(analyzer: BGPAnalyzer, ports: Set<UInt16> = [179], asSize: Int? = nil, addPath: Bool? = nil) {
         self.analyzer = analyzer
@@ -56,9 +58,15 @@ public final class BGPCaptureDecoder {
         else { return }
         bgpSegments += 1
         let payload = packet.payload
+        let from = FlowEndpoint(address: source, port: tcp.sourcePort)
+        let to = FlowEndpoint(address: destination, port: tcp.destinationPort)
+        if !tcp.flags.isDisjoint(with: [.syn, .rst]) || (!payload.isEmpty && analyzer.messages == 0) {
+            attempts.note(source: from, destination: to, flags: tcp.flags, signed: tcp.options.md5Signature != nil,
+                payload: payload.count)
+        }
         let segment = TCPSegment(
-            source: FlowEndpoint(address: source, port: tcp.sourcePort),
-            destination: FlowEndpoint(address: destination, port: tcp.destinationPort),
+            source: from,
+            destination: to,
             sequence: tcp.sequence, acknowledgment: tcp.acknowledgment, flags: tcp.flags,
             payload: bytes.slice(payload.clamped(to: 0..<bytes.count)), timestamp: timestamp)
         reassembler.process(segment) { self.handle($0) }
@@ -118,6 +126,15 @@ public final class BGPCaptureDecoder {
             }
             analyzer.endSession(sessionKey(key, .low), reason: text, timestamp: timestamp)
             analyzer.endSession(sessionKey(key, .high), reason: text, timestamp: timestamp)
+        }
+    }
+
+    /// Why the connections that carried no BGP message carried none, one sentence each (empty when every
+    /// connection carried BGP).
+    public var noMessageDiagnoses: [String] {
+        attempts.diagnoses { client, server in
+            analyzer.sessions[BGPSessionKey(speaker: client, peer: server)].map { $0.messages > 0 } == true
+                || analyzer.sessions[BGPSessionKey(speaker: server, peer: client)].map { $0.messages > 0 } == true
         }
     }
 

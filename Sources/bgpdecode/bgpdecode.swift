@@ -378,6 +378,7 @@ struct BGPDecode: ParsableCommand {
             input.problems.append("\(evictions) TCP \(evictions == 1 ? "flow was" : "flows were") dropped at the "
                 + "reassembly limits: their sessions end early")
         }
+        input.notes += decoder.noMessageDiagnoses
         if analyzer.truncatedMessages > 0 {
             input.notes.append("\(analyzer.truncatedMessages) \(analyzer.truncatedMessages == 1 ? "message" : "messages") "
                 + "cut by the end of a stream (see TRUNCATED)")

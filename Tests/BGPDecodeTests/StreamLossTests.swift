@@ -141,3 +141,56 @@ struct StreamLossTests {
         #expect(shortEvents.contains { if case .truncatedMessage(_, 10, nil) = $0 { true } else { false } })
     }
 }
+
+/// Issue 16 item 6: a capture that holds no BGP message says why.
+@Suite("bgpdecode explains captures without BGP (issue 16)")
+struct NoMessageDiagnosisTests {
+    static func notes(_ capture: SyntheticCapture, _ name: String) throws -> (ProcessOutput, [String]) {
+        let path = try capture.write(name)
+        let text = try Tool.run(["-r", path])
+        let json = try Tool.run(["-r", path, "--json"])
+        let summary = try #require(try JSONLines.objects(json.standardOutput).last)
+        return (text, summary["notes"] as? [String] ?? [])
+    }
+
+    @Test func unansweredSignedSYNsMeanAPasswordProblem() throws {
+        var capture = SyntheticCapture()
+        for _ in 0..<3 { capture.syn(options: SyntheticCapture.md5Option) }
+        let (text, notes) = try Self.notes(capture, "md5-unanswered")
+        #expect(text.status == 0)
+        #expect(text.standardOutput.contains("note: 203.0.113.1 > 203.0.113.2:179: TCP-MD5 signed SYNs unanswered (3): "
+            + "password missing or wrong on the peer"), "\(text.standardOutput)")
+        #expect(notes.count == 1)
+    }
+
+    @Test func aSYNAnsweredByRSTMeansNothingListens() throws {
+        var capture = SyntheticCapture()
+        capture.refused()
+        capture.refused()
+        let (text, _) = try Self.notes(capture, "refused")
+        #expect(text.standardOutput.contains("SYN answered by RST (2): nothing listens on 179 at 203.0.113.2"),
+            "\(text.standardOutput)")
+        // A verification of that speaker fails with 13 (no session) and says why.
+        let path = try capture.write("refused-verify")
+        let verify = try Tool.run(["-r", path, "--peer", "203.0.113.2", "--expect-prefix", "198.51.100.10/32"])
+        #expect(verify.status == 13)
+        #expect(verify.standardOutput.contains("nothing listens on 179"))
+    }
+
+    @Test func aConnectionWithoutAnOPENSaysSo() throws {
+        var capture = SyntheticCapture()
+        capture.handshake()
+        capture.close()
+        let (text, _) = try Self.notes(capture, "no-open")
+        #expect(text.standardOutput.contains("203.0.113.1 > 203.0.113.2:179: connection up but no OPEN"),
+            "\(text.standardOutput)")
+    }
+
+    @Test func aCaptureWithBGPHasNoSuchNote() throws {
+        var capture = StreamLossTests.session(updates: 2) { $0 }
+        capture.close()
+        let (text, notes) = try Self.notes(capture, "healthy")
+        #expect(text.status == 0 && notes.isEmpty, "\(notes)")
+        #expect(!text.standardOutput.contains("note:"))
+    }
+}
