@@ -161,20 +161,27 @@ public final class BGPCaptureDecoder {
 
     private func deliver(_ message: Cursor, _ connection: BGPConnection, _ side: FlowSide, _ timestamp: Timestamp) {
         let session = sessionKey(connection.key, side)
-        // OPENs (and KEEPALIVEs) need no context: only work it out, and say it is guessed, for the others.
+        // Only UPDATEs depend on the context (AS number size, ADD-PATH): work it out, and say when it is
+        // guessed, for them alone. (A NOTIFICATION needs none: a connection the listener rejected with 6/5
+        // before any OPEN of its own drew a false "OPEN not captured" note.)
         let type = message.peekU8(ahead: 18)
-        let context = type == BGPMessageType.open.rawValue || type == BGPMessageType.keepalive.rawValue
-            ? BGPMessageContext(asSize: nil, addPathFamilies: nil, source: .heuristic)
-            : context(connection, side, session, timestamp)
+        let context = type == BGPMessageType.update.rawValue
+            ? context(connection, side, session, timestamp)
+            : BGPMessageContext(asSize: nil, addPathFamilies: nil, source: .heuristic)
         if let open = analyzer.handleMessage(message, session: session, context: context, timestamp: timestamp) {
             if side == .low { connection.lowOpen = open } else { connection.highOpen = open }
             connection.lowContext = nil
             connection.highContext = nil
             connection.noted = []
-            if let low = connection.lowOpen, let high = connection.highOpen,
-                low.supportsExtendedMessage, high.supportsExtendedMessage
-            {
-                connection.extendedMessagesNegotiated = true
+            if let low = connection.lowOpen, let high = connection.highOpen {
+                if low.supportsExtendedMessage, high.supportsExtendedMessage { connection.extendedMessagesNegotiated = true }
+                // Both OPENs are known: each direction's context is the negotiated one from now on, also for
+                // a capture cut before any UPDATE (whose session line said "context heuristic").
+                for (sender, receiver, senderSide) in [(low, high, FlowSide.low), (high, low, FlowSide.high)] {
+                    let source = BGPMessageContext.negotiated(sender: sender, receiver: receiver)
+                        .overridden(asSize: asSizeOverride, addPath: addPathOverride).source
+                    analyzer.setContextSource(source, session: sessionKey(connection.key, senderSide), timestamp: timestamp)
+                }
             }
         }
     }

@@ -194,3 +194,51 @@ struct NoMessageDiagnosisTests {
         #expect(!text.standardOutput.contains("note:"))
     }
 }
+
+/// Issue 16 item 7: context notes and labels are true.
+@Suite("bgpdecode context notes are true (issue 16)")
+struct ContextNoteTests {
+    static func notes(_ events: [BGPEvent]) -> [String] {
+        events.compactMap { if case .contextNote(_, let text) = $0 { text } else { nil } }
+    }
+
+    @Test func aConnectionTheListenerRejectedHasNoOPENNotCapturedNote() throws {
+        // What `bgpdecode listen` does to an address that is not a --peer: NOTIFICATION 6/5 before any OPEN.
+        var capture = SyntheticCapture()
+        capture.handshake()
+        capture.send(fromClient: true, SyntheticCapture.open(asn: 64513, identifier: IPv4Address(203, 0, 113, 1)))
+        capture.send(fromClient: false, BGPMessageBuilder.notification(code: 6, subcode: 5))
+        capture.close()
+        let (_, events, _) = StreamLossTests.decode(capture)
+        #expect(events.contains { if case .notification = $0 { true } else { false } })
+        #expect(Self.notes(events).isEmpty, "\(Self.notes(events))")
+    }
+
+    @Test func updatesWithoutTheOPENsStillSayTheContextIsGuessed() throws {
+        var capture = SyntheticCapture()
+        capture.send(fromClient: false, SyntheticCapture.update(asn: 64512, last: 7))
+        let (analyzer, events, _) = StreamLossTests.decode(capture)
+        #expect(Self.notes(events).contains { $0.hasPrefix("OPEN not captured") })
+        #expect(analyzer.sessions[StreamLossTests.speaker]?.contextSource == .heuristic)
+    }
+
+    @Test func bothOPENsWithoutAnUPDATEAreContextOpen() throws {
+        let capture = StreamLossTests.session(updates: 0) { $0 }
+        let (analyzer, _, _) = StreamLossTests.decode(capture)
+        #expect(analyzer.sessions.count == 2)
+        for session in analyzer.sessions.values { #expect(session.contextSource == .open, "\(session.key)") }
+    }
+
+    @Test func aCutCaptureThatHoldsBothOPENsDecodesWithContextOpen() throws {
+        // bgp-bird-frr.pcap cut after its four OPENs (two connections) and before any UPDATE.
+        let original = try Data(contentsOf: Paths.captures.appendingPathComponent("bgp-bird-frr.pcap"))
+        let path = InputRobustnessTests.scratch.appendingPathComponent("cut-after-opens.pcap")
+        try original.prefix(2000).write(to: path)
+        let result = try Tool.run(["-r", path.path])
+        #expect(result.status == 1, "a cut capture is partial")
+        let sessions = result.standardOutput.split(separator: "\n").filter { $0.hasPrefix("session ") }
+        #expect(sessions.count == 4, "\(result.standardOutput)")
+        for line in sessions { #expect(line.contains("context open"), "\(line)") }
+        #expect(!result.standardOutput.contains("OPEN not captured"))
+    }
+}
