@@ -72,8 +72,14 @@ public struct BGPVerification: Sendable {
     /// Whether the input was read completely: a verdict on a partial input is not OK (see `exitCode`).
     public var input = BGPInputReport()
 
-    public init(analyzer: BGPAnalyzer, expectations: [BGPExpectation], peer: IPAddress?) {
-        let sessions = analyzer.sortedSessions.filter { peer == nil || $0.key.speaker == peer }
+    /// `speakers`, when given, limits the sessions checked to those speakers (the listener's peers that
+    /// reached Established).
+    public init(
+        analyzer: BGPAnalyzer, expectations: [BGPExpectation], peer: IPAddress?, speakers: Set<IPAddress>? = nil
+    ) {
+        let sessions = analyzer.sortedSessions.filter {
+            (peer == nil || $0.key.speaker == peer) && (speakers?.contains($0.key.speaker) ?? true)
+        }
         sessionsChecked = sessions.map(\.key)
         // Per prefix: one path id (and any others in a side table: rare), and whether a fresh route exists.
         var announced: [BGPPrefix: (path: Int32, fresh: Bool)] = [:]

@@ -247,13 +247,15 @@ struct Listen: ParsableCommand {
             if StopSignal.isRaised { return true }
             guard isVerifying else { return false }
             if let deadline, ContinuousClock.now >= deadline {
-                verdict = BGPVerification(analyzer: analyzer, expectations: expectations, peer: nil)
+                verdict = BGPVerification(
+                    analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
                 return true
             }
             // Re-check only when a message arrived since the last check.
             guard analyzer.messages != lastMessages else { return false }
             lastMessages = analyzer.messages
-            let current = BGPVerification(analyzer: analyzer, expectations: expectations, peer: nil)
+            let current = BGPVerification(
+                    analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
             if current.missing.isEmpty, current.wrongNextHop.isEmpty, !current.sessionsChecked.isEmpty {
                 verdict = current
                 return true
