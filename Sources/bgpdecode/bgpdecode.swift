@@ -59,13 +59,19 @@ struct BGPDecode: ParsableCommand {
             OUTPUT
             Text: one line per event (OPEN, announce, replace, withdraw, END-OF-RIB,
             NOTIFICATION, ROUTE-REFRESH, SESSION-DOWN, MALFORMED, ERROR with the
-            byte offset), then one summary line per session and per-prefix flap
-            counts. --table prints only the final table of each session, sorted,
-            then the flap counts.
+            byte offset, GAP for stream bytes lost, TRUNCATED for a message the
+            stream ends inside), then one summary line per session and per-prefix
+            flap counts. --table prints only the final table of each session,
+            sorted, then the flap counts. Then "note:" lines (MRT records not read,
+            why connections carried no BGP: TCP-MD5 SYNs unanswered, SYN answered
+            by RST, no OPEN) and "PARTIAL:" lines when the input was not read to
+            its end. Peer text (FQDN, shutdown communication) is escaped.
             --json writes JSON Lines. "type" is open, announce, withdraw,
             end_of_rib, notification, route_refresh, session_down,
-            malformed_attribute, error, note, state_change, other, or keepalive
-            (with --keepalives). Every object has time, speaker, peer and offset.
+            malformed_attribute, error, note, state_change, gap,
+            truncated_message, other, or keepalive (with --keepalives). Every
+            object has time, speaker, peer and offset. The last object is
+            "summary" (status: the exit status, complete, problems, notes).
             Routes have family, prefix, path_id, rd, next_hop, next_hop_link_local,
             as_path, as_path_numbers, origin, med, local_pref, atomic_aggregate,
             aggregator, communities, large_communities, extended_communities,
@@ -86,9 +92,12 @@ struct BGPDecode: ParsableCommand {
               10  verifying: an expected prefix is not announced
               11  verifying: an expected prefix is announced with another next hop
               12  verifying: a prefix that is not expected is announced
-              1   an input could not be opened or read
-              64  usage error
-            When several apply, the first in this list wins.
+              1   an input could not be opened, or not read to its end (a cut
+                  file, an MRT framing error, stream bytes lost in gaps): what
+                  was decoded is printed and marked PARTIAL; no verdict is OK
+              2   interrupted (SIGINT, SIGTERM) before the end of the input
+              64  usage error (numeric options name their allowed range)
+            When several apply, 2 and 1 win, then the first in this list.
 
             Examples:
               bgpdecode -r node1.pcap
