@@ -270,10 +270,17 @@ struct Listen: ParsableCommand {
             } else {
                 sink.renderer.output.append(verdict.report)
             }
-        } else if json {
-            sink.renderer.writeTableJSON(analyzer, routes: true)
         } else {
-            sink.renderer.writeTable(analyzer)
+            // Stopped by a signal: the table, then (verifying) the status that says no verdict was reached.
+            var input = BGPInputReport()
+            input.interrupted = isVerifying
+            if json {
+                sink.renderer.writeTableJSON(analyzer, routes: true)
+                if isVerifying { sink.renderer.output.appendLine(input.json().text) }
+            } else {
+                sink.renderer.writeTable(analyzer)
+                if isVerifying { sink.renderer.output.append("PARTIAL: interrupted before a verdict\n") }
+            }
         }
         sink.renderer.flush()
         listener.shutdown(communication: "bgpdecode listen stopped")
