@@ -27,4 +27,20 @@ struct ListenVerdictTests {
         #expect(verdict?["type"] as? String == "verify")
         #expect(verdict?["status"] as? Int == Int(BGPVerification.noSessionCode))
     }
+
+    /// SIGTERM before the verdict: exit 2, and the JSON output ends with a summary carrying that status.
+    @Test func anInterruptedVerificationSaysSo() throws {
+        let port = 20000 + (getpid() &+ 4243) % 20000
+        let process = try RunningProcess(try Tool.bgpdecode(), ["listen", "--local-as", "64512", "--router-id",
+            "203.0.113.254", "--bind", "127.0.0.2:\(port)", "--peer", "127.0.0.1", "--peer-as", "65001",
+            "--expect-prefix", "198.51.100.10/32", "--wait", "60", "--json"])
+        usleep(500_000)
+        #expect(process.process.isRunning)
+        kill(process.process.processIdentifier, SIGTERM)
+        let result = process.wait()
+        #expect(result.status == 2, "\(result.standardError)")
+        let summary = try #require(try JSONLines.objects(result.standardOutput).last)
+        #expect(summary["type"] as? String == "summary")
+        #expect(summary["status"] as? Int == 2 && summary["interrupted"] as? Bool == true)
+    }
 }
