@@ -172,7 +172,8 @@ struct Listen: ParsableCommand {
             throw ValidationError("--peer '\(peer)' is not an IP address.")
         }
         if let bind, Self.parseBind(bind) == nil {
-            throw ValidationError("--bind must be ADDR, ADDR:PORT or [IPV6]:PORT, like 203.0.113.254:1790.")
+            throw ValidationError("--bind must be ADDR, ADDR:PORT or [IPV6]:PORT with PORT between 1 and 65535, "
+                + "like 203.0.113.254:1790 (got \(PrintableText.escaped(bind.prefix(60)))).")
         }
         for entry in md5Passwords {
             let parts = entry.split(separator: "=", maxSplits: 1)

@@ -35,6 +35,8 @@ struct InputRobustnessTests {
         (listenBase + ["--expect-prefix", "198.51.100.10/32", "--wait", "-1"], "--wait must be positive"),
         (listenBase + ["--hold-time", "99999"], "--hold-time must be a whole number of seconds, 0 or 3 to 65535"),
         (listenBase + ["--hold-time", "-90"], "--hold-time must be positive"),
+        (listenBase + ["--bind", "127.0.0.2:99999"], "PORT between 1 and 65535"),
+        (listenBase + ["--bind", "127.0.0.2:-1"], "PORT between 1 and 65535"),
         (["listen", "--local-as", "1e300", "--router-id", "203.0.113.254", "--accept-any"],
             "--local-as must be a whole number between 1 and 4294967295"),
         (["listen", "--local-as", "64512", "--router-id", "203.0.113.254", "--peer", "203.0.113.1", "--peer-as",
