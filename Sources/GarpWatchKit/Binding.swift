@@ -133,6 +133,7 @@ public struct Binding: Sendable, Hashable {
         let slot = history.firstIndex { $0.mac == mac }
         let oldOwner = owner
         let oldLast = current.lastSeen
+        let oldFrames = current.frames
         var moved = Event(
             kind: slot == nil ? .changedEthernetAddress : (mac == previousOwner ? .flipFlop : .reusedOldEthernetAddress),
             time: time, key: key, mac: mac)
@@ -170,9 +171,11 @@ public struct Binding: Sendable, Hashable {
             var burst = Burst()
             if isGratuitous { burst.add(time, roundGap: options.roundGap) }
             let waiting = max(window, options.burstWindow)
+            var takeover = Takeover(oldLast: oldLast, newFirst: time, burst: burst)
+            // No frame of the old owner in this run: its last one is the state file's.
+            takeover.oldLastFromEarlierRun = oldFrames == 0
             pending = PendingTakeover(
-                oldOwner: oldOwner, newOwner: mac, takeover: Takeover(oldLast: oldLast, newFirst: time, burst: burst),
-                deadline: time.adding(nanoseconds: waiting))
+                oldOwner: oldOwner, newOwner: mac, takeover: takeover, deadline: time.adding(nanoseconds: waiting))
             deadline = pending?.deadline
         }
 

@@ -60,6 +60,25 @@ public struct Takeover: Sendable, Hashable {
     public var newFirst: Timestamp
     /// The gratuitous frames the new owner sent within the burst window after its first frame.
     public var burst: Burst
+    /// The old owner's last frame was not seen in this run: it comes from `--state` (an earlier run).
+    public var oldLastFromEarlierRun = false
+
+    /// What the time between the two owners means.
+    public enum GapKind: String, Sendable, Hashable {
+        /// Both frames seen in this run, in order: the silence a client saw.
+        case outage
+        /// The old owner's last frame is from an earlier run: garpwatch was not watching in between.
+        case acrossRuns = "across-runs"
+        /// The state file records the old owner after this capture's frame.
+        case stateNewer = "state-newer"
+        /// Frames of this run out of order (a capture of several interfaces): no gap to tell.
+        case outOfOrder = "out-of-order"
+    }
+
+    public var gapKind: GapKind {
+        if oldLastFromEarlierRun { return gapNanoseconds < 0 ? .stateNewer : .acrossRuns }
+        return gapNanoseconds < 0 ? .outOfOrder : .outage
+    }
 
     /// Silence between the two owners, in nanoseconds (negative if the frames arrived out of order).
     public var gapNanoseconds: Int64 { newFirst.nanoseconds(since: oldLast) }

@@ -101,7 +101,10 @@ public struct TextBuffer: Sendable {
     }
 
     /// `2026-11-27T19:33:15.202385772Z`, as `Timestamp.iso8601`.
-    public mutating func append(iso8601 time: Timestamp) {
+    public mutating func append(iso8601 given: Timestamp) {
+        // Years 0001 to 9999 only: a forged capture's absurd time must not overflow the calendar arithmetic.
+        var time = given
+        time.seconds = min(max(time.seconds, -62_135_596_800), 253_402_300_799)
         let days = time.seconds >= 0 ? time.seconds / 86_400 : (time.seconds - 86_399) / 86_400
         if days != cachedDay {
             // The core's own text up to the `T`: the calendar arithmetic stays in one place.
@@ -156,7 +159,7 @@ extension NodeMap {
         text.append(mac)
         if !names.isEmpty, let name = names[mac] {
             text.append(" (")
-            text.append(string: name)
+            text.append(string: PrintableText.escaped(name))
             text.append(")")
         }
     }

@@ -220,7 +220,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/state.json"
         try StateFile.save(feeder.analyzer.bindings, to: path)
-        let restored = try StateFile.load(path)
+        let restored = try StateFile.load(path).bindings
         #expect(restored.count == 1)
         let binding = try #require(restored.first)
         #expect(binding.key == feeder.analyzer.bindings[0].key)
