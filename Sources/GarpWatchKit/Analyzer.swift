@@ -10,6 +10,8 @@ public struct AnalyzerOptions: Sendable, Hashable {
     public var burstWindow: Int64 = 6_000_000_000
     /// Gratuitous frames closer than this are one round of a burst (MetalLB's request + reply pair).
     public var roundGap: Int64 = 200_000_000
+    /// Replies this long after a broadcast who-has answer it (Linux answers within milliseconds).
+    public var replyWindow: Int64 = 1_000_000_000
     /// Follow only these addresses (empty: all).
     public var scope: [IPRange] = []
     /// Report addresses outside all of these as bogons (empty: no bogon check).
@@ -105,7 +107,13 @@ public struct Analyzer: Sendable {
         if let nextDeadline, time >= nextDeadline { advance(to: time) }
         // Only the ARP fields are read (not a copy of the whole layer enum): the benchmark's frames are ARP.
         if case .arp(let arp) = packet.network {
-            observe(Observation(arp: arp, vlans: VLANPath(packet.link.vlans)), at: time, linkSource: packet.link.source)
+            let observation = Observation(arp: arp, vlans: VLANPath(packet.link.vlans))
+            if openConflicts > 0, observation.kind == .arpRequest || observation.kind == .arpProbe,
+                packet.link.destination?.isBroadcast == true
+            {
+                ask(observation, at: time)
+            }
+            observe(observation, at: time, linkSource: packet.link.source)
         } else if let observation = Observation.of(copy packet) {
             observe(observation, at: time, linkSource: packet.link.source)
         }
@@ -145,7 +153,14 @@ public struct Analyzer: Sendable {
                 return
             }
             fold(slot)
+            let wasInConflict = storage[slot].conflict != nil
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
+            if wasInConflict || storage[slot].conflict != nil {
+                if observation.kind == .arpReply {
+                    storage[slot].answer(from: mac, to: observation.targetIP, at: time)
+                }
+                count(wasInConflict, slot)
+            }
         } else {
             guard storage.count < options.maxBindings else {
                 counters.refusedNewAddresses += 1
@@ -185,7 +200,9 @@ public struct Analyzer: Sendable {
         for slot in scheduled {
             if let due = storage[slot].deadline, time >= due {
                 fold(slot)
+                let wasInConflict = storage[slot].conflict != nil
                 _ = storage[slot].expire(now: time, options: options, events: &events)
+                count(wasInConflict, slot)
             }
             if let due = storage[slot].deadline {
                 still.append(slot)
@@ -216,6 +233,30 @@ public struct Analyzer: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Bindings with a split-brain in progress: while there are none, who-has requests cost nothing extra.
+    private var openConflicts = 0
+
+    private mutating func count(_ wasInConflict: Bool, _ slot: Int) {
+        let isInConflict = storage[slot].conflict != nil
+        if isInConflict && !wasInConflict { openConflicts += 1 }
+        if wasInConflict && !isInConflict { openConflicts -= 1 }
+    }
+
+    /// A broadcast who-has during some split-brain: the asked address's binding notes the question.
+    /// An ARP probe (`garpwatch --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to 0.0.0.0.
+    private mutating func ask(_ request: Observation, at time: Timestamp) {
+        guard let target = request.targetIP,
+            let slot = index.find(BindingKey(vlans: request.key.vlans, ip: target), in: hot),
+            storage[slot].conflict != nil
+        else { return }
+        let requester = request.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : request.key.ip
+        fold(slot)
+        storage[slot].ask(from: requester, at: time, options: options, events: &events)
+        count(true, slot)
+        if let deadline = storage[slot].deadline { schedule(slot, deadline) }
+        refresh(slot)
+    }
 
     /// Move the owner frames counted in `hot` into the binding.
     private mutating func fold(_ slot: Int) {

@@ -59,6 +59,9 @@ public struct Binding: Sendable, Hashable {
     public internal(set) var conflict: Conflict?
     var ownerSlot = 0
     var pending: PendingTakeover?
+    /// During a split-brain: the last broadcast who-has for the address and who answered it (the evidence
+    /// that can end the split-brain).
+    var question: Question?
     var isScheduled = false
     var bogonReported = false
 
@@ -149,7 +152,6 @@ public struct Binding: Sendable, Hashable {
             conflict?.flips += 1
             conflict?.lastFlip = time
             if conflict?.macs.contains(mac) == false { conflict?.macs.append(mac) }
-            deadline = time.adding(nanoseconds: window)
         } else if interleaves && within(oldLast, time, window) {
             // The takeover that looked clean was not: it is part of the split-brain.
             let started = pending?.takeover.newFirst ?? slot.map { history[$0].lastSeen } ?? time
@@ -163,7 +165,7 @@ public struct Binding: Sendable, Hashable {
             event.oldMAC = oldOwner
             event.conflict = conflict
             events.append(event)
-            deadline = time.adding(nanoseconds: window)
+            deadline = question?.closes
         } else {
             if let previous = pending {
                 report(previous, events: &events)
@@ -228,28 +230,68 @@ public struct Binding: Sendable, Hashable {
     }
 
     /// Report what has waited long enough by `now`; returns the next time this binding needs a look.
+    ///
+    /// A split-brain is never declared over because a claimant was quiet (iputils arping goes unicast after
+    /// the first reply, so the second owner of a VIP may never speak again): only a broadcast who-has that
+    /// exactly one MAC answered ends it (see `ask` and `answer`).
     mutating func expire(now: Timestamp, options: AnalyzerOptions, events: inout [Event], final: Bool = false)
         -> Timestamp?
     {
         if let pending, final || now >= pending.deadline {
             report(pending, events: &events)
         }
-        if let conflict {
-            let window = options.conflictWindow
-            let lastOther = history.indices.filter { $0 != ownerSlot }.map { history[$0].lastSeen }.max()
-            let quietSince = max(conflict.lastFlip, lastOther ?? conflict.lastFlip)
-            if !final && now.nanoseconds(since: quietSince) >= window {
-                // Stamped with the last competing frame: from then on only the owner answered.
-                var event = Event(kind: .splitBrainResolved, time: quietSince, key: key, mac: owner)
-                event.conflict = conflict
-                events.append(event)
-                self.conflict = nil
-            } else if !final {
-                deadline = quietSince.adding(nanoseconds: window)
-            }
+        if let question, !final, now >= question.closes {
+            close(question, events: &events)
         }
-        if pending == nil && conflict == nil { deadline = nil }
+        deadline = pending?.deadline
+        if let closes = question?.closes { deadline = deadline.map { min($0, closes) } ?? closes }
         return deadline
+    }
+
+    // MARK: Questions during a split-brain
+
+    /// A broadcast who-has for this address from `requester`, while a split-brain is in progress.
+    mutating func ask(from requester: IPAddress, at time: Timestamp, options: AnalyzerOptions, events: inout [Event]) {
+        guard conflict != nil else { return }
+        if let question { close(question, events: &events) }
+        guard conflict != nil else { return }
+        question = Question(requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
+        deadline = deadline.map { min($0, question?.closes ?? $0) } ?? question?.closes
+    }
+
+    /// A reply from `mac` to `requester`: it answers the open question when it came within the reply window.
+    mutating func answer(from mac: MACAddress, to requester: IPAddress?, at time: Timestamp) {
+        guard var open = question, let requester, requester == open.requester, time >= open.asked, time <= open.closes
+        else { return }
+        if !open.answered.contains(mac) { open.answered.append(mac) }
+        open.lastAnswer = time
+        question = open
+    }
+
+    /// The reply window of `question` is over: one MAC alone answering ends the split-brain.
+    private mutating func close(_ closed: Question, events: inout [Event]) {
+        question = nil
+        guard let conflict, closed.answered.count == 1, let alone = closed.answered.first else { return }
+        var event = Event(kind: .splitBrainResolved, time: closed.lastAnswer, key: key, mac: alone)
+        event.conflict = conflict
+        event.evidence = closed.requester
+        events.append(event)
+        self.conflict = nil
+    }
+}
+
+/// A broadcast who-has seen during a split-brain, and the MACs that answered it within the reply window.
+struct Question: Sendable, Hashable {
+    var requester: IPAddress
+    var asked: Timestamp
+    var closes: Timestamp
+    var answered: [MACAddress] = []
+    var lastAnswer = Timestamp.zero
+
+    init(requester: IPAddress, asked: Timestamp, closes: Timestamp) {
+        self.requester = requester
+        self.asked = asked
+        self.closes = closes
     }
 }
 

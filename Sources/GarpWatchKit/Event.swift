@@ -22,7 +22,7 @@ public struct Event: Sendable, Hashable {
         case takeover
         /// Two or more MACs claim the address within the conflict window, interleaving.
         case splitBrain = "split-brain"
-        /// A split-brain ended: only one MAC claimed the address for a whole conflict window.
+        /// A split-brain ended on evidence: a broadcast who-has that only one MAC answered.
         case splitBrainResolved = "split-brain-resolved"
         /// An announcement frame with a problem that commonly breaks clients.
         case lint
@@ -43,6 +43,8 @@ public struct Event: Sendable, Hashable {
     public var takeover: Takeover?
     public var conflict: Conflict?
     public var lint: Observation.Lint?
+    /// `split-brain-resolved`: the requester whose broadcast who-has only `mac` answered.
+    public var evidence: IPAddress?
 
     public init(kind: Kind, time: Timestamp, key: BindingKey, mac: MACAddress) {
         self.kind = kind

@@ -94,6 +94,11 @@ public struct Renderer: Sendable {
                 let seconds = Formatting.fixed(Double(conflict.durationNanoseconds) / 1e9, decimals: 3)
                 text.append(string: " after \(conflict.flips) flips over \(seconds) s")
             }
+            if let requester = event.evidence {
+                text.append(" (alone answered a broadcast who-has from ")
+                text.append(requester)
+                text.append(")")
+            }
         case .lint:
             nodes.appendLabel(event.mac, to: &text)
             if let lint = event.lint, let entry = Observation.Lint.all.first(where: { $0.0 == lint }) {
@@ -151,6 +156,7 @@ public struct Renderer: Sendable {
             line.add("started", conflict.started)
             line.add("duration_ms", milliseconds(conflict.durationNanoseconds))
         }
+        line.add("evidence_requester", event.evidence?.description)
         if let lint = event.lint, let entry = Observation.Lint.all.first(where: { $0.0 == lint }) {
             line.add("lint", entry.1)
             line.add("reason", entry.2)

@@ -68,18 +68,56 @@ import Testing
             let mac = step.isMultiple(of: 2) ? node1 : node2
             feeder.feed(Frames.arp(op: 1, sender: mac, senderIP: vip, targetIP: vip), at: Double(step) * 0.5)
         }
-        // node2 wins: node1 is silent for more than the window.
+        // node1 then stays quiet for more than the window: that is no evidence it let go (issue 15 item 4).
         feeder.feed(Frames.arp(op: 1, sender: node2, senderIP: vip, targetIP: vip), at: 12)
+        feeder.feed(Frames.arp(op: 1, sender: node2, senderIP: vip, targetIP: vip), at: 30)
         feeder.finish()
         #expect(feeder.kinds(.takeover).isEmpty)
         let split = try #require(feeder.kinds(.splitBrain).first)
         #expect(Set(split.conflict?.macs ?? []) == Set([MACAddress(node1), MACAddress(node2)].compactMap { $0 }))
         #expect(feeder.kinds(.splitBrain).count == 1)
-        let resolved = try #require(feeder.kinds(.splitBrainResolved).first)
-        #expect(resolved.mac == MACAddress(node2))
-        #expect(resolved.conflict?.flips == 6)
+        #expect(feeder.kinds(.splitBrainResolved).isEmpty)
+        #expect(feeder.analyzer.bindings.first?.conflict != nil)
         let verdict = Verdict(try #require(Expectation("\(vip)=\(node2)")), bindings: feeder.analyzer.bindings, nodes: NodeMap())
         #expect(verdict.outcome == .multipleOwners && verdict.outcome.exitStatus == 11)
+    }
+
+    /// A split-brain ends on evidence only: a broadcast who-has answered by one MAC alone. Answered by both, or
+    /// asked by unicast (iputils arping after its first reply), it goes on.
+    @Test func splitBrainResolvesOnlyWhenOneOwnerAnswersAlone() throws {
+        let client = "02:76:73:0c:00:09"
+        let clientIP = "203.0.113.9"
+        var feeder = Feeder()
+        for step in 0..<4 {
+            let mac = step.isMultiple(of: 2) ? node1 : node2
+            feeder.feed(Frames.arp(op: 1, sender: mac, senderIP: vip, targetIP: vip), at: Double(step) * 0.5)
+        }
+        #expect(feeder.kinds(.splitBrain).count == 1)
+        // Both answer a broadcast request: still two owners.
+        feeder.feed(Frames.arp(op: 1, sender: client, senderIP: clientIP, targetIP: vip), at: 10)
+        feeder.feed(Frames.arp(op: 2, sender: node1, senderIP: vip, target: client, targetIP: clientIP), at: 10.0001)
+        feeder.feed(Frames.arp(op: 2, sender: node2, senderIP: vip, target: client, targetIP: clientIP), at: 10.0002)
+        // A unicast request answered by node2 alone is no evidence (only node2 was asked).
+        feeder.feed(Frames.ethernet(source: client, destination: node2, type: 0x0806,
+                                    payload: Array(Frames.arp(op: 1, sender: client, senderIP: clientIP,
+                                                              target: "00:00:00:00:00:00", targetIP: vip).dropFirst(14))),
+                    at: 20)
+        feeder.feed(Frames.arp(op: 2, sender: node2, senderIP: vip, target: client, targetIP: clientIP), at: 20.0001)
+        feeder.feed(Frames.arp(op: 1, sender: client, senderIP: clientIP, targetIP: "203.0.113.1"), at: 40)
+        #expect(feeder.kinds(.splitBrainResolved).isEmpty)
+        // A broadcast request node2 alone answers: resolved, stamped with the answer, naming the requester.
+        feeder.feed(Frames.arp(op: 1, sender: client, senderIP: clientIP, targetIP: vip), at: 50)
+        feeder.feed(Frames.arp(op: 2, sender: node2, senderIP: vip, target: client, targetIP: clientIP), at: 50.001)
+        feeder.feed(Frames.arp(op: 1, sender: client, senderIP: clientIP, targetIP: "203.0.113.1"), at: 60)
+        let resolved = try #require(feeder.kinds(.splitBrainResolved).first)
+        #expect(resolved.mac == MACAddress(node2))
+        #expect(resolved.evidence?.description == clientIP)
+        #expect(resolved.time == Timestamp(seconds: 1_700_000_050, nanoseconds: 1_000_000))
+        feeder.finish()
+        #expect(feeder.kinds(.splitBrainResolved).count == 1)
+        #expect(feeder.analyzer.bindings.first { $0.key.ip.description == vip }?.conflict == nil)
+        let line = Renderer().textLine(resolved)
+        #expect(line.contains("alone answered a broadcast who-has from 203.0.113.9"), "\(line)")
     }
 
     @Test func sameAddressOnTwoVLANsIsTwoStations() {
