@@ -19,8 +19,9 @@ struct GarpWatch: ParsableCommand {
             Follows IPv4 ARP of every kind and IPv6 NDP (unsolicited and solicited
             NA, NS, DAD) in captures (-r, pcap or pcapng, any link type vipscope
             decodes) or live on interfaces (-i, several allowed; stop with
-            --duration, --count or Ctrl-C, which prints the summary). VLAN tags are
-            kept: the same IP on two VLANs is two stations.
+            --duration, --count or Ctrl-C, which prints the summary). Several -r
+            files are one capture, merged by frame time. VLAN tags are kept: the
+            same IP on two VLANs is two stations.
 
             EVENTS (one line each; --json: one JSON object per line, field "event")
               new-station, changed-ethernet-address, flip-flop,
@@ -34,12 +35,15 @@ struct GarpWatch: ParsableCommand {
                   the new owner's first, and the gratuitous burst (frames,
                   rounds, spacing, duration; MetalLB: 10 frames in 5 rounds
                   every 1.1 s over 4.4 s), or "unannounced" when the new owner
-                  sent no gratuitous frame at all
+                  sent no gratuitous frame at all; "gap not measured" when the
+                  old owner was last seen by an earlier run (--state) or the
+                  frames are out of order
               split-brain
                   two or more MACs claim the IP within --conflict-window,
                   interleaving
               split-brain-resolved
-                  only one MAC answered for a whole window again
+                  a broadcast who-has that only one of the MACs answered (never
+                  mere silence: a quiet owner may still hold the IP)
               lint
                   announcements that break clients: gratuitous reply whose
                   target MAC is not the sender's, unsolicited NA without target
@@ -70,8 +74,11 @@ struct GarpWatch: ParsableCommand {
                         time, interleaving (split-brain), or answered one probe
               exit 12   not seen: no frame announced the IP
               exit 1    could not run (unreadable file, missing interface, no
-                        permission, bad filter, bad state file)
+                        permission, bad filter, bad state file), or an input
+                        was cut short: what was read, the summary (marked
+                        partial) and the verdicts are printed first
               exit 2    interrupted by SIGINT/SIGTERM before the verdict
+                        (the verdict lines then carry exit_status 2)
               exit 64   usage error
             With several --expect, the most serious failure decides: 11, then 10,
             then 12.
