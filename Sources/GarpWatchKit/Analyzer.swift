@@ -108,7 +108,7 @@ public struct Analyzer: Sendable {
         // Only the ARP fields are read (not a copy of the whole layer enum): the benchmark's frames are ARP.
         if case .arp(let arp) = packet.network {
             let observation = Observation(arp: arp, vlans: VLANPath(packet.link.vlans))
-            if openConflicts > 0, observation.kind == .arpRequest || observation.kind == .arpProbe,
+            if observation.kind == .arpRequest || observation.kind == .arpProbe,
                 packet.link.destination?.isBroadcast == true
             {
                 ask(observation, at: time)
@@ -155,12 +155,10 @@ public struct Analyzer: Sendable {
             fold(slot)
             let wasInConflict = storage[slot].conflict != nil
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
-            if wasInConflict || storage[slot].conflict != nil {
-                if observation.kind == .arpReply {
-                    storage[slot].answer(from: mac, to: observation.targetIP, at: time)
-                }
-                count(wasInConflict, slot)
+            if storage[slot].question != nil && observation.kind == .arpReply {
+                storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
             }
+            if wasInConflict || storage[slot].conflict != nil { count(wasInConflict, slot) }
         } else {
             guard storage.count < options.maxBindings else {
                 counters.refusedNewAddresses += 1
@@ -173,6 +171,14 @@ public struct Analyzer: Sendable {
             var event = Event(kind: .newStation, time: time, key: key, mac: mac)
             event.frameKind = observation.kind
             events.append(event)
+            // A who-has for the address came before any frame of it: this reply may be its first answer.
+            if !unknownAsked.isEmpty, let question = unknownAsked.removeValue(forKey: key) {
+                storage[slot].question = question
+                storage[slot].deadline = question.closes
+                if observation.kind == .arpReply {
+                    storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
+                }
+            }
         }
         if let deadline = storage[slot].deadline {
             schedule(slot, deadline)
@@ -243,17 +249,30 @@ public struct Analyzer: Sendable {
         if wasInConflict && !isInConflict { openConflicts -= 1 }
     }
 
-    /// A broadcast who-has during some split-brain: the asked address's binding notes the question.
-    /// An ARP probe (`garpwatch --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to 0.0.0.0.
+    /// Broadcast who-has requests for addresses without a binding yet (bounded; see `ask`).
+    private var unknownAsked: [BindingKey: Question] = [:]
+    static let unknownAskedLimit = 1024
+
+    /// A broadcast who-has: the asked address's binding notes the question, so replies can show two owners
+    /// answering at once (split-brain) or one answering alone (the end of one). An ARP probe (`garpwatch
+    /// --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to 0.0.0.0.
     private mutating func ask(_ request: Observation, at time: Timestamp) {
-        guard let target = request.targetIP,
-            let slot = index.find(BindingKey(vlans: request.key.vlans, ip: target), in: hot),
-            storage[slot].conflict != nil
-        else { return }
+        guard let target = request.targetIP, !options.scope.isEmpty ? inScope(target) : true else { return }
+        let key = BindingKey(vlans: request.key.vlans, ip: target)
         let requester = request.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : request.key.ip
+        guard let slot = index.find(key, in: hot) else {
+            if unknownAsked.count >= Self.unknownAskedLimit {
+                unknownAsked = unknownAsked.filter { $0.value.closes >= time }
+                if unknownAsked.count >= Self.unknownAskedLimit { return }
+            }
+            unknownAsked[key] = Question(
+                requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
+            return
+        }
         fold(slot)
+        let wasInConflict = storage[slot].conflict != nil
         storage[slot].ask(from: requester, at: time, options: options, events: &events)
-        count(true, slot)
+        count(wasInConflict, slot)
         if let deadline = storage[slot].deadline { schedule(slot, deadline) }
         refresh(slot)
     }
@@ -283,6 +302,7 @@ public struct Analyzer: Sendable {
         let binding = storage[slot]
         hot[slot].owner = binding.owner
         hot[slot].isQuiet = binding.deadline == nil && binding.pending == nil && binding.conflict == nil
+            && binding.question == nil
             && (options.localNets.isEmpty || binding.bogonReported)
     }
 

@@ -250,22 +250,37 @@ public struct Binding: Sendable, Hashable {
 
     // MARK: Questions during a split-brain
 
-    /// A broadcast who-has for this address from `requester`, while a split-brain is in progress.
+    /// A broadcast who-has for this address from `requester`: replies to it within the reply window answer it.
     mutating func ask(from requester: IPAddress, at time: Timestamp, options: AnalyzerOptions, events: inout [Event]) {
-        guard conflict != nil else { return }
         if let question { close(question, events: &events) }
-        guard conflict != nil else { return }
         question = Question(requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
         deadline = deadline.map { min($0, question?.closes ?? $0) } ?? question?.closes
     }
 
     /// A reply from `mac` to `requester`: it answers the open question when it came within the reply window.
-    mutating func answer(from mac: MACAddress, to requester: IPAddress?, at time: Timestamp) {
+    /// A second MAC answering the same broadcast request is a second live owner: a split-brain, never a
+    /// takeover (a takeover cannot take microseconds), whatever the conflict window says.
+    mutating func answer(from mac: MACAddress, to requester: IPAddress?, at time: Timestamp, events: inout [Event]) {
         guard var open = question, let requester, requester == open.requester, time >= open.asked, time <= open.closes
         else { return }
         if !open.answered.contains(mac) { open.answered.append(mac) }
         open.lastAnswer = time
         question = open
+        guard open.answered.count >= 2 else { return }
+        if conflict != nil {
+            for other in open.answered where conflict?.macs.contains(other) == false { conflict?.macs.append(other) }
+            return
+        }
+        // The takeover this reply started (or the one still waiting) was the second owner answering.
+        pending = nil
+        conflict = Conflict(macs: open.answered, started: open.asked, lastFlip: time, flips: 1)
+        conflicts += 1
+        var event = Event(kind: .splitBrain, time: time, key: key, mac: mac)
+        event.oldMAC = open.answered.first { $0 != mac }
+        event.conflict = conflict
+        event.evidence = requester
+        events.append(event)
+        deadline = open.closes
     }
 
     /// The reply window of `question` is over: one MAC alone answering ends the split-brain.

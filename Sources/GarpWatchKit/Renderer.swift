@@ -87,6 +87,11 @@ public struct Renderer: Sendable {
             }
         case .splitBrain:
             text.append(string: (event.conflict?.macs ?? [event.mac]).map(nodes.label).joined(separator: ", "))
+            if let requester = event.evidence {
+                text.append(" (each answered one broadcast who-has from ")
+                text.append(requester)
+                text.append(")")
+            }
         case .splitBrainResolved:
             text.append("owner ")
             nodes.appendLabel(event.mac, to: &text)

@@ -82,6 +82,36 @@ import Testing
         #expect(verdict.outcome == .multipleOwners && verdict.outcome.exitStatus == 11)
     }
 
+    /// Issue 15 item 1: two MACs answering one broadcast request microseconds apart are two live owners, not
+    /// a takeover with a 0.001 ms gap, though iputils arping then goes unicast and the second never speaks again.
+    @Test(arguments: [false, true])
+    func twoAnswersToOneBroadcastRequestAreSplitBrain(knownBefore: Bool) throws {
+        let client = "02:76:73:0c:00:09"
+        let clientIP = "203.0.113.9"
+        var feeder = Feeder()
+        if knownBefore { feeder.feed(Frames.arp(op: 1, sender: node1, senderIP: vip, targetIP: vip), at: 0) }
+        feeder.feed(Frames.arp(op: 1, sender: client, senderIP: clientIP, targetIP: vip), at: 1)
+        feeder.feed(Frames.arp(op: 2, sender: node1, senderIP: vip, target: client, targetIP: clientIP), at: 1.000_050)
+        feeder.feed(Frames.arp(op: 2, sender: node2, senderIP: vip, target: client, targetIP: clientIP), at: 1.000_052)
+        for second in [2.0, 3.0] {
+            let unicast = Frames.arp(op: 1, sender: client, senderIP: clientIP, target: "00:00:00:00:00:00", targetIP: vip)
+            feeder.feed(Frames.ethernet(source: client, destination: node1, type: 0x0806, payload: Array(unicast.dropFirst(14))),
+                        at: second)
+            feeder.feed(Frames.arp(op: 2, sender: node1, senderIP: vip, target: client, targetIP: clientIP), at: second + 0.0001)
+        }
+        feeder.feed(Frames.arp(op: 1, sender: client, senderIP: clientIP, targetIP: "203.0.113.1"), at: 30)
+        feeder.finish()
+        #expect(feeder.kinds(.takeover).isEmpty, "\(feeder.kinds(.takeover))")
+        let split = try #require(feeder.kinds(.splitBrain).first)
+        #expect(feeder.kinds(.splitBrain).count == 1)
+        #expect(Set(split.conflict?.macs.map(\.description) ?? []) == [node1, node2])
+        #expect(split.evidence?.description == clientIP)
+        #expect(Renderer().textLine(split).contains("each answered one broadcast who-has from \(clientIP)"))
+        #expect(feeder.kinds(.splitBrainResolved).isEmpty)
+        let verdict = Verdict(try #require(Expectation("\(vip)=\(node1)")), bindings: feeder.analyzer.bindings, nodes: NodeMap())
+        #expect(verdict.outcome == .multipleOwners && verdict.outcome.exitStatus == 11)
+    }
+
     /// A split-brain ends on evidence only: a broadcast who-has answered by one MAC alone. Answered by both, or
     /// asked by unicast (iputils arping after its first reply), it goes on.
     @Test func splitBrainResolvesOnlyWhenOneOwnerAnswersAlone() throws {
