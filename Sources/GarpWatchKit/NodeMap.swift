@@ -54,7 +54,7 @@ public struct NodeMap: Sendable, Hashable {
         do {
             value = try JSONSerialization.jsonObject(with: Data(text.utf8))
         } catch {
-            throw ParseError(description: "\(file) is not valid JSON (\(error.localizedDescription))")
+            throw ParseError(description: "\(file) is not valid JSON (\(PrintableText.escaped(error.localizedDescription)))")
         }
         func add(_ mac: String, _ name: String) throws(ParseError) {
             guard let address = MACAddress(mac) else {
