@@ -94,8 +94,9 @@ public struct Analyzer: Sendable {
         return events
     }
 
-    /// Account for one decoded frame captured at `time`.
-    public mutating func process(_ packet: borrowing Packet, at time: Timestamp) {
+    /// Account for one decoded frame captured at `time`. `bytes`, the frame, lets VRRP adverts count as a
+    /// sign of life of the master.
+    public mutating func process(_ packet: borrowing Packet, bytes: UnsafeRawBufferPointer? = nil, at time: Timestamp) {
         counters.frames += 1
         if let kind = packet.issue?.kind {
             switch kind {
@@ -116,7 +117,45 @@ public struct Analyzer: Sendable {
             observe(observation, at: time, linkSource: packet.link.source)
         } else if let observation = Observation.of(copy packet) {
             observe(observation, at: time, linkSource: packet.link.source)
+        } else if !storage.isEmpty, let mac = packet.link.source {
+            noteLife(packet, bytes: bytes, mac: mac, at: time)
         }
+    }
+
+    /// Signs of life that claim nothing: a frame with a tracked address as source from its owner's MAC (a
+    /// reply to a client), and VRRP adverts listing tracked addresses. They bound a takeover's gap better
+    /// than the old owner's last ARP frame, which may be seconds older than its last reply.
+    private mutating func noteLife(_ packet: borrowing Packet, bytes: UnsafeRawBufferPointer?, mac: MACAddress,
+                                   at time: Timestamp) {
+        let vlans = VLANPath(packet.link.vlans)
+        let source: IPAddress
+        let isIPv6: Bool
+        switch packet.network {
+        case .ipv4(let header):
+            source = .v4(header.source)
+            isIPv6 = false
+        case .ipv6(let header):
+            source = .v6(header.source)
+            isIPv6 = true
+        default:
+            return
+        }
+        if case .other(let protocolNumber) = packet.transport, protocolNumber.rawValue == 112, let bytes,
+            packet.payload.upperBound <= bytes.count
+        {
+            var cursor = Cursor(UnsafeRawBufferPointer(rebasing: bytes[packet.payload]), origin: packet.payload.lowerBound)
+            if let advert = VRRPAdvert(parsing: &cursor, ipv6: isIPv6) {
+                let evidence: Takeover.Evidence = advert.priority == 0 ? .vrrpRelease : .vrrpAdvert
+                for address in advert.addresses {
+                    guard let slot = index.find(BindingKey(vlans: vlans, ip: address), in: hot) else { continue }
+                    fold(slot)
+                    storage[slot].live(mac, evidence: evidence, reply: false, at: time)
+                }
+            }
+            return
+        }
+        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot), hot[slot].owner == mac else { return }
+        storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
     }
 
     /// Account for one frame's binding facts (what `process` does after decoding).

@@ -62,6 +62,11 @@ public struct Binding: Sendable, Hashable {
     /// During a split-brain: the last broadcast who-has for the address and who answered it (the evidence
     /// that can end the split-brain).
     var question: Question?
+    /// The current owner's latest sign of life other than a claim (IP frame with the address as source, VRRP
+    /// advert); claims are in `current.lastSeen`.
+    var ownerLife: SignOfLife?
+    /// The current owner's last frame with the address as source (a reply to a client).
+    var ownerLastReply: Timestamp?
     var isScheduled = false
     var bogonReported = false
 
@@ -135,7 +140,15 @@ public struct Binding: Sendable, Hashable {
         history[ownerSlot] = current
         let slot = history.firstIndex { $0.mac == mac }
         let oldOwner = owner
-        let oldLast = current.lastSeen
+        var oldLast = current.lastSeen
+        var oldEvidence = Takeover.Evidence.claim
+        if let life = ownerLife, life.time > oldLast {
+            oldLast = life.time
+            oldEvidence = life.evidence
+        }
+        let oldLastReply = ownerLastReply
+        ownerLife = nil
+        ownerLastReply = nil
         let oldFrames = current.frames
         var moved = Event(
             kind: slot == nil ? .changedEthernetAddress : (mac == previousOwner ? .flipFlop : .reusedOldEthernetAddress),
@@ -175,7 +188,10 @@ public struct Binding: Sendable, Hashable {
             let waiting = max(window, options.burstWindow)
             var takeover = Takeover(oldLast: oldLast, newFirst: time, burst: burst)
             // No frame of the old owner in this run: its last one is the state file's.
-            takeover.oldLastFromEarlierRun = oldFrames == 0
+            takeover.oldLastFromEarlierRun = oldFrames == 0 && oldEvidence == .claim
+            takeover.oldEvidence = oldEvidence
+            takeover.newEvidence = kind
+            takeover.oldLastReply = oldLastReply
             pending = PendingTakeover(
                 oldOwner: oldOwner, newOwner: mac, takeover: takeover, deadline: time.adding(nanoseconds: waiting))
             deadline = pending?.deadline
@@ -248,7 +264,23 @@ public struct Binding: Sendable, Hashable {
         return deadline
     }
 
-    // MARK: Questions during a split-brain
+    // MARK: Signs of life
+
+    /// A frame from `mac` that shows it alive for this address without claiming it: an IP frame with the
+    /// address as source (`reply`), or a VRRP advert listing it.
+    mutating func live(_ mac: MACAddress, evidence: Takeover.Evidence, reply: Bool, at time: Timestamp) {
+        if mac == current.mac {
+            if ownerLife.map({ time >= $0.time }) ?? true { ownerLife = SignOfLife(time: time, evidence: evidence) }
+            if reply {
+                if ownerLastReply.map({ time > $0 }) ?? true { ownerLastReply = time }
+                if let waiting = pending, waiting.newOwner == mac, waiting.takeover.newFirstReply == nil {
+                    pending?.takeover.newFirstReply = time
+                }
+            }
+        }
+    }
+
+    // MARK: Questions
 
     /// A broadcast who-has for this address from `requester`: replies to it within the reply window answer it.
     mutating func ask(from requester: IPAddress, at time: Timestamp, options: AnalyzerOptions, events: inout [Event]) {
@@ -293,6 +325,12 @@ public struct Binding: Sendable, Hashable {
         events.append(event)
         self.conflict = nil
     }
+}
+
+/// When and how an owner last showed it was alive.
+struct SignOfLife: Sendable, Hashable {
+    var time: Timestamp
+    var evidence: Takeover.Evidence
 }
 
 /// A broadcast who-has seen during a split-brain, and the MACs that answered it within the reply window.

@@ -64,6 +64,33 @@ public struct Takeover: Sendable, Hashable {
     public var burst: Burst
     /// The old owner's last frame was not seen in this run: it comes from `--state` (an earlier run).
     public var oldLastFromEarlierRun = false
+    /// What the old owner's last sign of life was (what bounds the gap on that side).
+    public var oldEvidence: Evidence = .claim
+    /// What the new owner's first frame was.
+    public var newEvidence: Observation.Kind?
+    /// Client traffic in the capture: the old owner's last frame with the address as source (a reply to a
+    /// client) and the new owner's first.
+    public var oldLastReply: Timestamp?
+    public var newFirstReply: Timestamp?
+
+    /// A sign of life of an owner.
+    public enum Evidence: String, Sendable, Hashable {
+        /// An ARP or NDP frame claiming the address.
+        case claim
+        /// An IPv4/IPv6 frame with the address as source, from the owner's MAC (a reply to a client).
+        case ipSource = "ip-source"
+        /// A VRRP advertisement listing the address, from the owner's MAC.
+        case vrrpAdvert = "vrrp-advert"
+        /// A VRRP advertisement with priority 0: the owner gave the address up (keepalived stopping).
+        case vrrpRelease = "vrrp-priority-0"
+    }
+
+    /// What clients saw, when client traffic is in the capture: last reply from the old MAC to the first from
+    /// the new, nanoseconds.
+    public var clientGapNanoseconds: Int64? {
+        guard let oldLastReply, let newFirstReply else { return nil }
+        return newFirstReply.nanoseconds(since: oldLastReply)
+    }
 
     /// What the time between the two owners means.
     public enum GapKind: String, Sendable, Hashable {

@@ -68,6 +68,12 @@ public struct Renderer: Sendable {
                 switch takeover.gapKind {
                 case .outage:
                     text.append(string: " gap \(Formatting.milliseconds(takeover.gapNanoseconds)) ms")
+                    if takeover.oldEvidence != .claim {
+                        // Say what bounded the gap when it was more than the old owner's last ARP/NDP frame.
+                        text.append(string: " from \(takeover.oldEvidence.rawValue)")
+                        if let kind = takeover.newEvidence { text.append(string: " to \(kind.rawValue)") }
+                        text.append(";")
+                    }
                 case .acrossRuns:
                     text.append(" gap not measured: old owner last seen ")
                     text.append(iso8601: takeover.oldLast)
@@ -84,6 +90,11 @@ public struct Renderer: Sendable {
                 text.append(
                     string: takeover.isUnannounced
                         ? " unannounced (no gratuitous frame)" : " " + Self.describe(takeover.burst))
+                if let client = takeover.clientGapNanoseconds, client >= 0 {
+                    // Only with client traffic in the capture: its last reply from the old MAC to the first
+                    // from the new.
+                    text.append(string: "; clients saw \(Formatting.milliseconds(client)) ms without replies")
+                }
             }
         case .splitBrain:
             text.append(string: (event.conflict?.macs ?? [event.mac]).map(nodes.label).joined(separator: ", "))
@@ -144,6 +155,11 @@ public struct Renderer: Sendable {
         if let takeover = event.takeover {
             line.add("gap", takeover.gapKind.rawValue)
             line.add("gap_ms", takeover.gapKind == .outage ? milliseconds(takeover.gapNanoseconds) : nil)
+            line.add("gap_from", takeover.oldEvidence.rawValue)
+            line.add("gap_to", takeover.newEvidence?.rawValue)
+            line.add("old_last_reply", takeover.oldLastReply)
+            line.add("new_first_reply", takeover.newFirstReply)
+            line.add("client_gap_ms", takeover.clientGapNanoseconds.map(milliseconds))
             line.add("old_last", takeover.oldLast)
             line.add("new_first", takeover.newFirst)
             line.add("unannounced", takeover.isUnannounced)

@@ -430,8 +430,9 @@ struct GarpWatch: ParsableCommand {
     private func openInterface(_ name: String) throws(CaptureError) -> PacketSource {
         let source: PacketSource
         do {
-            // Only ARP and ICMPv6 matter; tagged frames are kept for the core to unwrap.
-            source = try capture.openInterface(name, baseFilter: "arp or icmp6 or vlan")
+            // ARP and ICMPv6 claim addresses; VRRP adverts and ICMP (clients' pings) are signs of life that
+            // bound a takeover's gap; tagged frames are kept for the core to unwrap.
+            source = try capture.openInterface(name, baseFilter: "arp or icmp6 or icmp or ip proto 112 or vlan")
         } catch {
             guard error.kind == .badFilter && capture.filter == nil else { throw error }
             source = try capture.openInterface(name)
@@ -515,7 +516,7 @@ struct Pipeline {
         }
         if timestamp < earliest { earliest = timestamp }
         packet.decode(bytes, linkType: linkType, originalLength: originalLength)
-        analyzer.process(packet, at: timestamp)
+        analyzer.process(packet, bytes: bytes, at: timestamp)
         if !analyzer.events.isEmpty { flushEvents() }
         if prober != nil { prober?.observe(packet, at: timestamp) }
         frames += 1

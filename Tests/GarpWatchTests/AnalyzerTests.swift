@@ -82,6 +82,49 @@ import Testing
         #expect(verdict.outcome == .multipleOwners && verdict.outcome.exitStatus == 11)
     }
 
+    /// Issue 15 item 2: the gap runs from the old owner's last sign of life of any kind (here keepalived's
+    /// priority-0 VRRP advert) to the new owner's first frame, and what clients saw is reported apart.
+    @Test func gapIsBoundedByEverySignOfLifeAndClientsSeeTheirOwn() throws {
+        let clientIP = "203.0.113.9"
+        func ipv4(_ source: String, _ destination: String, _ protocolNumber: UInt8, _ payload: [UInt8]) -> [UInt8] {
+            [0x45, 0] + Frames.be16(UInt16(20 + payload.count)) + [0, 0, 0x40, 0, 255, protocolNumber, 0, 0]
+                + Frames.ip4(source) + Frames.ip4(destination) + payload
+        }
+        func advert(_ mac: String, _ nodeIP: String, priority: UInt8) -> [UInt8] {
+            let vrrp: [UInt8] = [0x21, 51, priority, 1, 0, 1, 0, 0] + Frames.ip4(vip)
+            return Frames.ethernet(source: mac, destination: "01:00:5e:00:00:12", type: 0x0800,
+                                   payload: ipv4(nodeIP, "224.0.0.18", 112, vrrp))
+        }
+        func echoReply(_ mac: String, sequence: UInt16) -> [UInt8] {
+            Frames.ethernet(source: mac, destination: "02:76:73:0c:00:09", type: 0x0800,
+                            payload: ipv4(vip, clientIP, 1, [0, 0, 0, 0, 0x12, 0x34] + Frames.be16(sequence)))
+        }
+        var feeder = Feeder()
+        for frame in Frames.metallb(node1, vip) { feeder.feed(frame, at: 0) }
+        for second in 1...4 { feeder.feed(advert(node1, "203.0.113.1", priority: 150), at: Double(second)) }
+        for step in 0..<24 { feeder.feed(echoReply(node1, sequence: UInt16(step)), at: 0.2 + Double(step) * 0.2) }  // to 4.8 s
+        feeder.feed(advert(node1, "203.0.113.1", priority: 0), at: 5.0)
+        for round in 0..<2 {
+            for _ in 0..<5 {
+                feeder.feed(Frames.arp(op: 1, sender: node2, senderIP: vip, targetIP: vip), at: 5.61 + Double(round) * 5)
+            }
+        }
+        feeder.feed(echoReply(node2, sequence: 30), at: 5.8)
+        feeder.finish()
+        let event = try #require(feeder.kinds(.takeover).first)
+        let takeover = try #require(event.takeover)
+        #expect(takeover.oldEvidence == .vrrpRelease)
+        #expect(takeover.gapNanoseconds == 610_000_000)
+        #expect(takeover.clientGapNanoseconds == 1_000_000_000)
+        let line = Renderer().textLine(event)
+        #expect(line.contains("gap 610.000 ms from vrrp-priority-0 to gratuitous-request; burst 10 frames"), "\(line)")
+        #expect(line.contains("clients saw 1000.000 ms without replies"), "\(line)")
+        let json = Renderer(json: true).jsonLine(event).text
+        #expect(json.contains("\"gap_from\":\"vrrp-priority-0\"") && json.contains("\"client_gap_ms\":1000"), "\(json)")
+        // A reply from a MAC that does not own the address is not the owner's sign of life.
+        #expect(feeder.analyzer.bindings.first { $0.key.ip.description == vip }?.takeovers == 1)
+    }
+
     /// Issue 15 item 1: two MACs answering one broadcast request microseconds apart are two live owners, not
     /// a takeover with a 0.001 ms gap, though iputils arping then goes unicast and the second never speaks again.
     @Test(arguments: [false, true])

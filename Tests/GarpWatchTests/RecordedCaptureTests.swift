@@ -40,8 +40,16 @@ import Testing
         let firstMAC = try #require(claims.first?[1])
         let switchIndex = try #require(claims.firstIndex { $0[1] != firstMAC })
         let newMAC = claims[switchIndex][1]
-        let oldLast = try #require(Support.timestamp(claims[switchIndex - 1][0]))
+        let lastClaim = try #require(Support.timestamp(claims[switchIndex - 1][0]))
         let newFirst = try #require(Support.timestamp(claims[switchIndex][0]))
+        // Issue 15 item 2: the old owner's replies to clients (the VIP as IP source, from its MAC) are signs of
+        // life too; the gap starts at the last of them or of its claims, whichever is later.
+        let sourceField = case_.vip.contains(":") ? "ipv6.src" : "ip.src"
+        let replies = try Support.tshark(
+            path, filter: "\(sourceField) == \(case_.vip) && eth.src == \(firstMAC) && !arp && !(icmpv6.type == 135 || icmpv6.type == 136)",
+            fields: ["frame.time_epoch"]
+        ).compactMap { $0.first.flatMap(Support.timestamp) }.filter { $0 < newFirst }
+        let oldLast = max(lastClaim, replies.max() ?? lastClaim)
         // The burst: the new owner's announcements within the 6 s burst window, in rounds 200 ms apart.
         let burstTimes = announced.filter { $0[1] == newMAC }.compactMap { Support.timestamp($0[0]) }
             .filter { $0.nanoseconds(since: newFirst) <= 6_000_000_000 }
@@ -61,6 +69,8 @@ import Testing
         #expect(event.mac.description == newMAC)
         #expect(event.key.vlans.ids == case_.vlans)
         #expect(takeover.oldLast == oldLast)
+        #expect(takeover.oldEvidence == (oldLast > lastClaim ? .ipSource : .claim))
+        #expect(takeover.oldLastReply == replies.max())
         #expect(takeover.newFirst == newFirst)
         #expect(takeover.gapNanoseconds == newFirst.nanoseconds(since: oldLast))
         #expect(takeover.burst.frames == burstTimes.count)
