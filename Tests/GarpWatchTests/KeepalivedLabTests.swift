@@ -124,4 +124,42 @@ import Testing
         print("keepalived graceful stop: gap \(gap) ms from \(gapFrom ?? "?"), clients \(clients) ms")
         #expect(clients >= gap - 1 && clients < 3000, "\(takeover)")
     }
+
+    /// Issue 15 item 1, keepalived's shape: the MASTER is SIGKILLed (parent and VRRP child), so it never sends
+    /// its priority-0 advert and its VIP stays on eth0; the BACKUP takes over and adds the VIP too. Two
+    /// kernels now answer who-has: arping's first, broadcast, request gets two replies. That is a split-brain
+    /// (exit 11), never a takeover, and nothing short of one owner answering alone resolves it.
+    @Test func killedMasterLeavesItsVIPAndBothAnswerIsSplitBrain() throws {
+        defer { tearDown() }
+        tearDown()
+        try setUp()
+        try #require(ChildProcess.which("arping") != nil, "arping (iputils-arping) is not installed")
+        let master = try startKeepalived(1, priority: 150)
+        let backup = try startKeepalived(2, priority: 100)
+        defer { kill(backup.process.processIdentifier, SIGTERM); _ = backup.wait() }
+        var deadline = Date().addingTimeInterval(8)
+        while !holdsVIP(1) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(holdsVIP(1), "keepalived on node 1 did not become MASTER within 8 s")
+        let child = (try? String(contentsOfFile: "\(directory)/k1-vrrp.pid", encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if let child { kill(child, SIGKILL) }
+        kill(master.process.processIdentifier, SIGKILL)
+        _ = master.wait()
+        try #require(child != nil, "keepalived wrote no VRRP child PID file")
+        deadline = Date().addingTimeInterval(8)
+        while !holdsVIP(2) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(holdsVIP(2) && holdsVIP(1), "node 2 did not take the VIP, or node 1 lost it")
+
+        let ip = try #require(ChildProcess.which("ip"))
+        let garpwatch = try RunningProcess(
+            ip, ["netns", "exec", "\(prefix)-n3", try Support.garpwatchBinary(), "-i", "eth0", "--duration", "4.5",
+                 "--ip", vip, "--expect", "\(vip)=\(macs[1])"])
+        Thread.sleep(forTimeInterval: 0.8)
+        _ = try ChildProcess.run(["ip", "netns", "exec", "\(prefix)-n3", "arping", "-c", "3", "-I", "eth0", vip])
+        let output = garpwatch.wait()
+        #expect(output.status == 11, "\(output.standardOutput)\(output.standardError)")
+        let split = try #require(output.lines.first { $0.contains(" split-brain \(vip) ") }, "\(output.standardOutput)")
+        #expect(split.contains(macs[0]) && split.contains(macs[1]) && split.contains("from 203.0.113.100"))
+        #expect(!output.lines.contains { $0.contains(" takeover ") || $0.contains("split-brain-resolved") })
+    }
 }
