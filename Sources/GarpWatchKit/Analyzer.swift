@@ -290,6 +290,7 @@ public struct Analyzer: Sendable {
 
     /// Broadcast who-has requests for addresses without a binding yet (bounded; see `ask`).
     private var unknownAsked: [BindingKey: Question] = [:]
+    private var unknownAskedPurged = Timestamp.zero
     static let unknownAskedLimit = 1024
 
     /// A broadcast who-has: the asked address's binding notes the question, so replies can show two owners
@@ -301,6 +302,9 @@ public struct Analyzer: Sendable {
         let requester = request.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : request.key.ip
         guard let slot = index.find(key, in: hot) else {
             if unknownAsked.count >= Self.unknownAskedLimit {
+                // A scan: purge the closed questions at most once per reply window, then drop new ones.
+                guard time >= unknownAskedPurged.adding(nanoseconds: options.replyWindow) else { return }
+                unknownAskedPurged = time
                 unknownAsked = unknownAsked.filter { $0.value.closes >= time }
                 if unknownAsked.count >= Self.unknownAskedLimit { return }
             }

@@ -31,16 +31,20 @@ struct GarpWatch: ParsableCommand {
                   --local-net)
               takeover
                   a new owner, once the old one stayed silent for
-                  --conflict-window: the gap from the old owner's last frame to
-                  the new owner's first, and the gratuitous burst (frames,
+                  --conflict-window: the gap from the old owner's last sign of
+                  life (ARP/NDP; its replies to clients, "from ip-source"; VRRP
+                  adverts, "from vrrp-advert" or "from vrrp-priority-0") to the
+                  new owner's first frame, and the gratuitous burst (frames,
                   rounds, spacing, duration; MetalLB: 10 frames in 5 rounds
                   every 1.1 s over 4.4 s), or "unannounced" when the new owner
                   sent no gratuitous frame at all; "gap not measured" when the
                   old owner was last seen by an earlier run (--state) or the
-                  frames are out of order
+                  frames are out of order; with client traffic in the capture,
+                  "clients saw": last reply from the old MAC to the first from
+                  the new
               split-brain
                   two or more MACs claim the IP within --conflict-window,
-                  interleaving
+                  interleaving, or answer one broadcast who-has
               split-brain-resolved
                   a broadcast who-has that only one of the MACs answered (never
                   mere silence: a quiet owner may still hold the IP)
