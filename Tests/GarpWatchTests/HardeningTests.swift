@@ -300,3 +300,48 @@ import Testing
         #expect(try StateFile.load(target).bindings.map(\.owner.description) == [Self.node2])
     }
 }
+
+/// The new readers never trap: every prefix of a VRRP advert, and random damage to a valid state file.
+@Suite struct ReaderRobustnessTests {
+    static let advert: [UInt8] = [0x21, 51, 150, 2, 0, 1, 0xAB, 0xCD, 198, 51, 100, 21, 198, 51, 100, 22]
+
+    @Test(arguments: 0...advert.count)
+    func everyPrefixOfAVRRPAdvert(length: Int) {
+        let bytes = Array(Self.advert.prefix(length))
+        let advert = bytes.withUnsafeBytes { buffer -> VRRPAdvert? in
+            var cursor = Cursor(buffer)
+            return VRRPAdvert(parsing: &cursor, ipv6: false)
+        }
+        if length < 8 {
+            #expect(advert == nil)
+        } else {
+            #expect(advert?.priority == 150 && advert?.virtualRouterID == 51)
+            #expect(advert?.addresses.count == (length - 8) / 4)
+        }
+    }
+
+    @Test func randomDamageToAStateFileIsAnErrorOrALoadNeverATrap() throws {
+        let path = HardeningTests.scratch("damaged.json")
+        let valid = Array(HardeningTests.state((1...20).map { HardeningTests.binding(ip: "198.51.100.\($0)") }).utf8)
+        var random = SplitMix64(seed: 18)
+        var loaded = 0
+        for _ in 0..<300 {
+            var bytes = valid
+            for _ in 0..<Int(random.next() % 4 + 1) {
+                let position = Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 3 {
+                case 0: bytes[position] = UInt8(truncatingIfNeeded: random.next())
+                case 1: bytes.remove(at: position)
+                default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: position)
+                }
+            }
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            if let result = try? StateFile.load(path) {
+                loaded += 1
+                #expect(result.bindings.count <= 21)
+            }
+        }
+        // Some damage hits only text inside strings and the file still loads; most is refused.
+        #expect(loaded < 300)
+    }
+}
