@@ -110,13 +110,28 @@ public struct Analyzer: Sendable {
         if case .arp(let arp) = packet.network {
             let observation = Observation(arp: arp, vlans: VLANPath(packet.link.vlans))
             if observation.kind == .arpRequest || observation.kind == .arpProbe,
-                packet.link.destination?.isBroadcast == true
+                packet.link.destination?.isBroadcast == true, let target = observation.targetIP
             {
-                ask(observation, at: time)
+                // An ARP probe (`garpwatch --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to it.
+                let requester =
+                    observation.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : observation.key.ip
+                ask(BindingKey(vlans: observation.key.vlans, ip: target), from: requester, at: time)
             }
             observe(observation, at: time, linkSource: packet.link.source)
         } else if let observation = Observation.of(copy packet) {
-            observe(observation, at: time, linkSource: packet.link.source)
+            // IPv6: an NS to the solicited-node group is the broadcast who-has; a solicited NA answers the NS's
+            // source, which is the NA's destination.
+            var requester: IPAddress?
+            if case .ipv6(let header) = packet.network {
+                if observation.kind == .neighborSolicitation, packet.link.destination?.isMulticast == true,
+                    let target = observation.targetIP
+                {
+                    ask(BindingKey(vlans: observation.key.vlans, ip: target), from: .v6(header.source), at: time)
+                } else if observation.kind == .solicitedNA {
+                    requester = .v6(header.destination)
+                }
+            }
+            observe(observation, at: time, linkSource: packet.link.source, answering: requester)
         } else if !storage.isEmpty, let mac = packet.link.source {
             noteLife(packet, bytes: bytes, mac: mac, at: time)
         }
@@ -143,7 +158,8 @@ public struct Analyzer: Sendable {
         if case .other(let protocolNumber) = packet.transport, protocolNumber.rawValue == 112, let bytes,
             packet.payload.upperBound <= bytes.count
         {
-            var cursor = Cursor(UnsafeRawBufferPointer(rebasing: bytes[packet.payload]), origin: packet.payload.lowerBound)
+            var cursor = Cursor(
+                UnsafeRawBufferPointer(rebasing: bytes[packet.payload]), origin: packet.payload.lowerBound)
             if let advert = VRRPAdvert(parsing: &cursor, ipv6: isIPv6) {
                 let evidence: Takeover.Evidence = advert.priority == 0 ? .vrrpRelease : .vrrpAdvert
                 for address in advert.addresses {
@@ -154,12 +170,18 @@ public struct Analyzer: Sendable {
             }
             return
         }
-        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot), hot[slot].owner == mac else { return }
+        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot), hot[slot].owner == mac else {
+            return
+        }
         storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
     }
 
     /// Account for one frame's binding facts (what `process` does after decoding).
-    public mutating func observe(_ observation: Observation, at time: Timestamp, linkSource: MACAddress? = nil) {
+    /// `answering`: for a solicited NA, the address it answers (its destination); ARP replies carry theirs.
+    public mutating func observe(
+        _ observation: Observation, at time: Timestamp, linkSource: MACAddress? = nil, answering: IPAddress? = nil
+    ) {
+        let answered = observation.kind == .arpReply ? observation.targetIP : answering
         if observation.hopLimit == nil { counters.arp += 1 } else { counters.ndp += 1 }
         let key = observation.key
         if !options.scope.isEmpty && !inScope(key.ip) {
@@ -194,8 +216,8 @@ public struct Analyzer: Sendable {
             fold(slot)
             let wasInConflict = storage[slot].conflict != nil
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
-            if storage[slot].question != nil && observation.kind == .arpReply {
-                storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
+            if storage[slot].question != nil, let answered {
+                storage[slot].answer(from: mac, to: answered, at: time, events: &events)
             }
             if wasInConflict || storage[slot].conflict != nil { count(wasInConflict, slot) }
         } else {
@@ -214,8 +236,8 @@ public struct Analyzer: Sendable {
             if !unknownAsked.isEmpty, let question = unknownAsked.removeValue(forKey: key) {
                 storage[slot].question = question
                 storage[slot].deadline = question.closes
-                if observation.kind == .arpReply {
-                    storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
+                if let answered {
+                    storage[slot].answer(from: mac, to: answered, at: time, events: &events)
                 }
             }
         }
@@ -293,13 +315,11 @@ public struct Analyzer: Sendable {
     private var unknownAskedPurged = Timestamp.zero
     static let unknownAskedLimit = 1024
 
-    /// A broadcast who-has: the asked address's binding notes the question, so replies can show two owners
-    /// answering at once (split-brain) or one answering alone (the end of one). An ARP probe (`garpwatch
-    /// --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to 0.0.0.0.
-    private mutating func ask(_ request: Observation, at time: Timestamp) {
-        guard let target = request.targetIP, !options.scope.isEmpty ? inScope(target) : true else { return }
-        let key = BindingKey(vlans: request.key.vlans, ip: target)
-        let requester = request.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : request.key.ip
+    /// A broadcast who-has (ARP request or probe to ff:ff:ff:ff:ff:ff, NS to the solicited-node group) for
+    /// `key` from `requester`: the asked address's binding notes the question, so replies can show two owners
+    /// answering at once (split-brain) or one answering alone (the end of one).
+    private mutating func ask(_ key: BindingKey, from requester: IPAddress, at time: Timestamp) {
+        guard options.scope.isEmpty || inScope(key.ip) else { return }
         guard let slot = index.find(key, in: hot) else {
             if unknownAsked.count >= Self.unknownAskedLimit {
                 // A scan: purge the closed questions at most once per reply window, then drop new ones.
