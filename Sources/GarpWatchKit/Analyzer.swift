@@ -201,10 +201,12 @@ public struct Analyzer: Sendable {
             return
         }
 
+        // A reply: does it make a second MAC answering one broadcast who-has?
+        let twoOwners = answered.flatMap { questions.answer(key, from: mac, to: $0, at: time) }
         let slot: Int
         if let existing = index.find(key, in: hot) {
             slot = existing
-            if hot[slot].isQuiet && hot[slot].owner == mac && hot[slot].frames < HotBinding.foldLimit
+            if twoOwners == nil && hot[slot].isQuiet && hot[slot].owner == mac && hot[slot].frames < HotBinding.foldLimit
                 && observation.lint.isEmpty && !observation.anomalies.contains(.ethernetSourceMismatch)
             {
                 // The usual frame: the owner again, nothing pending. Same effect as `claim`, counted here.
@@ -215,7 +217,13 @@ public struct Analyzer: Sendable {
             }
             fold(slot)
             let wasInConflict = storage[slot].conflict != nil
+            storage[slot].dropQuestion(ifOverAt: time, events: &events)
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
+            if let twoOwners, let answered {
+                storage[slot].startSplitBrain(
+                    answers: [twoOwners.first, mac], requester: answered, asked: twoOwners.asked, at: time,
+                    events: &events)
+            }
             if storage[slot].question != nil, let answered {
                 storage[slot].answer(from: mac, to: answered, at: time, events: &events)
             }
@@ -232,14 +240,6 @@ public struct Analyzer: Sendable {
             var event = Event(kind: .newStation, time: time, key: key, mac: mac)
             event.frameKind = observation.kind
             events.append(event)
-            // A who-has for the address came before any frame of it: this reply may be its first answer.
-            if !unknownAsked.isEmpty, let question = unknownAsked.removeValue(forKey: key) {
-                storage[slot].question = question
-                storage[slot].deadline = question.closes
-                if let answered {
-                    storage[slot].answer(from: mac, to: answered, at: time, events: &events)
-                }
-            }
         }
         if let deadline = storage[slot].deadline {
             schedule(slot, deadline)
@@ -310,32 +310,19 @@ public struct Analyzer: Sendable {
         if wasInConflict && !isInConflict { openConflicts -= 1 }
     }
 
-    /// Broadcast who-has requests for addresses without a binding yet (bounded; see `ask`).
-    private var unknownAsked: [BindingKey: Question] = [:]
-    private var unknownAskedPurged = Timestamp.zero
-    static let unknownAskedLimit = 1024
+    /// The recent broadcast who-has requests and their first answerer.
+    private var questions = QuestionCache()
 
     /// A broadcast who-has (ARP request or probe to ff:ff:ff:ff:ff:ff, NS to the solicited-node group) for
-    /// `key` from `requester`: the asked address's binding notes the question, so replies can show two owners
-    /// answering at once (split-brain) or one answering alone (the end of one).
+    /// `key` from `requester`: noted in `questions`, so two owners answering it show; and, during a split-brain
+    /// of that address, in its binding too, so one owner answering it alone ends the split-brain.
     private mutating func ask(_ key: BindingKey, from requester: IPAddress, at time: Timestamp) {
         guard options.scope.isEmpty || inScope(key.ip) else { return }
-        guard let slot = index.find(key, in: hot) else {
-            if unknownAsked.count >= Self.unknownAskedLimit {
-                // A scan: purge the closed questions at most once per reply window, then drop new ones.
-                guard time >= unknownAskedPurged.adding(nanoseconds: options.replyWindow) else { return }
-                unknownAskedPurged = time
-                unknownAsked = unknownAsked.filter { $0.value.closes >= time }
-                if unknownAsked.count >= Self.unknownAskedLimit { return }
-            }
-            unknownAsked[key] = Question(
-                requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
-            return
-        }
+        questions.ask(key, from: requester, at: time, closes: time.adding(nanoseconds: options.replyWindow))
+        guard openConflicts > 0, let slot = index.find(key, in: hot), storage[slot].conflict != nil else { return }
         fold(slot)
-        let wasInConflict = storage[slot].conflict != nil
         storage[slot].ask(from: requester, at: time, options: options, events: &events)
-        count(wasInConflict, slot)
+        count(true, slot)
         if let deadline = storage[slot].deadline { schedule(slot, deadline) }
         refresh(slot)
     }
