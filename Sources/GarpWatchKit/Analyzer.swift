@@ -14,6 +14,10 @@ public struct AnalyzerOptions: Sendable, Hashable {
     public var replyWindow: Int64 = 1_000_000_000
     /// Follow only these addresses (empty: all).
     public var scope: [IPRange] = []
+    /// Addresses whose IP frames (the address as source) are claims, so that a capture begun after the last
+    /// gratuitous ARP still finds the owner (issue 15 item 5). Only addresses named with `--ip`, `--net` or
+    /// `--expect`: without a scope, every routed client address would become a "station" of the router's MAC.
+    public var ipSourceScope: [IPRange] = []
     /// Report addresses outside all of these as bogons (empty: no bogon check).
     public var localNets: [IPPrefix] = []
     /// Most addresses tracked at once (`--max-bindings`). A flood of unique sender IPs (a scan, a spoofing
@@ -40,6 +44,9 @@ public struct FrameCounters: Sendable, Hashable {
     public var outOfScope = 0
     /// Frames about a new address refused because the table held `maxBindings` addresses already.
     public var refusedNewAddresses = 0
+    /// Claims by frames other than ARP/NDP (IP frames from a followed address, VRRP adverts) that made a
+    /// binding or moved it; the owner's further frames of these kinds are signs of life, not counted here.
+    public var otherClaims = 0
 }
 
 /// The binding table and everything derived from it. Feed it every decoded frame in capture order with
@@ -132,8 +139,11 @@ public struct Analyzer: Sendable {
                 }
             }
             observe(observation, at: time, linkSource: packet.link.source, answering: requester)
-        } else if !storage.isEmpty, let mac = packet.link.source {
-            noteLife(packet, bytes: bytes, mac: mac, at: time)
+        } else if let mac = packet.link.source {
+            let vrrp = packet.transport.isVRRP
+            if !storage.isEmpty || !options.ipSourceScope.isEmpty || vrrp {
+                noteLife(packet, bytes: bytes, mac: mac, at: time)
+            }
         }
     }
 
@@ -163,17 +173,43 @@ public struct Analyzer: Sendable {
             if let advert = VRRPAdvert(parsing: &cursor, ipv6: isIPv6) {
                 let evidence: Takeover.Evidence = advert.priority == 0 ? .vrrpRelease : .vrrpAdvert
                 for address in advert.addresses {
-                    guard let slot = index.find(BindingKey(vlans: vlans, ip: address), in: hot) else { continue }
+                    let key = BindingKey(vlans: vlans, ip: address)
+                    guard let slot = index.find(key, in: hot) else {
+                        // An address seen only in VRRP adverts is still owned by the master that lists it.
+                        if advert.priority > 0 { observe(Observation(claim: .vrrpAdvert, key: key, mac: mac), at: time) }
+                        continue
+                    }
+                    if storage[slot].vrrpOnly, advert.priority > 0, hot[slot].owner != mac {
+                        // No ARP/NDP for it: the adverts are all there is to follow the master by.
+                        observe(Observation(claim: .vrrpAdvert, key: key, mac: mac), at: time)
+                    }
                     fold(slot)
+                    let wasInConflict = storage[slot].conflict != nil
                     storage[slot].live(mac, evidence: evidence, reply: false, at: time)
+                    if advert.priority > 0 {
+                        storage[slot].advertised(by: mac, at: time, options: options, events: &events)
+                    } else {
+                        storage[slot].released(by: mac)
+                    }
+                    count(wasInConflict, slot)
+                    refresh(slot)
                 }
             }
             return
         }
-        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot), hot[slot].owner == mac else {
+        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot) else {
+            if !options.ipSourceScope.isEmpty, options.ipSourceScope.contains(where: { $0.contains(source) }) {
+                observe(Observation(claim: .ipSource, key: BindingKey(vlans: vlans, ip: source), mac: mac), at: time)
+            }
             return
         }
-        storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
+        if hot[slot].owner == mac {
+            storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
+        } else if options.ipSourceScope.contains(where: { $0.contains(source) }) {
+            // Another MAC answers from a followed address: the owner changed, even with no announcement seen.
+            observe(Observation(claim: .ipSource, key: BindingKey(vlans: vlans, ip: source), mac: mac), at: time)
+            storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
+        }
     }
 
     /// Account for one frame's binding facts (what `process` does after decoding).
@@ -182,7 +218,13 @@ public struct Analyzer: Sendable {
         _ observation: Observation, at time: Timestamp, linkSource: MACAddress? = nil, answering: IPAddress? = nil
     ) {
         let answered = observation.kind == .arpReply ? observation.targetIP : answering
-        if observation.hopLimit == nil { counters.arp += 1 } else { counters.ndp += 1 }
+        if !observation.isNeighborProtocol {
+            counters.otherClaims += 1
+        } else if observation.hopLimit == nil {
+            counters.arp += 1
+        } else {
+            counters.ndp += 1
+        }
         let key = observation.key
         if !options.scope.isEmpty && !inScope(key.ip) {
             counters.outOfScope += 1
@@ -201,6 +243,7 @@ public struct Analyzer: Sendable {
             return
         }
 
+        var metalLBRound = false
         // A reply: does it make a second MAC answering one broadcast who-has?
         let twoOwners = answered.flatMap { questions.answer(key, from: mac, to: $0, at: time) }
         let slot: Int
@@ -215,7 +258,9 @@ public struct Analyzer: Sendable {
                 if time > hot[slot].lastSeen { hot[slot].lastSeen = time }
                 return
             }
+            metalLBRound = isMetalLBReply(observation, mac: mac, slot: slot, at: time)
             fold(slot)
+            if observation.isNeighborProtocol { storage[slot].vrrpOnly = false }
             let wasInConflict = storage[slot].conflict != nil
             storage[slot].dropQuestion(ifOverAt: time, events: &events)
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
@@ -235,8 +280,13 @@ public struct Analyzer: Sendable {
             }
             slot = storage.count
             storage.append(Binding(key: key, mac: mac, time: time, gratuitous: observation.kind.isGratuitous))
+            storage[slot].vrrpOnly = observation.kind == .vrrpAdvert
             hot.append(HotBinding(key: key, owner: mac, lastSeen: time, isQuiet: false))
             index.insert(key, at: slot, in: hot)
+            if observation.kind == .gratuitousRequest {
+                storage[slot].lastGratuitousRequest = SignOfLife(time: time, evidence: .claim)
+                storage[slot].lastGratuitousRequestMAC = mac
+            }
             var event = Event(kind: .newStation, time: time, key: key, mac: mac)
             event.frameKind = observation.kind
             events.append(event)
@@ -253,7 +303,8 @@ public struct Analyzer: Sendable {
             events.append(event)
         }
         if observation.anomalies.contains(.ethernetSourceMismatch) || !observation.lint.isEmpty {
-            reportFrameProblems(slot, observation: observation, mac: mac, time: time, linkSource: linkSource)
+            reportFrameProblems(
+                slot, observation: observation, mac: mac, time: time, linkSource: linkSource, metalLBRound: metalLBRound)
         }
         refresh(slot)
     }
@@ -281,6 +332,16 @@ public struct Analyzer: Sendable {
         }
         scheduled = still
         nextDeadline = next
+    }
+
+    /// The earliest new-owner frame of a takeover not yet reported: that takeover's line will carry this time,
+    /// so output in time order holds back every event after it (issue 15 item 6). Nil when none is waiting.
+    public var unreportedTakeoverSince: Timestamp? {
+        var earliest: Timestamp?
+        for slot in scheduled {
+            if let first = storage[slot].pending?.takeover.newFirst { earliest = earliest.map { min($0, first) } ?? first }
+        }
+        return earliest
     }
 
     /// End of input: report every takeover still waiting for its windows. Split-brains still in progress
@@ -352,7 +413,7 @@ public struct Analyzer: Sendable {
         let binding = storage[slot]
         hot[slot].owner = binding.owner
         hot[slot].isQuiet = binding.deadline == nil && binding.pending == nil && binding.conflict == nil
-            && binding.question == nil
+            && binding.question == nil && !binding.vrrpOnly
             && (options.localNets.isEmpty || binding.bogonReported)
     }
 
@@ -381,11 +442,40 @@ public struct Analyzer: Sendable {
         events.append(event)
     }
 
+    /// MetalLB's healthy announcement (issue 15 item 7): each round is a gratuitous ARP request and a gratuitous
+    /// reply, both with target MAC ff:ff:ff:ff:ff:ff. Linux ignores the reply (its target MAC is not the
+    /// sender's) but takes the request, so the pair misleads no kernel: this reply is one, when the same MAC's
+    /// gratuitous request came within the round gap before it. Called before `fold`, so the owner's request
+    /// counted on the hot path is still in `hot`.
+    private func isMetalLBReply(_ observation: Observation, mac: MACAddress, slot: Int, at time: Timestamp) -> Bool {
+        guard observation.lint.contains(.gratuitousReplyForeignTarget), observation.broadcastTarget else {
+            return false
+        }
+        if hot[slot].owner == mac, hot[slot].gratuitous > 0, within(hot[slot].lastSeen, time, options.roundGap) {
+            return true
+        }
+        guard let request = storage[slot].lastGratuitousRequest, storage[slot].lastGratuitousRequestMAC == mac else {
+            return false
+        }
+        return within(request.time, time, options.roundGap)
+    }
+
     private mutating func reportFrameProblems(
-        _ slot: Int, observation: Observation, mac: MACAddress, time: Timestamp, linkSource: MACAddress?
+        _ slot: Int, observation: Observation, mac: MACAddress, time: Timestamp, linkSource: MACAddress?,
+        metalLBRound: Bool = false
     ) {
         guard var reported = storage[slot].reportedFlags(of: mac) else { return }
         let key = storage[slot].key
+        var lint = observation.lint
+        if metalLBRound {
+            lint.remove(.gratuitousReplyForeignTarget)
+            if reported & Claimant.reportedMetalLBStyle == 0 {
+                reported |= Claimant.reportedMetalLBStyle
+                var event = Event(kind: .metalLBStyle, time: time, key: key, mac: mac)
+                event.frameKind = observation.kind
+                events.append(event)
+            }
+        }
         if observation.anomalies.contains(.ethernetSourceMismatch) && reported & Claimant.reportedMismatch == 0 {
             reported |= Claimant.reportedMismatch
             var event = Event(kind: .ethernetMismatch, time: time, key: key, mac: mac)
@@ -393,7 +483,7 @@ public struct Analyzer: Sendable {
             event.frameSource = linkSource
             events.append(event)
         }
-        for (flag, _, _) in Observation.Lint.all where observation.lint.contains(flag) {
+        for (flag, _, _) in Observation.Lint.all where lint.contains(flag) {
             guard reported & UInt16(flag.rawValue) == 0 else { continue }
             reported |= UInt16(flag.rawValue)
             var event = Event(kind: .lint, time: time, key: key, mac: mac)

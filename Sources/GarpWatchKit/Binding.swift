@@ -12,6 +12,8 @@ public struct Claimant: Sendable, Hashable {
     var reported: UInt16 = 0
 
     static let reportedMismatch: UInt16 = 1 << 8
+    /// `metallb-style` was said for this MAC.
+    static let reportedMetalLBStyle: UInt16 = 1 << 9
 }
 
 /// A takeover waiting for its burst and conflict windows to pass before it is reported.
@@ -69,6 +71,14 @@ public struct Binding: Sendable, Hashable {
     var ownerLastReply: Timestamp?
     var isScheduled = false
     var bogonReported = false
+    /// The latest gratuitous ARP request seen on the slow path, and from whom: the first half of MetalLB's
+    /// request + reply round (the hot path's owner frames are in `HotBinding`).
+    var lastGratuitousRequest: SignOfLife?
+    var lastGratuitousRequestMAC = MACAddress(rawValue: 0)
+    /// The last two MACs that sent VRRP adverts listing the address (see `advertised`).
+    var masters: [VRRPMaster] = []
+    /// Known only from VRRP adverts so far (no ARP/NDP claim): a new master's advert is then its claim.
+    var vrrpOnly = false
 
     static let historyLimit = 8
 
@@ -118,6 +128,10 @@ public struct Binding: Sendable, Hashable {
         mac: MACAddress, kind: Observation.Kind, time: Timestamp, options: AnalyzerOptions, events: inout [Event]
     ) {
         let isGratuitous = kind.isGratuitous
+        if kind == .gratuitousRequest {
+            lastGratuitousRequest = SignOfLife(time: time, evidence: .claim)
+            lastGratuitousRequestMAC = mac
+        }
         frames += 1
         if time > lastSeen { lastSeen = time }
         if isGratuitous { gratuitous += 1 }
@@ -280,6 +294,45 @@ public struct Binding: Sendable, Hashable {
         }
     }
 
+    // MARK: VRRP masters
+
+    /// A VRRP advert (priority above 0) listing this address from `mac`. Two MACs advertising it in turn within
+    /// the conflict window (A, B, A) are two masters (keepalived with VRRP blocked between the nodes): a
+    /// split-brain. A handover never interleaves: the old master stops (or sends priority 0) before the new one
+    /// starts.
+    mutating func advertised(by mac: MACAddress, at time: Timestamp, options: AnalyzerOptions, events: inout [Event]) {
+        let mine = masters.firstIndex { $0.mac == mac }
+        let previous = mine.map { masters[$0].last } ?? .zero
+        if mine != nil, conflict == nil,
+            let other = masters.first(where: { $0.mac != mac && $0.last > previous }),
+            within(previous, time, options.conflictWindow), within(other.last, time, options.conflictWindow)
+        {
+            pending = nil
+            conflict = Conflict(macs: [other.mac, mac], started: previous, lastFlip: time, flips: 1)
+            conflicts += 1
+            var event = Event(kind: .splitBrain, time: time, key: key, mac: mac)
+            event.oldMAC = other.mac
+            event.conflict = conflict
+            event.frameKind = .vrrpAdvert
+            events.append(event)
+        } else if let conflict, !conflict.macs.contains(mac) {
+            self.conflict?.macs.append(mac)
+        }
+        if let mine {
+            masters[mine].last = time
+        } else if masters.count < 2 {
+            masters.append(VRRPMaster(mac: mac, last: time))
+        } else {
+            let oldest = masters[0].last <= masters[1].last ? 0 : 1
+            masters[oldest] = VRRPMaster(mac: mac, last: time)
+        }
+    }
+
+    /// A priority-0 advert from `mac`: it gave the address up, so its earlier adverts no longer interleave.
+    mutating func released(by mac: MACAddress) {
+        masters.removeAll { $0.mac == mac }
+    }
+
     // MARK: Questions
 
     /// A broadcast who-has for this address from `requester`: replies to it within the reply window answer it.
@@ -342,6 +395,12 @@ public struct Binding: Sendable, Hashable {
         events.append(event)
         self.conflict = nil
     }
+}
+
+/// The latest VRRP advert of one MAC listing an address.
+struct VRRPMaster: Sendable, Hashable {
+    var mac: MACAddress
+    var last: Timestamp
 }
 
 /// When and how an owner last showed it was alive.

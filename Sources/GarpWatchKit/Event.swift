@@ -26,6 +26,9 @@ public struct Event: Sendable, Hashable {
         case splitBrainResolved = "split-brain-resolved"
         /// An announcement frame with a problem that commonly breaks clients.
         case lint
+        /// Said once per address and MAC: MetalLB's healthy announcement pattern (a gratuitous request and a
+        /// gratuitous reply with target MAC ff:ff:ff:ff:ff:ff in each round), which is not lint.
+        case metalLBStyle = "metallb-style"
     }
 
     public var kind: Kind

@@ -41,7 +41,8 @@ public struct Verdict: Sendable, Hashable {
     public enum Outcome: String, Sendable, Hashable {
         /// Announced, and only by the expected owner.
         case ok
-        /// Announced by some other MAC (it failed over, or the wrong node holds it).
+        /// At the end of the capture another MAC owns it (it failed over, or the wrong node holds it). A clean
+        /// takeover to the expected MAC during the capture is not a failure: the owner at the end decides.
         case wrongOwner = "wrong-owner"
         /// Two or more MACs claimed it at once, interleaving (split-brain).
         case multipleOwners = "multiple-owners"
@@ -95,7 +96,11 @@ public struct Verdict: Sendable, Hashable {
             || (probeResponders?.count ?? 0) > 1
         {
             outcome = .multipleOwners
-        } else if seen.contains(where: { !expected.contains($0) }) {
+        } else if matching.contains(where: { $0.frames > 0 && !expected.contains($0.owner) })
+            || (probeResponders ?? []).contains(where: { !expected.contains($0) })
+        {
+            // Without a split-brain, the owner at the end of the capture is the answer: a clean takeover to
+            // the expected MAC during the capture is the failover having worked (issue 15 item 6).
             outcome = .wrongOwner
         } else {
             outcome = .ok

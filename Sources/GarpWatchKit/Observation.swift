@@ -17,6 +17,11 @@ public struct Observation: Sendable, Hashable {
         case neighborSolicitation = "ns"
         /// Duplicate Address Detection NS (source ::): a probe, claims nothing.
         case dadProbe = "dad-ns"
+        /// An IPv4/IPv6 frame with a followed address (`--ip`, `--net`, `--expect`) as source: a capture that
+        /// starts after the last announcement still shows who answers for the address (issue 15 item 5).
+        case ipSource = "ip-source"
+        /// A VRRP advertisement (priority above 0) listing the address, from the master's MAC.
+        case vrrpAdvert = "vrrp-advert"
 
         /// Announcements: frames whose only purpose is to (re)bind the address on every listener.
         public var isGratuitous: Bool {
@@ -62,6 +67,22 @@ public struct Observation: Sendable, Hashable {
     public var anomalies: ARPAnomalies
     public var lint: Lint
     public var hopLimit: UInt8?
+    /// ARP: the target MAC is ff:ff:ff:ff:ff:ff (MetalLB's gratuitous request and reply both carry it).
+    public var broadcastTarget = false
+
+    /// A claim made by a frame that is neither ARP nor NDP (`ipSource`, `vrrpAdvert`).
+    init(claim kind: Kind, key: BindingKey, mac: MACAddress) {
+        self.kind = kind
+        self.key = key
+        self.mac = mac
+        targetIP = nil
+        anomalies = []
+        lint = []
+        hopLimit = nil
+    }
+
+    /// Counted as ARP or NDP in the summary (the other claims are not ARP/NDP frames).
+    var isNeighborProtocol: Bool { kind != .ipSource && kind != .vrrpAdvert }
 
     /// The binding facts of one decoded frame, or nil when it is neither ARP nor NS/NA.
     @inline(__always)
@@ -97,6 +118,7 @@ public struct Observation: Sendable, Hashable {
         anomalies = arp.anomalies
         lint = arp.isGratuitousReplyWithForeignTarget ? .gratuitousReplyForeignTarget : []
         hopLimit = nil
+        broadcastTarget = arp.targetMAC.isBroadcast
     }
 
     init?(ndp: NDPMessage, header: IPv6Header, link: LinkHeader) {

@@ -115,6 +115,9 @@ public struct Renderer: Sendable {
                 text.append(requester)
                 text.append(")")
             }
+        case .metalLBStyle:
+            nodes.appendLabel(event.mac, to: &text)
+            text.append(" announces with a gratuitous request and reply to ff:ff:ff:ff:ff:ff each round (healthy)")
         case .lint:
             nodes.appendLabel(event.mac, to: &text)
             if let lint = event.lint, let entry = Observation.Lint.all.first(where: { $0.0 == lint }) {

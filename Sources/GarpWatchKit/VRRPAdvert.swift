@@ -53,3 +53,11 @@ public struct VRRPAdvert: Sendable, Hashable {
         self.addresses = addresses
     }
 }
+
+extension TransportLayer {
+    /// IP protocol 112 (VRRP, RFC 9568), whose adverts garpwatch reads for the addresses they list.
+    var isVRRP: Bool {
+        if case .other(let protocolNumber) = self { return protocolNumber.rawValue == 112 }
+        return false
+    }
+}

@@ -51,8 +51,19 @@ struct GarpWatch: ParsableCommand {
                   mere silence: a quiet owner may still hold the IP)
               lint
                   announcements that break clients: gratuitous reply whose
-                  target MAC is not the sender's, unsolicited NA without target
+                  target MAC is not the sender's (unless its gratuitous request
+                  came just before it), unsolicited NA without target
                   link-layer address, NDP hop limit other than 255
+              metallb-style
+                  once per IP and MAC: a gratuitous request and reply to
+                  ff:ff:ff:ff:ff:ff each round (MetalLB's healthy pattern)
+            Addresses given with --ip, --net or --expect are also claimed by
+            their IP traffic (the address as source, "[ip-source]"), so a
+            capture begun after the last gratuitous ARP still finds the owner
+            and sees it move; VRRP adverts claim the addresses they list
+            ("[vrrp-advert]"), and two masters advertising in turn are a
+            split-brain. Events print in time order: lines after a takeover
+            wait until its windows have passed.
             A summary follows: per IP the owner, first and last seen, frame and
             gratuitous counts, takeovers, conflicts, and the frames that could not
             be decoded (counted, never fatal).
@@ -73,8 +84,9 @@ struct GarpWatch: ParsableCommand {
             VERIFICATION (--expect IP=MAC or IP=NODE, repeatable; NODE names come
             from --node-map)
               exit 0    every expected IP was announced, and only by its owner
-              exit 10   wrong owner: another MAC announced the IP (it failed
-                        over, or the wrong node holds it)
+              exit 10   wrong owner: another MAC owns the IP at the end (it
+                        failed over, or the wrong node holds it); a clean
+                        takeover to the expected owner during the capture is 0
               exit 11   more than one owner: MACs claimed the IP at the same
                         time, interleaving (split-brain), or answered one probe
               exit 12   not seen: no frame announced the IP
@@ -213,6 +225,8 @@ struct GarpWatch: ParsableCommand {
         options.burstWindow = Int64((burstWindow * 1e9).rounded())
         options.scope = (ips + nets).compactMap { IPRange($0) }
         options.localNets = localNets.compactMap { IPPrefix($0) }
+        // Named addresses are followed through their IP traffic too (a capture after the last announcement).
+        options.ipSourceScope = options.scope + expectations.compactMap { Expectation($0).flatMap { IPRange("\($0.ip)") } }
         options.maxBindings = maxBindings
 
         let nodes: NodeMap
@@ -316,8 +330,15 @@ struct GarpWatch: ParsableCommand {
     /// and the others are read to their end.
     private func readFiles(_ sources: [PacketSource], into pipeline: inout Pipeline, end: inout ReadEnd) {
         if sources.count == 1, let source = sources.first {
+            // `tcpdump -U -w - | garpwatch -r -`: each event is written as soon as its frame is read, not at
+            // the end of the input (a pipe may never end); a regular file keeps the 64 KiB output batches.
+            let streaming = Self.isStream(source.name)
             do {
-                try source.forEach(shouldStop: { StopSignal.isRaised }) { record in pipeline.handle(record) }
+                try source.forEach(shouldStop: { StopSignal.isRaised }) { record in
+                    let control = pipeline.handle(record)
+                    if streaming && pipeline.output.count > 0 { pipeline.output.flush() }
+                    return control
+                }
             } catch {
                 end.failures.append(Self.describe(error, reading: source.name))
             }
@@ -355,6 +376,15 @@ struct GarpWatch: ParsableCommand {
         end.interrupted = StopSignal.isRaised
     }
 
+    /// A pipe, FIFO, socket or terminal (standard input for "-"): input that arrives over time.
+    static func isStream(_ path: String) -> Bool {
+        var status = stat()
+        let result = path == "-" ? fstat(STDIN_FILENO, &status) : stat(path, &status)
+        guard result == 0 else { return false }
+        let type = status.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
+    }
+
     private static func describe(_ error: any Error, reading name: String) -> String {
         // libpcap's messages carry the file or interface name as given: escaped like all text not ours.
         PrintableText.escaped((error as? CaptureError)?.message ?? "cannot read \(name): \(error)")
@@ -376,6 +406,15 @@ struct GarpWatch: ParsableCommand {
             probe = try ProbeSender(interface: capture.interfaces[0], targets: prober.targets, source: probeSource)
         }
         let deadline = capture.deadline ?? (probe == nil ? nil : ContinuousClock.now + .seconds(3))
+        // -w: the file holds exactly the frames the analyzer saw (written before each is analysed).
+        let recorder = try capture.makeRecorder(for: sources)
+        defer {
+            if let recorder {
+                do { try recorder.close() } catch {
+                    StandardStreams.error("garpwatch: \(PrintableText.escaped(error.message))")
+                }
+            }
+        }
         // Poll the interfaces in turn with short slices, so one quiet interface never starves another.
         let slice = Duration.milliseconds(sources.count == 1 ? 200 : 20)
         while !pipeline.isFull && !StopSignal.isRaised {
@@ -387,15 +426,18 @@ struct GarpWatch: ParsableCommand {
             }
             var until = deadline.map { min($0, now + slice) } ?? now + slice
             if let probe { until = min(until, probe.nextRound) }
-            for source in sources where !pipeline.isFull {
+            for (position, source) in sources.enumerated() where !pipeline.isFull {
                 try source.forEach(until: until, shouldStop: { StopSignal.isRaised }) { record in
-                    pipeline.handle(record)
+                    recorder?.write(record, interface: position)
+                    return pipeline.handle(record)
                 }
             }
             // Quiet wire: takeovers whose windows passed are reported without waiting for the next frame.
             pipeline.advance(to: wallClock())
             // Live events show up within a slice; files flush only when the buffer fills.
             pipeline.output.flush()
+            // So that a killed garpwatch leaves the evidence it analysed.
+            try recorder?.flush()
         }
         for source in sources {
             if let statistics = source.statistics(), statistics.droppedByKernel > 0 {
@@ -458,6 +500,8 @@ struct Pipeline {
     var prober: Prober?
     private var packet = Packet()
     private var frames = 0
+    /// Events after an unreported takeover, waiting for it (see `flushEvents`).
+    private var held: [Event] = []
 
     static let flushThreshold = 1 << 16
 
@@ -495,6 +539,8 @@ struct Pipeline {
         if timestamp < earliest { earliest = timestamp }
         packet.decode(bytes, linkType: linkType, originalLength: originalLength)
         analyzer.process(packet, bytes: bytes, at: timestamp)
+        // A takeover leaving the pending state always comes with an event (takeover or split-brain), which
+        // releases what `held` keeps.
         if !analyzer.events.isEmpty { flushEvents() }
         if prober != nil { prober?.observe(packet, at: timestamp) }
         frames += 1
@@ -503,22 +549,39 @@ struct Pipeline {
 
     mutating func advance(to time: Timestamp) {
         analyzer.advance(to: time)
-        if !analyzer.events.isEmpty { flushEvents() }
+        if !analyzer.events.isEmpty || !held.isEmpty { flushEvents() }
     }
 
     /// End of input: the last takeovers, the summary (marked `partial` when the input was not read to its
     /// end), and everything written out.
     mutating func finish(partial: String? = nil) {
         analyzer.finish()
-        flushEvents()
+        flushEvents(final: true)
         if let prober { renderer.writeProbe(prober, to: &output) }
         renderer.writeSummary(analyzer, partial: partial, to: &output)
         output.flush()
     }
 
-    private mutating func flushEvents() {
-        if !quiet {
-            for event in analyzer.events { renderer.write(event, to: &output) }
+    /// Events in time order (issue 15 item 6): a takeover is only known once its windows passed, seconds after
+    /// its new owner's first frame, which is its time. Events later than an unreported takeover wait in `held`
+    /// until it is reported (or the input ends), so its line is never printed after later events.
+    private mutating func flushEvents(final: Bool = false) {
+        if quiet {
+            analyzer.events.removeAll(keepingCapacity: true)
+            return
+        }
+        let floor = final ? nil : analyzer.unreportedTakeoverSince
+        if held.isEmpty && floor == nil && analyzer.events.count == 1, let event = analyzer.events.first {
+            renderer.write(event, to: &output)  // the usual case: one event, nothing waiting
+        } else {
+            held.append(contentsOf: analyzer.events)
+            // Stable: events of one time keep the order they were made in (a move before its takeover).
+            let ordered = held.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
+                .map(\.element)
+            held.removeAll(keepingCapacity: true)
+            for event in ordered {
+                if let floor, event.time > floor { held.append(event) } else { renderer.write(event, to: &output) }
+            }
         }
         analyzer.events.removeAll(keepingCapacity: true)
         if output.count >= Pipeline.flushThreshold { output.flush() }

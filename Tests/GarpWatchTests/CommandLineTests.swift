@@ -25,7 +25,9 @@ import Testing
         let failover = Support.capture("../failover-l2.pcap")
         let cases: [([String], Int32)] = [
             (["-r", garp, "--expect", "198.51.100.10=02:76:73:01:00:01"], 0),
-            (["-r", failover, "--expect", "198.51.100.20=node2", "--node-map", nodes, "--ip", "198.51.100.20"], 10),
+            // A clean takeover from node1 to node2: node2 owns it at the end (0), node1 no longer (10).
+            (["-r", failover, "--expect", "198.51.100.20=node2", "--node-map", nodes, "--ip", "198.51.100.20"], 0),
+            (["-r", failover, "--expect", "198.51.100.20=node1", "--node-map", nodes, "--ip", "198.51.100.20"], 10),
             (["-r", Support.capture("split-brain.pcap"), "--expect", "198.51.100.50=sb1", "--node-map", nodes], 11),
             (["-r", garp, "--expect", "198.51.100.99=02:76:73:01:00:01"], 12),
             (["-r", garp, "--expect", "198.51.100.10=02:76:73:01:00:01", "--expect", "198.51.100.99=02:76:73:01:00:01"], 12),
