@@ -38,8 +38,11 @@ public struct FrameCounters: Sendable, Hashable {
     /// Frames whose headers contradict themselves.
     public var malformed = 0
     public var unsupported = 0
-    /// ARP probes and DAD NS (they claim nothing).
+    /// ARP probes and DAD NS (they claim nothing), garpwatch's own `--probe` requests included.
     public var probes = 0
+    /// garpwatch's own `--probe` requests (issue 15 item 6: the summary said 0 probes after sending them; a
+    /// packet socket does not capture what it sent itself).
+    public var ownProbeRequests = 0
     /// ARP/NDP frames about addresses outside `--ip/--net/--range`.
     public var outOfScope = 0
     /// Frames about a new address refused because the table held `maxBindings` addresses already.
@@ -93,6 +96,12 @@ public struct Analyzer: Sendable {
         var binding = storage[position]
         Self.fold(hot[position], into: &binding)
         return binding
+    }
+
+    /// One `--probe` request sent (its frame is not captured back): counted with the probes in the summary.
+    public mutating func countOwnProbeRequest() {
+        counters.probes += 1
+        counters.ownProbeRequests += 1
     }
 
     /// Hand the caller the events so far and clear them (keeping the storage).

@@ -214,6 +214,7 @@ public struct Renderer: Sendable {
             line.add("arp", counters.arp)
             line.add("ndp", counters.ndp)
             line.add("probes", counters.probes)
+            line.add("own_probe_requests", counters.ownProbeRequests)
             line.add("out_of_scope", counters.outOfScope)
             line.add("refused_new_addresses", counters.refusedNewAddresses)
             line.add("truncated", counters.truncated)
@@ -229,7 +230,8 @@ public struct Renderer: Sendable {
             return
         }
         output.append(string:
-            "summary: \(counters.frames) frames (\(counters.arp) ARP, \(counters.ndp) NDP, \(counters.probes) probes, "
+            "summary: \(counters.frames) frames (\(counters.arp) ARP, \(counters.ndp) NDP, \(counters.probes) probes"
+                + (counters.ownProbeRequests > 0 ? " (\(counters.ownProbeRequests) ours, --probe), " : ", ")
                 + "\(counters.outOfScope) out of scope), \(counters.truncated) truncated, \(counters.malformed) malformed, "
                 + "\(counters.unsupported) unsupported; \(seen.count) address\(seen.count == 1 ? "" : "es")"
                 + (counters.refusedNewAddresses > 0

@@ -447,12 +447,25 @@ struct GarpWatch: ParsableCommand {
         }
     }
 
+    /// ARP and ICMPv6 claim addresses; VRRP adverts and ICMP (clients' pings) are signs of life that bound a
+    /// takeover's gap; tagged frames are kept for the core to unwrap; and frames from the followed addresses
+    /// (`--ip`, `--net`, `--expect`) are their claims in a capture after the last announcement.
+    private var liveFilter: String {
+        var filter = "arp or icmp6 or icmp or ip proto 112 or vlan"
+        let followed = (ips + nets + expectations.compactMap { Expectation($0).map { "\($0.ip)" } })
+            .compactMap { IPRange($0) }
+        if followed.contains(where: { $0.first != $0.last }) {
+            filter += " or ip or ip6"
+        } else {
+            for range in followed { filter += " or src host \(range.first)" }
+        }
+        return filter
+    }
+
     private func openInterface(_ name: String) throws(CaptureError) -> PacketSource {
         let source: PacketSource
         do {
-            // ARP and ICMPv6 claim addresses; VRRP adverts and ICMP (clients' pings) are signs of life that
-            // bound a takeover's gap; tagged frames are kept for the core to unwrap.
-            source = try capture.openInterface(name, baseFilter: "arp or icmp6 or icmp or ip proto 112 or vlan")
+            source = try capture.openInterface(name, baseFilter: liveFilter)
         } catch {
             guard error.kind == .badFilter && capture.filter == nil else { throw error }
             source = try capture.openInterface(name)
@@ -591,6 +604,8 @@ struct Pipeline {
 /// `--probe`: the request frames for one interface, sent once a second.
 struct ProbeSender {
     let frames: [[UInt8]]
+    /// The interface's MAC, which the requests come from.
+    let mac: MACAddress
     var nextRound = ContinuousClock.now
 
     /// Reads the interface's MAC (and, for IPv6 without `--probe-source`, its link-local address).
@@ -603,6 +618,7 @@ struct ProbeSender {
                 .noSuchInterface,
                 "--probe cannot send on \(interface): it has no Ethernet address (\(path)); probe on a real interface")
         }
+        self.mac = mac
         let given = source.flatMap { IPAddress($0) }
         let wantsIPv6 = targets.contains { if case .v6 = $0 { true } else { false } }
         let linkLocal = wantsIPv6 ? Self.linkLocal(of: interface) : nil
@@ -623,6 +639,7 @@ struct ProbeSender {
         for (index, frame) in frames.enumerated() {
             try frame.withUnsafeBytes { bytes in try source.inject(bytes) }
             pipeline.prober?.countRequest(for: index)
+            pipeline.analyzer.countOwnProbeRequest()
         }
         // Once a second; after a stall (a slow terminal), carry on from now rather than catch up in a burst.
         nextRound = max(nextRound + .seconds(1), ContinuousClock.now)

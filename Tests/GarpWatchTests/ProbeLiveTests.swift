@@ -70,6 +70,12 @@ import Testing
         #expect(responders(objects, vip6) == [mac1, mac2])
         let totals = objects.first { $0["event"] as? String == "probe" && $0["ip"] as? String == vip }
         #expect((totals?["requests"] as? Int ?? 0) >= 2)
+        // Issue 15 item 6: the summary's probes count our requests (IPv4 and IPv6), which are not captured back.
+        let summary = objects.first { $0["event"] as? String == "summary" }
+        let totals6 = objects.first { $0["event"] as? String == "probe" && $0["ip"] as? String == vip6 }
+        let sent = (totals?["requests"] as? Int ?? 0) + (totals6?["requests"] as? Int ?? 0)
+        #expect(summary?["own_probe_requests"] as? Int == sent, "\(String(describing: summary))")
+        #expect(summary?["probes"] as? Int ?? 0 >= sent, "\(String(describing: summary))")
         // Every request was broadcast, so each holder answered each one (arping would have gone unicast).
         for object in objects where object["event"] as? String == "probe-responder" && object["ip"] as? String == vip {
             #expect(object["replies"] as? Int == totals?["requests"] as? Int)
