@@ -93,7 +93,8 @@ let package = Package(
             name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "TestSupport"]),
-        .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(
+            name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         // Fuzz seeds and regression inputs replayed, resource bounds under hostile input, and every capture
         // decoded by us and by tshark with the fields compared.
         .testTarget(
