@@ -24,13 +24,14 @@ enum Support {
     }
 }
 
-/// A network namespace of the test's own (`an<pid><tag>`), deleted by `tearDown` (which set-up failures run too).
+/// A network namespace of the test's own (`<prefix><pid><tag>`), deleted by `tearDown` (which set-up failures run
+/// too).
 struct NamespaceLab {
     let name: String
 
-    init(tag: String) throws {
+    init(tag: String, prefix: String = "an") throws {
         try #require(TestEnvironment.isRoot, "the Netlink integration tests need root (network namespaces)")
-        name = "an\(getpid())\(tag)"
+        name = "\(prefix)\(getpid())\(tag)"
         tearDown()
         do {
             try ChildProcess.mustRun(["ip", "netns", "add", name])
