@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "PacketCoreTests", dependencies: ["PacketCore", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "PacketCore", "ToolSupport", "TestSupport"]),
         // Recorded captures (captures/) against the values tshark decoded at recording time, and every
-        // capture of tcpdump's own test suite (../shared/corpus/tcpdump) through the core without a crash.
+        // capture of tcpdump's own test suite (Tests/Corpus/tcpdump) through the core without a crash.
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore", "TestSupport"]),
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore", "Capture", "TestSupport"]),
         .testTarget(

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PacketCore
 
 /// MAC address to node name, so events and the summary say `node2` rather than a MAC.
@@ -49,9 +49,9 @@ public struct NodeMap: Sendable, Hashable {
         self.init()
         let value: Any
         do {
-            value = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            value = try JSONDocument.value(from: Data(text.utf8))
         } catch {
-            throw ParseError(description: "\(source) is not valid JSON (\(error.localizedDescription))")
+            throw ParseError(description: "\(source) is not valid JSON (\(error))")
         }
         func add(_ mac: String, _ name: String) throws(ParseError) {
             guard let address = MACAddress(mac) else {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import PacketCore
 
 /// `--state FILE`: the binding table kept across runs, like arpwatch's arp.dat but JSON.
@@ -27,7 +28,7 @@ public enum StateFile {
         }
         let root: [String: Any]
         do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard let object = try JSONDocument.value(from: data) as? [String: Any] else {
                 throw Failure(description: "")
             }
             root = object

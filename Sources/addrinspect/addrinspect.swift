@@ -13,9 +13,10 @@ struct AddrInspect: ParsableCommand {
         abstract: "Show the addresses, links, neighbours and routes this node has for a service IP; watch them change.",
         discussion: """
             Reads the kernel's own tables through rtnetlink (libnl-3), in this host's
-            network namespace or, with --netns NAME, in the namespace 'ip netns add NAME'
-            created (like 'ip -n NAME'). Text output is one line per object; --json
-            prints JSON Lines (one object per line, field names as 'ip -j' uses them).
+            network namespace or, with --netns NAME (-n NAME, before or after the
+            command, as 'ip -n NAME addr' takes it), in the namespace 'ip netns add NAME'
+            created. Text output is one line per object; --json prints JSON Lines (one
+            object per line, field names as 'ip -j' uses them).
 
             Examples:
               addrinspect has 198.51.100.10
@@ -28,8 +29,8 @@ struct AddrInspect: ParsableCommand {
                   Local routes: what the kernel delivers here.
               addrinspect watch addr neigh --duration 60
                   What changes during a failover.
-              addrinspect link --netns lab1
-                  The links of the namespace lab1.
+              addrinspect -n lab1 link
+                  The links of the namespace lab1 (or: addrinspect link --netns lab1).
 
             Exit status:
               0   ok (for 'has': the IP is local)
@@ -40,11 +41,23 @@ struct AddrInspect: ParsableCommand {
         version: VipscopeVersion.string,
         subcommands: [AddressCommand.self, LinkCommand.self, NeighbourCommand.self, RouteCommand.self,
                       HasCommand.self, WatchCommand.self])
+
+    /// `addrinspect -n NAME addr`, in the order `ip -n NAME addr` takes it; after the subcommand works too.
+    @Option(name: [.customLong("netns"), .customShort("n")], help: ArgumentHelp(
+        "Work in the named network namespace (/run/netns/NAME, as 'ip netns add' makes it).", valueName: "name"))
+    var namespace: String?
+
+    /// No subcommand: a usage error (64) with one sentence and where to look, not the whole help on stdout.
+    func run() throws {
+        StandardStreams.error("addrinspect: name what to show: addr, link, neigh, route, has IP or watch.")
+        StandardStreams.error("See 'addrinspect --help' for each command and its options.")
+        throw ExitCode(ExitStatus.usage)
+    }
 }
 
 /// Options every subcommand takes.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .customLong("netns"), help: ArgumentHelp(
+    @Option(name: [.customLong("netns"), .customShort("n")], help: ArgumentHelp(
         "Work in the named network namespace (/run/netns/NAME, as 'ip netns add' makes it).", valueName: "name"))
     var namespace: String?
 
@@ -62,10 +75,18 @@ struct CommonOptions: ParsableArguments {
         if json { output.line(envelope.start(tool: "addrinspect", time: time).text) }
     }
 
+    /// The root command's `--netns`. swift-argument-parser matches a parent's options anywhere on the line, so
+    /// the root takes `-n NAME` before or after the subcommand (the last one named wins); the option above keeps
+    /// `--netns` in each subcommand's help and usage.
+    @ParentCommand var root: AddrInspect
+
+    /// The namespace to work in, wherever on the command line it was named.
+    var chosenNamespace: String? { namespace ?? root.namespace }
+
     /// Run `body` in the chosen namespace, turning a Netlink failure into one sentence on stderr and exit 1.
     func perform<T>(_ body: () throws(NetlinkError) -> T) throws -> T {
         do {
-            let scope = try NamespaceScope(name: namespace)
+            let scope = try NamespaceScope(name: chosenNamespace)
             return try scope.perform(body)
         } catch {
             StandardStreams.error("addrinspect: \(error.message)")

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Capture
 import CaptureCLI
-import Foundation
+import FoundationEssentials
+import Glibc
 import GarpWatchKit
 import PacketCore
 import ToolSupport
@@ -393,7 +394,7 @@ struct ProbeSender {
     init(interface: String, targets: [IPAddress], source: String?) throws(CaptureError) {
         let path = "/sys/class/net/\(interface)/address"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let mac = MACAddress(text.trimmingCharacters(in: .whitespacesAndNewlines)), !mac.isZero
+            let mac = MACAddress(text.filter { !$0.isWhitespace }), !mac.isZero
         else {
             throw CaptureError(
                 .noSuchInterface,

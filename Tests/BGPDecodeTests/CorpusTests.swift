@@ -3,7 +3,7 @@ import Foundation
 import PacketCore
 import Testing
 
-/// Every BGP capture of tcpdump's test suite (../shared/corpus/tcpdump) decodes without a crash or a hang,
+/// Every BGP capture of tcpdump's test suite (Tests/Corpus/tcpdump) decodes without a crash or a hang,
 /// and for the clean ones (not the deliberately broken *oobr*, *-ub*, *infinite-loop*, *asan* files) the
 /// prefixes, AS numbers, communities, capability codes and NOTIFICATION codes that tcpdump's own decode
 /// (the .out file) shows are found in ours.

@@ -11,7 +11,7 @@ struct CorpusTests {
     static let corpusFiles = Paths.files(in: Paths.tcpdumpCorpus, extensions: ["pcap", "pcapng"])
 
     @Test func corpusIsPresent() {
-        // CI clones the repository beside shared/; a missing corpus is a broken setup, not a pass.
+        // The corpus is vendored in Tests/Corpus/tcpdump; a missing one is a broken checkout, not a pass.
         #expect(Self.corpusFiles.count >= 40, "expected tcpdump's captures in \(Paths.tcpdumpCorpus.path)")
     }
 

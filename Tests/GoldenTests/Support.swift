@@ -4,7 +4,7 @@ import PacketCore
 import TestSupport
 import Testing
 
-/// Where the recorded captures and the shared corpus live, found from this file's path so the tests run
+/// Where the recorded captures and tcpdump's corpus live, found from this file's path so the tests run
 /// from any working directory.
 enum Paths {
     static let repository = TestEnvironment.repository

@@ -30,8 +30,13 @@ struct NamespaceLab {
     let name: String
 
     init(tag: String, prefix: String = "an") throws {
+        try self.init(name: "\(prefix)\(getpid())\(tag)")
+    }
+
+    /// A namespace with exactly this name (made unique by the caller), replacing any left from an earlier run.
+    init(name: String) throws {
         try #require(TestEnvironment.isRoot, "the Netlink integration tests need root (network namespaces)")
-        name = "\(prefix)\(getpid())\(tag)"
+        self.name = name
         tearDown()
         do {
             try ChildProcess.mustRun(["ip", "netns", "add", name])

@@ -41,7 +41,7 @@ struct TsharkDifferentialTests {
             // Locally a missing tshark skips the comparisons; CI must have it (scripts/setup installs it).
             #expect(!TestEnvironment.isCI, "tshark is missing under CI=true: scripts/setup installs it")
         }
-        #expect(Self.captures.count >= 20, "captures/ and ../shared/corpus/tcpdump expected")
+        #expect(Self.captures.count >= 20, "captures/ and Tests/Corpus/tcpdump expected")
     }
 
     @Test(arguments: captures)

@@ -9,9 +9,8 @@ public enum TestEnvironment {
     public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     public static let captures = repository.appendingPathComponent("captures")
-    /// tcpdump's own test captures, beside the repository (see ../shared/corpus/tcpdump/README.md).
-    public static let tcpdumpCorpus = repository.deletingLastPathComponent()
-        .appendingPathComponent("shared/corpus/tcpdump")
+    /// tcpdump's own test captures, vendored with their licence (see Tests/Corpus/tcpdump/README.md).
+    public static let tcpdumpCorpus = repository.appendingPathComponent("Tests/Corpus/tcpdump")
 
     /// The path of a tool built beside this test bundle (`swift build --build-tests` puts every product in
     /// one directory), or in .build/debug; nil when it is not built.

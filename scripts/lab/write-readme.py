@@ -408,7 +408,7 @@ To re-record everything (root; about 90 s): `sudo scripts/record-captures` (or n
 `scripts/record-captures bgp vlan`). The script checks every new capture with tshark before it replaces
 the files here, and its EXIT trap deletes its namespaces and ends its processes by PID even on failure.
 
-Known tshark 4.0.17 behaviours to keep in mind when comparing (see also shared/LAB-NOTES.md):
+Known tshark 4.0.17 behaviours to keep in mind when comparing (see also docs/lab-notes.md):
 - BGP: values of a message that spans segments appear on the frame that completes it; several messages in
   one frame are listed together. tshark guesses 2- vs 4-byte AS numbers per packet (both sessions here
   negotiate 4-byte AS). It rejects BGP messages over 4096 bytes even with extended messages (none here).
