@@ -346,7 +346,9 @@ extension ProbeRendering {
     }
 
     /// `fallback` is the object's time when the finding has none (no packet at all: never from a scan).
-    public static func json(_ finding: CaptureFinding, envelope: JSONEnvelope, fallback: Timestamp = .zero) -> JSONLine {
+    public static func json(
+        _ finding: CaptureFinding, envelope: JSONEnvelope, fallback: Timestamp = .zero
+    ) -> JSONLine {
         var line = envelope.object("handshake", time: finding.time ?? fallback)
         line.add("client", finding.client.description)
         line.add("server", finding.server.description)

@@ -50,7 +50,9 @@ public struct NodeNameOptions: ParsableArguments {
 
     /// The flag's value, else `NODE_NAME` (what a Kubernetes downward-API env var is usually called), else
     /// gethostname(2).
-    public var resolved: String { Self.resolve(flag: nodeName, environment: getenv("NODE_NAME").map { String(cString: $0) }) }
+    public var resolved: String {
+        Self.resolve(flag: nodeName, environment: getenv("NODE_NAME").map { String(cString: $0) })
+    }
 
     public var envelope: JSONEnvelope { JSONEnvelope(host: resolved) }
 

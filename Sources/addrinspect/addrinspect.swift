@@ -256,7 +256,8 @@ struct LinkCommand: ParsableCommand {
         let (envelope, time) = common.envelope()
         common.start(envelope, time: time, into: &output)
         for link in links {
-            output.line(common.json ? renderer.line(.link(link), envelope: envelope, time: time).text : renderer.text(link))
+            output.line(
+                common.json ? renderer.line(.link(link), envelope: envelope, time: time).text : renderer.text(link))
         }
         output.flush()
     }
@@ -386,7 +387,8 @@ struct RouteCommand: ParsableCommand {
                 compat.append(JSONValue(renderer.ipRoute(route)))
             } else {
                 output.line(
-                    common.json ? renderer.line(.route(route), envelope: envelope, time: time).text : renderer.text(route))
+                    common.json
+                        ? renderer.line(.route(route), envelope: envelope, time: time).text : renderer.text(route))
             }
         }
         if ipCompat { output.line(JSONValue(compat).encoded) }

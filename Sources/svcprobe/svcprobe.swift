@@ -370,7 +370,8 @@ struct SvcProbe: ParsableCommand {
     private func emitWatch(_ event: WatchTimeline.Event, result: ProbeResult, start: Int64, envelope: JSONEnvelope) {
         let since = event.at.subtractingReportingOverflow(start).partialValue
         if json {
-            var line = ProbeRendering.json(result, event: event.change.rawValue, envelope: envelope, time: WallClock.now())
+            var line = ProbeRendering.json(
+                result, event: event.change.rawValue, envelope: envelope, time: WallClock.now())
             line.add("elapsed_s", Double(since) / 1e9)
             line.add("state", event.state)
             if event.change == .up { line.add("outage_ms", event.duration.map { Double($0) / 1e6 }) }

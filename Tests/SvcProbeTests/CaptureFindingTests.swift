@@ -143,7 +143,9 @@ struct CaptureFindingTests {
         #expect(scanned.summary.countedAsConnectErrors == 2 && scanned.summary.connections == 4)
         let line = byPort[40001].map(ProbeRendering.text) ?? ""
         #expect(line.contains(" counts-toward-max_connect_errors"), "\(line)")
-        #expect(byPort[40003].map { ProbeRendering.json($0, envelope: JSONEnvelope(host: "n1")) }?.text.contains("\"counts_as_connect_error\":false") == true)
+        let envelope = JSONEnvelope(host: "n1")
+        #expect(byPort[40003].map { ProbeRendering.json($0, envelope: envelope) }?.text
+            .contains("\"counts_as_connect_error\":false") == true)
     }
 
     /// A capture whose clock goes back gives no negative times; stamps at or past 2^62 s do not trap.
@@ -215,7 +217,8 @@ struct CaptureExitTests {
         #expect(lines.count == 2 && lines[0].contains(" greeting mariadb 10.11.19-MariaDB-0+deb12u1 "), "\(lines)")
         #expect(lines.last?.hasPrefix("summary ") == true && lines.last?.hasSuffix(" partial") == true)
         #expect(text.standardError.hasPrefix("svcprobe: ") && text.standardError.contains("truncated"))
-        let json = try JSONLines.events(try ChildProcess.run([bin, "-r", cut, "--json"]).standardOutput, tool: "svcprobe")
+        let json = try JSONLines.events(
+            try ChildProcess.run([bin, "-r", cut, "--json"]).standardOutput, tool: "svcprobe")
         #expect(json.first?["event"] as? String == "handshake")
         #expect(json.last?["partial"] as? Bool == true && json.last?["exit_status"] as? Int == 1)
 

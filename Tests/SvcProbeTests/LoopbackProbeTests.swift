@@ -90,7 +90,8 @@ struct LoopbackProbeTests {
             return
         }
         #expect(error.code.rawValue == 1045)
-        #expect(ProbeRendering.json(late[0], event: "late", envelope: JSONEnvelope(host: "n1"), time: .zero).text.contains("\"late\":true"))
+        let lateLine = ProbeRendering.json(late[0], event: "late", envelope: JSONEnvelope(host: "n1"), time: .zero)
+        #expect(lateLine.text.contains("\"late\":true"))
     }
 
     /// A hostile server's version, auth plugin and error messages (CR/LF, ESC) cannot forge a line or

@@ -269,7 +269,8 @@ struct JSONSchemaDocTests {
                     Issue.record("\(label): no event or time in \(object)")
                     continue
                 }
-                #expect(time.range(of: Self.rfc3339Nanoseconds, options: .regularExpression) != nil, "\(label): \(time)")
+                #expect(
+                    time.range(of: Self.rfc3339Nanoseconds, options: .regularExpression) != nil, "\(label): \(time)")
                 #expect(object["host"] as? String == Self.node, "\(label): host in \(object)")
                 for (key, value) in object where !common.contains(key) {
                     seen[run.tool, default: [:]][event, default: [:]][key, default: []].insert(Self.type(of: value))
@@ -295,7 +296,8 @@ struct JSONSchemaDocTests {
                     #expect(row != nil, "docs/json.md: \(tool) \(event) lacks key \(key) (\(types.sorted()))")
                     if let row {
                         for type in types {
-                            #expect(Self.admits(row.type, type), "\(tool) \(event) \(key): seen \(type), doc \(row.type)")
+                            #expect(Self.admits(row.type, type),
+                                    "\(tool) \(event) \(key): seen \(type), doc \(row.type)")
                         }
                     }
                 }
@@ -328,12 +330,14 @@ struct JSONSchemaDocTests {
             guard let toolIndex = document.tools.firstIndex(where: { $0.name == tool }) else { continue }
             for (event, keys) in events.sorted(by: { $0.key < $1.key }) {
                 if !document.tools[toolIndex].events.contains(where: { $0.name == event }) {
-                    document.tools[toolIndex].events.append(Event(name: event, prose: ["", undocumented, ""], after: [""]))
+                    document.tools[toolIndex].events.append(
+                        Event(name: event, prose: ["", undocumented, ""], after: [""]))
                 }
                 guard let eventIndex = document.tools[toolIndex].events.firstIndex(where: { $0.name == event })
                 else { continue }
                 for (key, types) in keys.sorted(by: { $0.key < $1.key }) where !common.contains(key) {
-                    if document.tools[toolIndex].events[eventIndex].keys.contains(where: { $0.name == key }) { continue }
+                    let keys = document.tools[toolIndex].events[eventIndex].keys
+                    if keys.contains(where: { $0.name == key }) { continue }
                     let type = types.sorted().joined(separator: " or ")
                     if document.tools[toolIndex].events[eventIndex].keys.isEmpty,
                         document.tools[toolIndex].events[eventIndex].after.isEmpty

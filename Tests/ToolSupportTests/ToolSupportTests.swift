@@ -36,9 +36,12 @@ struct ToolSupportTests {
         let envelope = JSONEnvelope(host: "node\"2")
         var line = envelope.object("takeover", time: Timestamp(seconds: 1, nanoseconds: 5), interface: "eth0")
         line.add("ip", "198.51.100.20")
-        #expect(line.text == #"{"event":"takeover","time":"1970-01-01T00:00:01.000000005Z","host":"node\"2","interface":"eth0","ip":"198.51.100.20"}"#)
+        #expect(line.text == #"{"event":"takeover","time":"1970-01-01T00:00:01.000000005Z","host":"node\"2","#
+            + #""interface":"eth0","ip":"198.51.100.20"}"#)
         let start = envelope.start(tool: "garpwatch", time: .zero)
-        #expect(start.text == #"{"event":"start","time":"1970-01-01T00:00:00.000000000Z","host":"node\"2","tool":"garpwatch","version":"\#(VipscopeVersion.string)","schema_version":\#(JSONEnvelope.schemaVersion)}"#)
+        #expect(start.text == #"{"event":"start","time":"1970-01-01T00:00:00.000000000Z","host":"node\"2","#
+            + #""tool":"garpwatch","version":"\#(VipscopeVersion.string)","#
+            + #""schema_version":\#(JSONEnvelope.schemaVersion)}"#)
         var body = JSONLine()
         body.add("a", 1)
         var merged = envelope.object("x", time: .zero)
