@@ -16,7 +16,9 @@ struct AddrInspect: ParsableCommand {
             network namespace or, with --netns NAME (-n NAME, before or after the
             command, as 'ip -n NAME addr' takes it), in the namespace 'ip netns add NAME'
             created. Text output is one line per object; --json prints JSON Lines (one
-            object per line, field names as 'ip -j' uses them).
+            object per line, field names as 'ip -j' uses them, after the common keys
+            event, time, host and interface: docs/json.md); --ip-compat (addr, route)
+            prints exactly what 'ip -j' prints.
 
             Examples:
               addrinspect has 198.51.100.10
