@@ -44,7 +44,8 @@ let package = Package(
         .target(name: "CaptureCLI", dependencies: ["Capture", "ToolSupport", argumentParser]),
 
         // Decode every frame of a capture through the core and print one line per frame.
-        .executableTarget(name: "vipdump", dependencies: ["PacketCore", "Capture", "ToolSupport", argumentParser]),
+        .executableTarget(
+            name: "vipdump", dependencies: ["PacketCore", "Capture", "CaptureCLI", "ToolSupport", argumentParser]),
 
         // garpwatch: who announces each IP (ARP, NDP), failover timing, split-brain. Logic in the Kit.
         .target(name: "GarpWatchKit", dependencies: ["PacketCore", "ToolSupport"]),

@@ -36,6 +36,10 @@ public final class BGPAnalyzer {
     private var scratchAttributeEnd = 1
     public var messages: Int { messageCount }
     var messageCount = 0
+    /// Stream bytes lost in gaps, the gaps, and messages the stream ended inside, over every session.
+    public private(set) var lostBytes: UInt64 = 0
+    public private(set) var gapCount = 0
+    public private(set) var truncatedMessages = 0
 
     public init(onEvent: ((BGPEvent) -> Void)? = nil) {
         eventHandler = onEvent
@@ -174,6 +178,29 @@ public final class BGPAnalyzer {
     public func reportStreamError(session key: BGPSessionKey, _ error: ParseError, timestamp: Timestamp) {
         let session = session(key, timestamp)
         reportDecodeError(session, BGPEventOrigin(timestamp: timestamp, session: key, offset: error.offset), error)
+    }
+
+    /// Stream bytes `lost` of `key`'s direction were never captured (or were given up by reassembly).
+    public func reportGap(session key: BGPSessionKey, lost: Range<UInt64>, timestamp: Timestamp) {
+        guard !lost.isEmpty else { return }
+        let session = session(key, timestamp)
+        session.gaps += 1
+        session.lostBytes &+= UInt64(lost.count)
+        lostBytes &+= UInt64(lost.count)
+        gapCount += 1
+        eventHandler?(.gap(BGPEventOrigin(timestamp: timestamp, session: key, offset: Int(clamping: lost.lowerBound)),
+            lost: lost))
+    }
+
+    /// `key`'s stream ended inside a message that starts at stream byte `offset`.
+    public func reportTruncatedMessage(
+        session key: BGPSessionKey, offset: UInt64, received: Int, length: Int?, timestamp: Timestamp
+    ) {
+        let session = session(key, timestamp)
+        session.truncatedMessages += 1
+        truncatedMessages += 1
+        eventHandler?(.truncatedMessage(BGPEventOrigin(timestamp: timestamp, session: key,
+            offset: Int(clamping: offset)), received: received, length: length))
     }
 
     /// Say something once about a direction's context (guessed, overridden).

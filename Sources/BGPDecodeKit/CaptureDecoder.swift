@@ -37,6 +37,8 @@ public final class BGPCaptureDecoder {
     private var packet = Packet()
     public private(set) var frames = 0
     public private(set) var bgpSegments = 0
+    /// Connections to the BGP ports, to say why a capture holds no BGP message (`noMessageDiagnoses`).
+    public private(set) var attempts = BGPConnectionAttempts()
 
     public init(analyzer: BGPAnalyzer, ports: Set<UInt16> = [179], asSize: Int? = nil, addPath: Bool? = nil) {
         self.analyzer = analyzer
@@ -56,9 +58,15 @@ public final class BGPCaptureDecoder {
         else { return }
         bgpSegments += 1
         let payload = packet.payload
+        let from = FlowEndpoint(address: source, port: tcp.sourcePort)
+        let to = FlowEndpoint(address: destination, port: tcp.destinationPort)
+        if !tcp.flags.isDisjoint(with: [.syn, .rst]) || (!payload.isEmpty && analyzer.messages == 0) {
+            attempts.note(source: from, destination: to, flags: tcp.flags, signed: tcp.options.md5Signature != nil,
+                payload: payload.count)
+        }
         let segment = TCPSegment(
-            source: FlowEndpoint(address: source, port: tcp.sourcePort),
-            destination: FlowEndpoint(address: destination, port: tcp.destinationPort),
+            source: from,
+            destination: to,
             sequence: tcp.sequence, acknowledgment: tcp.acknowledgment, flags: tcp.flags,
             payload: bytes.slice(payload.clamped(to: 0..<bytes.count)), timestamp: timestamp)
         reassembler.process(segment) { self.handle($0) }
@@ -98,13 +106,16 @@ public final class BGPCaptureDecoder {
                 connection.lowStream.maximumLength = BGPMessageHeader.extendedMaximumLength
                 connection.highStream.maximumLength = BGPMessageHeader.extendedMaximumLength
             }
-        case .gap(let key, let side, let missing, _):
+        case .gap(let key, let side, let missing, let timestamp):
             let connection = connection(key)
+            let start = side == .low ? connection.lowStream.nextOffset : connection.highStream.nextOffset
+            analyzer.reportGap(session: sessionKey(key, side), lost: start..<(start &+ missing), timestamp: timestamp)
             if side == .low { connection.lowStream.skip(missingBytes: missing) } else {
                 connection.highStream.skip(missingBytes: missing)
             }
         case .closed(let key, let reason, let timestamp):
             defer { connections[key] = nil }
+            if let connection = connections[key] { reportUnfinished(connection, timestamp) }
             let text: String
             switch reason {
             case .fin: text = "TCP FIN"
@@ -115,6 +126,25 @@ public final class BGPCaptureDecoder {
             }
             analyzer.endSession(sessionKey(key, .low), reason: text, timestamp: timestamp)
             analyzer.endSession(sessionKey(key, .high), reason: text, timestamp: timestamp)
+        }
+    }
+
+    /// Why the connections that carried no BGP message carried none, one sentence each (empty when every
+    /// connection carried BGP).
+    public var noMessageDiagnoses: [String] {
+        attempts.diagnoses { client, server in
+            analyzer.sessions[BGPSessionKey(speaker: client, peer: server)].map { $0.messages > 0 } == true
+                || analyzer.sessions[BGPSessionKey(speaker: server, peer: client)].map { $0.messages > 0 } == true
+        }
+    }
+
+    /// A message each direction's stream ended inside, if any.
+    private func reportUnfinished(_ connection: BGPConnection, _ timestamp: Timestamp) {
+        for side in [FlowSide.low, .high] {
+            let stream = side == .low ? connection.lowStream : connection.highStream
+            guard let unfinished = stream.unfinishedMessage else { continue }
+            analyzer.reportTruncatedMessage(session: sessionKey(connection.key, side), offset: unfinished.offset,
+                received: unfinished.received, length: unfinished.length, timestamp: timestamp)
         }
     }
 
@@ -131,20 +161,27 @@ public final class BGPCaptureDecoder {
 
     private func deliver(_ message: Cursor, _ connection: BGPConnection, _ side: FlowSide, _ timestamp: Timestamp) {
         let session = sessionKey(connection.key, side)
-        // OPENs (and KEEPALIVEs) need no context: only work it out, and say it is guessed, for the others.
+        // Only UPDATEs depend on the context (AS number size, ADD-PATH): work it out, and say when it is
+        // guessed, for them alone. (A NOTIFICATION needs none: a connection the listener rejected with 6/5
+        // before any OPEN of its own drew a false "OPEN not captured" note.)
         let type = message.peekU8(ahead: 18)
-        let context = type == BGPMessageType.open.rawValue || type == BGPMessageType.keepalive.rawValue
-            ? BGPMessageContext(asSize: nil, addPathFamilies: nil, source: .heuristic)
-            : context(connection, side, session, timestamp)
+        let context = type == BGPMessageType.update.rawValue
+            ? context(connection, side, session, timestamp)
+            : BGPMessageContext(asSize: nil, addPathFamilies: nil, source: .heuristic)
         if let open = analyzer.handleMessage(message, session: session, context: context, timestamp: timestamp) {
             if side == .low { connection.lowOpen = open } else { connection.highOpen = open }
             connection.lowContext = nil
             connection.highContext = nil
             connection.noted = []
-            if let low = connection.lowOpen, let high = connection.highOpen,
-                low.supportsExtendedMessage, high.supportsExtendedMessage
-            {
-                connection.extendedMessagesNegotiated = true
+            if let low = connection.lowOpen, let high = connection.highOpen {
+                if low.supportsExtendedMessage, high.supportsExtendedMessage { connection.extendedMessagesNegotiated = true }
+                // Both OPENs are known: each direction's context is the negotiated one from now on, also for
+                // a capture cut before any UPDATE (whose session line said "context heuristic").
+                for (sender, receiver, senderSide) in [(low, high, FlowSide.low), (high, low, FlowSide.high)] {
+                    let source = BGPMessageContext.negotiated(sender: sender, receiver: receiver)
+                        .overridden(asSize: asSizeOverride, addPath: addPathOverride).source
+                    analyzer.setContextSource(source, session: sessionKey(connection.key, senderSide), timestamp: timestamp)
+                }
             }
         }
     }

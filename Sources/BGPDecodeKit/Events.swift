@@ -48,6 +48,12 @@ public enum BGPEvent: Sendable {
     case stateChange(BGPEventOrigin, old: UInt16, new: UInt16)
     /// An unknown message type, or one bgpdecode does not interpret.
     case other(BGPEventOrigin, BGPMessageType)
+    /// Stream bytes `lost` (offsets in the sender's TCP stream) were never captured, or were given up by
+    /// reassembly at its limits: messages in them are missing, so the tables may be incomplete.
+    case gap(BGPEventOrigin, lost: Range<UInt64>)
+    /// The stream ended (FIN, RST or the end of the capture) inside a message: `received` of its
+    /// `length` bytes (nil when even its header is incomplete) were captured.
+    case truncatedMessage(BGPEventOrigin, received: Int, length: Int?)
 
     public var origin: BGPEventOrigin {
         switch self {
@@ -55,7 +61,7 @@ public enum BGPEvent: Sendable {
             .routeRefresh(let origin, _), .endOfRIB(let origin, _, _), .announce(let origin, _, _, _),
             .withdraw(let origin, _, _, _, _), .attributeProblem(let origin, _), .sessionDown(let origin, _, _, _),
             .decodeError(let origin, _), .contextNote(let origin, _), .stateChange(let origin, _, _),
-            .other(let origin, _):
+            .other(let origin, _), .gap(let origin, _), .truncatedMessage(let origin, _, _):
             origin
         }
     }

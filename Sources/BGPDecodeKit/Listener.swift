@@ -49,6 +49,11 @@ public final class BGPListener {
         connections.filter { $0.session.state == .established }.map(\.session.remote)
     }
 
+    /// Every peer whose session reached Established at some point of the run. A verification counts only
+    /// these as sessions: a peer refused with Bad Peer AS sent an OPEN (so the analyzer knows it) but never
+    /// had a session, and must give "no session" (13), not "missing" (10).
+    public private(set) var peersEverEstablished: Set<IPAddress> = []
+
     // MARK: Socket
 
     /// Open, configure (TCP-MD5 keys) and listen. An IPv6 socket accepts IPv4 peers too (as mapped
@@ -318,6 +323,7 @@ public final class BGPListener {
             log("\(connection.session.remote) sent \(text) and closes the session; its routes are withdrawn")
         }
         let actions = connection.session.receive(type: type, open: open, now: Self.monotonicNow())
+        if connection.session.state == .established { peersEverEstablished.insert(connection.session.remote) }
         if connection.session.extendedMessages {
             connection.stream.maximumLength = BGPMessageHeader.extendedMaximumLength
         }

@@ -19,6 +19,8 @@ public final class BGPMRTDecoder {
     public var skippedRecords: Int { skippedCount }
     var recordCount = 0
     var skippedCount = 0
+    /// Records of types this decoder does not read (TABLE_DUMP v1, OSPF, IS-IS, ...), per type.
+    public private(set) var unsupportedTypes: [MRTType: Int] = [:]
     /// The first framing error: an MRT file has no markers to resynchronise on, so reading stops there.
     public private(set) var failure: ParseError?
 
@@ -41,24 +43,86 @@ public final class BGPMRTDecoder {
     /// Bytes of an unfinished record left at the end (a truncated file), 0 when the file ended cleanly.
     public var leftoverBytes: Int { buffer.count }
 
-    /// Read a file (or standard input for `-`) to the end. Throws a one-sentence message when it cannot be
-    /// opened or read.
-    public func read(path: String) throws(MRTReadError) {
-        let descriptor = path == "-" ? 0 : open(path, O_RDONLY)
+    /// How a `read(path:)` ended.
+    public enum ReadEnd: Sendable, Equatable {
+        /// The input ended (check `leftoverBytes` for a cut last record).
+        case endOfInput
+        /// A framing error (`failure`): nothing after it can be read, so reading stopped there (an
+        /// endless input such as `yes` or /dev/urandom is not read on for ever).
+        case framingError
+        /// `shouldStop` said so (SIGINT/SIGTERM).
+        case stopped
+    }
+
+    /// Read a file (or standard input for `-`) to its end, the first framing error, or until `shouldStop`
+    /// (checked at least every `stopCheckMilliseconds` while a pipe or FIFO is quiet, and between chunks).
+    /// Throws a one-sentence message when it cannot be opened or read.
+    public func read(path: String, shouldStop: () -> Bool = { false }) throws(MRTReadError) -> ReadEnd {
+        let shown = PrintableText.escaped(path)
+        // O_NONBLOCK: opening a FIFO with no writer yet must not block where no signal can be checked.
+        let descriptor = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
-            throw MRTReadError(message: "cannot open \(path): \(String(cString: strerror(errno))); check the path")
+            throw MRTReadError(message: "cannot open \(shown): \(String(cString: strerror(errno))); check the path")
         }
         defer { if descriptor != 0 { close(descriptor) } }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // A FIFO opened without a writer reads as ended until one opens it: wait for a writer's first byte
+        // (poll says POLLHUP only after a writer came and went).
+        var sawData = false
+        let isFIFO = Self.isFIFO(descriptor)
         while true {
+            if shouldStop() { return .stopped }
+            // poll, unlike read, is never restarted after a signal handler (SA_RESTART), so a quiet pipe or
+            // FIFO still lets SIGINT/SIGTERM stop the loop.
+            var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptorSet, 1, Self.stopCheckMilliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw MRTReadError(message: "cannot read \(shown): \(String(cString: strerror(errno)))")
+            }
+            if ready == 0 { continue }
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
-                if errno == EINTR { continue }
-                throw MRTReadError(message: "cannot read \(path): \(String(cString: strerror(errno)))")
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw MRTReadError(message: "cannot read \(shown): \(String(cString: strerror(errno)))")
             }
-            if count == 0 { break }
+            if count == 0 {
+                if isFIFO && !sawData && descriptorSet.revents & Int16(POLLHUP) == 0 {
+                    // No writer yet: poll returns at once with nothing to read; wait a little.
+                    usleep(UInt32(Self.stopCheckMilliseconds) * 1000)
+                    continue
+                }
+                return .endOfInput
+            }
+            sawData = true
             chunk.withUnsafeBytes { feed($0.slice(0..<count)) }
+            if failure != nil { return .framingError }
         }
+    }
+
+    /// How often a quiet input checks `shouldStop`.
+    public static let stopCheckMilliseconds: Int32 = 100
+
+    private static func isFIFO(_ descriptor: Int32) -> Bool {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return false }
+        return status.st_mode & S_IFMT == S_IFIFO
+    }
+
+    /// What was skipped, for the summary: nil when every record was read.
+    public var skippedSummary: String? {
+        guard skippedCount > 0 else { return nil }
+        var text = "MRT: \(recordCount) records, \(skippedCount) skipped"
+        let unsupported = unsupportedTypes.sorted { $0.key.rawValue < $1.key.rawValue }
+        if !unsupported.isEmpty {
+            text += " (" + unsupported.map { "\($0.value) \($0.key) not supported" }.joined(separator: ", ")
+            let malformed = skippedCount - unsupported.reduce(0) { $0 + $1.value }
+            if malformed > 0 { text += ", \(malformed) malformed or without a peer" }
+            text += ")"
+        } else {
+            text += " (malformed or without a peer)"
+        }
+        return text
     }
 
     private func handleRecord(_ record: Cursor) {
@@ -126,6 +190,7 @@ public final class BGPMRTDecoder {
             }
         default:
             skippedCount += 1
+            unsupportedTypes[header.type, default: 0] += 1
         }
     }
 }

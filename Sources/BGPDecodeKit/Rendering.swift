@@ -46,6 +46,13 @@ public enum BGPRender {
             return "\(prefix) STATE \(MRTBGP4MP.stateName(old)) -> \(MRTBGP4MP.stateName(new))"
         case .other(_, let type):
             return "\(prefix) \(type) (not decoded)"
+        case .gap(_, let lost):
+            return "\(prefix) GAP stream bytes \(lost.lowerBound)-\(lost.upperBound) lost (\(lost.count) bytes "
+                + "not captured or beyond the reassembly limits): the messages in them are missing"
+        case .truncatedMessage(_, let received, let length):
+            return "\(prefix) TRUNCATED message at stream byte \(origin.offset), "
+                + (length.map { "\(received) of \($0) bytes" } ?? "\(received) bytes of its header")
+                + " (the stream ends inside it)"
         }
     }
 
@@ -132,6 +139,15 @@ public enum BGPRender {
         case .other(_, let messageType):
             head("other")
             line.add("message_type", messageType.rawValue)
+        case .gap(_, let lost):
+            head("gap")
+            line.add("start", lost.lowerBound)
+            line.add("end", lost.upperBound)
+            line.add("missing", lost.count)
+        case .truncatedMessage(_, let received, let length):
+            head("truncated_message")
+            line.add("received", received)
+            line.add("length", length)
         }
         return line
     }
@@ -195,6 +211,10 @@ public enum BGPRender {
             line += ", end-of-rib " + session.endOfRIB.sorted().map(\.description).joined(separator: ",")
         }
         if session.decodeErrors > 0 { line += ", \(session.decodeErrors) decode errors" }
+        if session.gaps > 0 {
+            line += ", \(session.gaps) \(session.gaps == 1 ? "gap" : "gaps") (\(session.lostBytes) bytes lost)"
+        }
+        if session.truncatedMessages > 0 { line += ", \(session.truncatedMessages) truncated message" }
         return line
     }
 
@@ -267,6 +287,9 @@ public enum BGPRender {
         line.add("announced", session.announcements)
         line.add("withdrawn", session.withdrawals)
         line.add("decode_errors", session.decodeErrors)
+        line.add("gaps", session.gaps)
+        line.add("lost_bytes", session.lostBytes)
+        line.add("truncated_messages", session.truncatedMessages)
         line.add("end_of_rib", list: session.endOfRIB.sorted())
         var flaps = JSONLine()
         for (key, count) in session.flaps.sorted(by: { $0.key < $1.key }) { flaps.add(key.description, count) }

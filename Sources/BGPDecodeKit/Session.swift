@@ -36,6 +36,11 @@ public final class BGPSession {
     public var announcements: Int { hot.announcementCount }
     public var withdrawals: Int { hot.withdrawalCount }
     public internal(set) var decodeErrors = 0
+    /// Holes in the sender's stream (`BGPEvent.gap`) and the bytes in them.
+    public internal(set) var gaps = 0
+    public internal(set) var lostBytes: UInt64 = 0
+    /// Messages the stream ended inside (`BGPEvent.truncatedMessage`).
+    public internal(set) var truncatedMessages = 0
     public internal(set) var endOfRIB: Set<BGPAddressFamily> = []
     /// The speaker's graceful restart capability from its last OPEN.
     var gracefulRestart: BGPGracefulRestart?

@@ -69,9 +69,17 @@ public struct BGPVerification: Sendable {
     /// Expected prefixes present only as stale (graceful restart) routes: counted as present, reported.
     public var staleOnly: [BGPPrefix] = []
     public var matched: [BGPPrefix] = []
+    /// Whether the input was read completely: a verdict on a partial input is not OK (see `exitCode`).
+    public var input = BGPInputReport()
 
-    public init(analyzer: BGPAnalyzer, expectations: [BGPExpectation], peer: IPAddress?) {
-        let sessions = analyzer.sortedSessions.filter { peer == nil || $0.key.speaker == peer }
+    /// `speakers`, when given, limits the sessions checked to those speakers (the listener's peers that
+    /// reached Established).
+    public init(
+        analyzer: BGPAnalyzer, expectations: [BGPExpectation], peer: IPAddress?, speakers: Set<IPAddress>? = nil
+    ) {
+        let sessions = analyzer.sortedSessions.filter {
+            (peer == nil || $0.key.speaker == peer) && (speakers?.contains($0.key.speaker) ?? true)
+        }
         sessionsChecked = sessions.map(\.key)
         // Per prefix: one path id (and any others in a side table: rare), and whether a fresh route exists.
         var announced: [BGPPrefix: (path: Int32, fresh: Bool)] = [:]
@@ -114,9 +122,11 @@ public struct BGPVerification: Sendable {
         unexpected = announced.keys.filter { !expectedPrefixes.contains($0) }.sorted()
     }
 
-    /// 0 when the announced set matches; else the first that applies of 13 (no session from --peer), 10
+    /// 0 when the announced set matches; else the first that applies of 2 (interrupted), 1 (the input was
+    /// not read completely: a verdict on part of it cannot be trusted), 13 (no session from --peer), 10
     /// (missing), 11 (wrong next hop), 12 (unexpected).
     public var exitCode: Int32 {
+        if input.status != 0 { return input.status }
         if sessionsChecked.isEmpty { return Self.noSessionCode }
         if !missing.isEmpty { return Self.missingCode }
         if !wrongNextHop.isEmpty { return Self.wrongNextHopCode }
@@ -135,6 +145,9 @@ public struct BGPVerification: Sendable {
         line.add("wrong_next_hop", list: wrongNextHop.map(\.expected.prefix))
         line.add("unexpected", list: unexpected)
         line.add("stale", list: staleOnly)
+        line.add("complete", input.isComplete)
+        if !input.problems.isEmpty { line.add("problems", list: input.problems) }
+        if input.interrupted { line.add("interrupted", true) }
         return line
     }
 
@@ -148,6 +161,8 @@ public struct BGPVerification: Sendable {
         }
         for prefix in unexpected { lines.append("verify: UNEXPECTED \(prefix)") }
         for prefix in staleOnly { lines.append("verify: STALE \(prefix) (only kept by graceful restart)") }
+        if input.interrupted { lines.append("verify: INCOMPLETE interrupted before the end of the input") }
+        for problem in input.problems { lines.append("verify: INCOMPLETE \(problem)") }
         let verdict = exitCode == 0 ? "OK" : "FAIL"
         lines.append("verify: \(verdict): \(matched.count) matched, \(missing.count) missing, \(wrongNextHop.count) "
             + "wrong next hop, \(unexpected.count) unexpected, sessions "

@@ -3,7 +3,9 @@ import Capture
 import ToolSupport
 
 /// Where packets come from, for tools that read captures or watch interfaces: `-r FILE` (several) or
-/// `-i IFACE` (several), a BPF `--filter`, and `--duration`/`--count` so live runs always end.
+/// `-i IFACE` (several), a BPF filter (`--filter`, or after the options as tcpdump takes it), `-w FILE` to keep
+/// what a live run saw, and `--duration`/`-c` so live runs always end. tcpdump's `-n` is accepted: vipscope
+/// never resolves names.
 public struct CaptureOptions: ParsableArguments {
     @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
         "A pcap or pcapng file to read ('-' for standard input). Repeat for several files.", valueName: "file"))
@@ -14,14 +16,27 @@ public struct CaptureOptions: ParsableArguments {
     public var interfaces: [String] = []
 
     @Option(name: [.customShort("f"), .customLong("filter")], help: ArgumentHelp(
-        "An extra BPF filter expression, as tcpdump takes it.", valueName: "expr"))
-    public var filter: String?
+        "An extra BPF filter expression, as tcpdump takes it (or give it after the options).", valueName: "expr"))
+    public var filterOption: String?
+
+    @Argument(help: ArgumentHelp(
+        "A BPF filter expression after the options, as tcpdump takes it (e.g. arp or icmp6).", valueName: "expression"))
+    public var filterWords: [String] = []
+
+    @Option(name: [.customShort("w"), .customLong("write")], help: ArgumentHelp(
+        "With -i: also write every frame captured to this file (pcapng if it ends in .pcapng, else pcap).",
+        valueName: "file"))
+    public var writeFile: String?
+
+    @Flag(name: .customShort("n"), help: "Accepted for tcpdump's habit: names are never resolved anyway.")
+    public var numeric = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Stop a live capture after this many seconds (up to 10 years).", valueName: "seconds"))
     public var duration: Double?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many frames.", valueName: "frames"))
+    @Option(name: [.customShort("c"), .customLong("count")], parsing: .unconditional,
+        help: ArgumentHelp("Stop after this many frames.", valueName: "frames"))
     public var count: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Bytes to capture per frame in live mode.", valueName: "bytes"))
@@ -30,6 +45,9 @@ public struct CaptureOptions: ParsableArguments {
     public init() {}
 
     public var isLive: Bool { !interfaces.isEmpty }
+
+    /// The extra filter, from `--filter` or the words after the options.
+    public var filter: String? { filterOption ?? (filterWords.isEmpty ? nil : filterWords.joined(separator: " ")) }
 
     public func validate() throws {
         if files.isEmpty && interfaces.isEmpty {
@@ -43,7 +61,25 @@ public struct CaptureOptions: ParsableArguments {
         if duration != nil && interfaces.isEmpty {
             throw ValidationError("--duration applies to live capture (-i) only.")
         }
-        if snaplen < 64 || snaplen > 262_144 { throw ValidationError("--snaplen must be between 64 and 262144 bytes.") }
+        try OptionRange.integer(snaplen, option: "--snaplen", in: 64...262_144, unit: "bytes")
+        if filterOption != nil && !filterWords.isEmpty {
+            throw ValidationError("Give the filter once: with --filter or after the options, not both.")
+        }
+        if let writeFile {
+            if interfaces.isEmpty {
+                throw ValidationError("-w keeps what a live capture saw: use it with -i (a file read with -r is kept already).")
+            }
+            if writeFile == "-" {
+                throw ValidationError("-w - would mix the capture with the events on standard output: name a file.")
+            }
+        }
+    }
+
+    /// The `-w` recorder for the opened live sources (nil without `-w`).
+    public func makeRecorder(for sources: [PacketSource]) throws(CaptureError) -> CaptureRecorder? {
+        guard let writeFile else { return nil }
+        return try CaptureRecorder(
+            path: writeFile, interfaces: sources.map { ($0.name, $0.linkType) }, snapshotLength: snaplen)
     }
 
     /// The live-capture deadline implied by `--duration`.

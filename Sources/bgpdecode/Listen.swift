@@ -78,8 +78,10 @@ struct Listen: ParsableCommand {
             """,
         version: VipscopeVersion.string)
 
-    @Option(name: .customLong("local-as"), help: ArgumentHelp("Our AS number (1 to 4294967295).", valueName: "asn"))
-    var localAS: UInt32
+    // Numeric options are read as text and range-checked in validate() (see BGPDecode).
+    @Option(name: .customLong("local-as"), parsing: .unconditional, help: ArgumentHelp(
+        "Our AS number (1 to 4294967295).", valueName: "asn"))
+    var localASText: String
 
     @Option(name: .customLong("router-id"), help: ArgumentHelp("Our BGP identifier (an IPv4 address).",
         valueName: "id"))
@@ -93,9 +95,9 @@ struct Listen: ParsableCommand {
         "A peer allowed to connect; pair each with a --peer-as. Repeatable.", valueName: "ip"))
     var peers: [String] = []
 
-    @Option(name: .customLong("peer-as"), help: ArgumentHelp(
+    @Option(name: .customLong("peer-as"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "The AS the matching --peer must say in its OPEN. Repeatable.", valueName: "asn"))
-    var peerASes: [UInt32] = []
+    var peerASTexts: [String] = []
 
     @Flag(name: .customLong("accept-any"), help: "Accept sessions from any address, with any AS.")
     var acceptAny = false
@@ -104,17 +106,29 @@ struct Listen: ParsableCommand {
         "TCP-MD5 password for a peer, as PEER=SECRET. Repeatable.", valueName: "ip=secret"))
     var md5Passwords: [String] = []
 
-    @Option(name: .customLong("hold-time"), help: ArgumentHelp(
+    @Option(name: .customLong("hold-time"), parsing: .unconditional, help: ArgumentHelp(
         "Hold time to offer, in seconds: 0 or 3 to 65535 (default 90).", valueName: "s"))
-    var holdTime: UInt16 = 90
+    var holdTimeText: String?
 
     @OptionGroup var report: ReportOptions
 
-    @Option(help: ArgumentHelp("With --expect-*: the most seconds to wait for the expected prefixes.",
-        valueName: "s"))
-    var wait: Double?
+    @Option(name: .customLong("wait"), parsing: .unconditional, help: ArgumentHelp(
+        "With --expect-*: the most seconds to wait for the expected prefixes (at most 2592000).", valueName: "s"))
+    var waitText: String?
 
     var isVerifying: Bool { report.isVerifying }
+
+    static let asRange: ClosedRange<UInt32> = 1...UInt32.max
+    // The checked values (validate() has refused anything these would not parse).
+    var localAS: UInt32 { UInt32(localASText.hasPrefix("+") ? String(localASText.dropFirst()) : localASText) ?? 0 }
+    var peerASes: [UInt32] {
+        peerASTexts.compactMap { try? NumericOption.integer($0, option: "--peer-as", range: Self.asRange).get() }
+    }
+    var holdTime: UInt16 {
+        holdTimeText.flatMap { try? NumericOption.integer($0, option: "--hold-time", range: UInt16(0)...65535).get() }
+            ?? 90
+    }
+    var wait: Double? { waitText.flatMap { try? NumericOption.seconds($0, option: "--wait").get() } }
 
     /// `ADDR`, `ADDR:PORT` or `[V6]:PORT`.
     static func parseBind(_ text: String) -> (IPAddress, UInt16)? {
@@ -131,10 +145,25 @@ struct Listen: ParsableCommand {
         if IPv4Address(routerID) == nil {
             throw ValidationError("--router-id must be an IPv4 address, like 203.0.113.254.")
         }
-        if localAS == 0 { throw ValidationError("--local-as must be between 1 and 4294967295.") }
-        if peers.count != peerASes.count {
+        if case .failure(let bad) = NumericOption.integer(localASText, option: "--local-as", range: Self.asRange) {
+            throw ValidationError(bad.message)
+        }
+        for text in peerASTexts {
+            if case .failure(let bad) = NumericOption.integer(text, option: "--peer-as", range: Self.asRange) {
+                throw ValidationError(bad.message)
+            }
+        }
+        if let holdTimeText {
+            let allowed = "a whole number of seconds, 0 or 3 to 65535"
+            switch NumericOption.integer(holdTimeText, option: "--hold-time", range: UInt16(0)...65535, allowed: allowed) {
+            case .failure(let bad): throw ValidationError(bad.message)
+            case .success(1), .success(2): throw ValidationError("--hold-time must be \(allowed) (got \(holdTimeText)).")
+            case .success: break
+            }
+        }
+        if peers.count != peerASTexts.count {
             throw ValidationError(
-                "Give one --peer-as for each --peer (\(peers.count) peers, \(peerASes.count) AS numbers).")
+                "Give one --peer-as for each --peer (\(peers.count) peers, \(peerASTexts.count) AS numbers).")
         }
         if peers.isEmpty && !acceptAny {
             throw ValidationError("Say who may connect: --peer IP --peer-as N (repeatable), or --accept-any.")
@@ -143,7 +172,8 @@ struct Listen: ParsableCommand {
             throw ValidationError("--peer '\(peer)' is not an IP address.")
         }
         if let bind, Self.parseBind(bind) == nil {
-            throw ValidationError("--bind must be ADDR, ADDR:PORT or [IPV6]:PORT, like 203.0.113.254:1790.")
+            throw ValidationError("--bind must be ADDR, ADDR:PORT or [IPV6]:PORT with PORT between 1 and 65535, "
+                + "like 203.0.113.254:1790 (got \(PrintableText.escaped(bind.prefix(60)))).")
         }
         for entry in md5Passwords {
             let parts = entry.split(separator: "=", maxSplits: 1)
@@ -151,10 +181,11 @@ struct Listen: ParsableCommand {
                 throw ValidationError("--md5-password must be PEER=SECRET, like 203.0.113.1=s3cret.")
             }
         }
-        if holdTime == 1 || holdTime == 2 { throw ValidationError("--hold-time must be 0 or at least 3 seconds.") }
-        if isVerifying && wait == nil { throw ValidationError("--expect-prefix/--expect-file need --wait SECONDS.") }
-        if !isVerifying && wait != nil { throw ValidationError("--wait applies to --expect-prefix/--expect-file.") }
-        if let wait, !(wait > 0) { throw ValidationError("--wait must be a positive number of seconds.") }
+        if isVerifying && waitText == nil { throw ValidationError("--expect-prefix/--expect-file need --wait SECONDS.") }
+        if !isVerifying && waitText != nil { throw ValidationError("--wait applies to --expect-prefix/--expect-file.") }
+        if let waitText, case .failure(let bad) = NumericOption.seconds(waitText, option: "--wait") {
+            throw ValidationError(bad.message)
+        }
     }
 
     func run() throws {
@@ -211,19 +242,21 @@ struct Listen: ParsableCommand {
             + "router id \(routerID)")
 
         var verdict: BGPVerification?
-        let deadline = wait.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        let deadline = wait.map { ContinuousClock.now + NumericOption.duration($0) }
         var lastMessages = -1
         listener.run {
             if StopSignal.isRaised { return true }
             guard isVerifying else { return false }
             if let deadline, ContinuousClock.now >= deadline {
-                verdict = BGPVerification(analyzer: analyzer, expectations: expectations, peer: nil)
+                verdict = BGPVerification(
+                    analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
                 return true
             }
             // Re-check only when a message arrived since the last check.
             guard analyzer.messages != lastMessages else { return false }
             lastMessages = analyzer.messages
-            let current = BGPVerification(analyzer: analyzer, expectations: expectations, peer: nil)
+            let current = BGPVerification(
+                    analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
             if current.missing.isEmpty, current.wrongNextHop.isEmpty, !current.sessionsChecked.isEmpty {
                 verdict = current
                 return true
@@ -238,10 +271,17 @@ struct Listen: ParsableCommand {
             } else {
                 sink.renderer.output.append(verdict.report)
             }
-        } else if json {
-            sink.renderer.writeTableJSON(analyzer, routes: true)
         } else {
-            sink.renderer.writeTable(analyzer)
+            // Stopped by a signal: the table, then (verifying) the status that says no verdict was reached.
+            var input = BGPInputReport()
+            input.interrupted = isVerifying
+            if json {
+                sink.renderer.writeTableJSON(analyzer, routes: true)
+                if isVerifying { sink.renderer.output.appendLine(input.json().text) }
+            } else {
+                sink.renderer.writeTable(analyzer)
+                if isVerifying { sink.renderer.output.append("PARTIAL: interrupted before a verdict\n") }
+            }
         }
         sink.renderer.flush()
         listener.shutdown(communication: "bgpdecode listen stopped")

@@ -34,22 +34,8 @@ struct ReportOptions: ParsableArguments {
     /// Every expectation from --expect-prefix and --expect-file, or the one sentence that says what is wrong
     /// with the file.
     func loadExpectations() -> Result<[BGPExpectation], ExpectationFileError> {
-        var expectations = expectPrefixes.compactMap { BGPExpectation(line: $0) }
+        let expectations = expectPrefixes.compactMap { BGPExpectation(line: $0) }
         guard let expectFile else { return .success(expectations) }
-        guard let text = BGPDecode.readTextFile(expectFile) else {
-            return .failure(ExpectationFileError(message: "cannot read the expect file \(expectFile); check the path"))
-        }
-        switch BGPExpectation.parseFile(text) {
-        case .success(let parsed):
-            expectations += parsed
-            return .success(expectations)
-        case .failure(let bad):
-            return .failure(
-                ExpectationFileError(message: "\(expectFile) line \(bad.number) is not 'PREFIX [NEXTHOP]': \(bad.text)"))
-        }
+        return ExpectationFile.load(path: expectFile).map { expectations + $0 }
     }
-}
-
-struct ExpectationFileError: Error {
-    let message: String
 }

@@ -59,13 +59,19 @@ struct BGPDecode: ParsableCommand {
             OUTPUT
             Text: one line per event (OPEN, announce, replace, withdraw, END-OF-RIB,
             NOTIFICATION, ROUTE-REFRESH, SESSION-DOWN, MALFORMED, ERROR with the
-            byte offset), then one summary line per session and per-prefix flap
-            counts. --table prints only the final table of each session, sorted,
-            then the flap counts.
+            byte offset, GAP for stream bytes lost, TRUNCATED for a message the
+            stream ends inside), then one summary line per session and per-prefix
+            flap counts. --table prints only the final table of each session,
+            sorted, then the flap counts. Then "note:" lines (MRT records not read,
+            why connections carried no BGP: TCP-MD5 SYNs unanswered, SYN answered
+            by RST, no OPEN) and "PARTIAL:" lines when the input was not read to
+            its end. Peer text (FQDN, shutdown communication) is escaped.
             --json writes JSON Lines. "type" is open, announce, withdraw,
             end_of_rib, notification, route_refresh, session_down,
-            malformed_attribute, error, note, state_change, other, or keepalive
-            (with --keepalives). Every object has time, speaker, peer and offset.
+            malformed_attribute, error, note, state_change, gap,
+            truncated_message, other, or keepalive (with --keepalives). Every
+            object has time, speaker, peer and offset. The last object is
+            "summary" (status: the exit status, complete, problems, notes).
             Routes have family, prefix, path_id, rd, next_hop, next_hop_link_local,
             as_path, as_path_numbers, origin, med, local_pref, atomic_aggregate,
             aggregator, communities, large_communities, extended_communities,
@@ -86,9 +92,12 @@ struct BGPDecode: ParsableCommand {
               10  verifying: an expected prefix is not announced
               11  verifying: an expected prefix is announced with another next hop
               12  verifying: a prefix that is not expected is announced
-              1   an input could not be opened or read
-              64  usage error
-            When several apply, the first in this list wins.
+              1   an input could not be opened, or not read to its end (a cut
+                  file, an MRT framing error, stream bytes lost in gaps): what
+                  was decoded is printed and marked PARTIAL; no verdict is OK
+              2   interrupted (SIGINT, SIGTERM) before the end of the input
+              64  usage error (numeric options name their allowed range)
+            When several apply, 2 and 1 win, then the first in this list.
 
             Examples:
               bgpdecode -r node1.pcap
@@ -144,23 +153,28 @@ struct BGPDecode: ParsableCommand {
         "Capture live on this interface (needs root or CAP_NET_RAW).", valueName: "interface"))
     var interface: String?
 
-    @Option(help: ArgumentHelp("With -i: stop after this many seconds.", valueName: "seconds"))
-    var duration: Double?
+    // Numeric options are read as text and range-checked in validate() (NumericOption): `.unconditional`
+    // lets a negative value reach that check instead of reading as an option.
+    @Option(name: .customLong("duration"), parsing: .unconditional, help: ArgumentHelp(
+        "With -i: stop after this many seconds (at most 2592000).", valueName: "seconds"))
+    var durationText: String?
 
-    @Option(help: ArgumentHelp("With -i: stop after this many captured frames.", valueName: "n"))
-    var count: Int?
+    @Option(name: .customLong("count"), parsing: .unconditional, help: ArgumentHelp(
+        "With -i: stop after this many captured frames.", valueName: "n"))
+    var countText: String?
 
-    @Option(help: ArgumentHelp("TCP port BGP runs on (default 179). Repeat for several.", valueName: "port"))
-    var port: [UInt16] = []
+    @Option(name: .customLong("port"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "TCP port BGP runs on (default 179). Repeat for several.", valueName: "port"))
+    var portTexts: [String] = []
 
     @OptionGroup var report: ReportOptions
 
     @Option(help: ArgumentHelp("Verify the routes announced by this speaker (an IP address).", valueName: "ip"))
     var peer: String?
 
-    @Option(name: .customLong("asn-size"), help: ArgumentHelp(
+    @Option(name: .customLong("asn-size"), parsing: .unconditional, help: ArgumentHelp(
         "Force 2- or 4-byte AS numbers instead of the OPENs' (or the guess).", valueName: "2|4"))
-    var asnSize: Int?
+    var asnSizeText: String?
 
     @Option(name: .customLong("add-path"), help: ArgumentHelp(
         "Force ADD-PATH path identifiers on or off for every family.", valueName: "on|off"))
@@ -168,6 +182,17 @@ struct BGPDecode: ParsableCommand {
 
     var table: Bool { report.table }
     var isVerifying: Bool { report.isVerifying }
+
+    /// The most frames --count accepts.
+    static let maximumCount = 1_000_000_000_000
+
+    // The checked values (validate() has refused anything these would not parse).
+    var duration: Double? { durationText.flatMap { try? NumericOption.seconds($0, option: "--duration").get() } }
+    var count: Int? {
+        countText.flatMap { try? NumericOption.integer($0, option: "--count", range: 1...Self.maximumCount).get() }
+    }
+    var port: [UInt16] { portTexts.compactMap { try? NumericOption.integer($0, option: "--port", range: 1...65535).get() } }
+    var asnSize: Int? { asnSizeText.flatMap { Int($0) } }
 
     func validate() throws {
         let inputs = (files.isEmpty ? 0 : 1) + (mrt == nil ? 0 : 1) + (interface == nil ? 0 : 1)
@@ -178,14 +203,26 @@ struct BGPDecode: ParsableCommand {
         if inputs > 1 {
             throw ValidationError("Read captures (-r), an MRT file (--mrt) or an interface (-i), one of them.")
         }
-        if interface == nil && (duration != nil || count != nil) {
+        if interface == nil && (durationText != nil || countText != nil) {
             throw ValidationError("--duration and --count apply to a live capture (-i).")
         }
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds.") }
-        if let count, count <= 0 { throw ValidationError("--count must be at least 1.") }
-        if let asnSize, asnSize != 2 && asnSize != 4 { throw ValidationError("--asn-size must be 2 or 4.") }
+        if let durationText, case .failure(let bad) = NumericOption.seconds(durationText, option: "--duration") {
+            throw ValidationError(bad.message)
+        }
+        if let countText,
+            case .failure(let bad) = NumericOption.integer(countText, option: "--count", range: 1...Self.maximumCount)
+        {
+            throw ValidationError(bad.message)
+        }
+        if let asnSizeText, asnSizeText != "2" && asnSizeText != "4" {
+            throw ValidationError("--asn-size must be 2 or 4 (got \(PrintableText.escaped(asnSizeText.prefix(40)))).")
+        }
         if let addPath, addPath != "on" && addPath != "off" { throw ValidationError("--add-path must be on or off.") }
-        if port.contains(0) { throw ValidationError("--port must be between 1 and 65535.") }
+        for text in portTexts {
+            if case .failure(let bad) = NumericOption.integer(text, option: "--port", range: UInt16(1)...65535) {
+                throw ValidationError(bad.message)
+            }
+        }
         if let peer, IPAddress(peer) == nil { throw ValidationError("--peer must be an IPv4 or IPv6 address.") }
         if peer != nil && !isVerifying {
             throw ValidationError("--peer selects the speaker to verify: add --expect-prefix or --expect-file.")
@@ -226,15 +263,17 @@ struct BGPDecode: ParsableCommand {
                 }
             }
         }
-        try decode(analyzer, sink)
+        let input = decode(analyzer, sink)
         analyzer.onEvent = nil
         analyzer.onAnnounce = nil
         if isVerifying {
-            let verdict = BGPVerification(
+            var verdict = BGPVerification(
                 analyzer: analyzer, expectations: expectations, peer: peer.flatMap { IPAddress($0) })
+            verdict.input = input
             if json {
                 sink.renderer.output.appendLine(verdict.json.text)
             } else {
+                sink.renderer.output.append(input.notes.map { "note: \($0)\n" }.joined())
                 sink.renderer.output.append(verdict.report)
             }
             sink.renderer.flush()
@@ -243,49 +282,116 @@ struct BGPDecode: ParsableCommand {
         }
         if json {
             sink.renderer.writeTableJSON(analyzer, routes: table)
-        } else if table {
-            sink.renderer.writeTable(analyzer)
+            sink.renderer.output.appendLine(input.json().text)
         } else {
-            sink.renderer.output.append(BGPRender.summaryText(analyzer))
+            if table {
+                sink.renderer.writeTable(analyzer)
+            } else {
+                sink.renderer.output.append(BGPRender.summaryText(analyzer))
+            }
+            sink.renderer.output.append(input.text)
         }
+        sink.renderer.flush()
+        if input.status != 0 { throw ExitCode(input.status) }
     }
 
-    private func decode(_ analyzer: BGPAnalyzer, _ sink: OutputSink) throws {
+    /// Read every input into `analyzer`; what made it incomplete, if anything. An input that cannot be
+    /// opened at all ends the run here (exit 1, no summary).
+    private func decode(_ analyzer: BGPAnalyzer, _ sink: OutputSink) -> BGPInputReport {
+        var input = BGPInputReport()
         let forcedAddPath = addPath.map { $0 == "on" }
+        // SIGINT/SIGTERM stop a read of a FIFO or a stalled pipe too: the summary of what was read is printed.
+        InterruptibleReads.install()
         if let mrt {
+            let shown = PrintableText.escaped(mrt)
             let decoder = BGPMRTDecoder(analyzer: analyzer, asSize: asnSize, addPath: forcedAddPath)
+            let end: BGPMRTDecoder.ReadEnd
             do throws(MRTReadError) {
-                try decoder.read(path: mrt)
+                end = try decoder.read(path: mrt, shouldStop: { StopSignal.isRaised })
             } catch {
-                fail(error.message, flushing: sink)
+                if decoder.records == 0 { fail(error.message, flushing: sink) }
+                input.problems.append(error.message)
+                return input
             }
-            if let failure = decoder.failure {
-                StandardStreams.error("bgpdecode: \(mrt): MRT framing failed (\(failure)); records after it were not read")
-            } else if decoder.leftoverBytes > 0 {
-                StandardStreams.error("bgpdecode: \(mrt): the file ends inside a record (\(decoder.leftoverBytes) bytes ignored)")
+            if let skipped = decoder.skippedSummary { input.notes.append(skipped) }
+            switch end {
+            case .stopped:
+                input.interrupted = true
+            case .framingError:
+                let failure = decoder.failure.map { "at byte \($0.offset) (\($0.reason))" } ?? ""
+                input.problems.append("\(shown): MRT framing failed \(failure) after \(decoder.records) records; "
+                    + "nothing after it can be read: check that this is an uncompressed MRT file (zcat/bzcat it first)")
+            case .endOfInput:
+                if decoder.leftoverBytes > 0 {
+                    input.problems.append("\(shown): the file ends inside a record (\(decoder.leftoverBytes) bytes "
+                        + "after \(decoder.records) records); copy the file again")
+                }
             }
-            return
+            for problem in input.problems { StandardStreams.error("bgpdecode: \(problem)") }
+            return input
         }
         let decoder = BGPCaptureDecoder(
             analyzer: analyzer, ports: Set(port.isEmpty ? [179] : port), asSize: asnSize, addPath: forcedAddPath)
         if let interface {
             readLive(interface, decoder, sink)
-            return
+            Self.noteStreamLosses(analyzer, decoder, &input)
+            return input
         }
         for path in files {
+            let source: PacketSource
             do {
-                let source = try PacketSource.openFile(path)
-                try decoder.read(source)
-            } catch let error as CaptureError {
-                // A cut file still says what it holds up to the cut: report it, keep the results.
-                guard error.kind == .truncatedFile else {
-                    decoder.finish()
-                    fail(error.message, flushing: sink)
+                source = try PacketSource.openFile(path)
+            } catch {
+                if StopSignal.isRaised {
+                    input.interrupted = true
+                    break
                 }
+                // Never opened (missing, not a capture, cut inside its header): no summary for it.
+                decoder.finish()
+                fail(error.message, flushing: sink)
+            }
+            do {
+                try decoder.read(source, shouldStop: { StopSignal.isRaised })
+            } catch let error as CaptureError {
+                if StopSignal.isRaised {
+                    input.interrupted = true
+                    break
+                }
+                // A cut file still says what it holds up to the cut: keep the results, mark them partial.
+                input.problems.append(error.message)
                 StandardStreams.error("bgpdecode: \(error.message)")
+            } catch {
+                input.problems.append("\(error)")
+                StandardStreams.error("bgpdecode: \(error)")
+            }
+            if StopSignal.isRaised {
+                input.interrupted = true
+                break
             }
         }
         decoder.finish()
+        Self.noteStreamLosses(analyzer, decoder, &input)
+        return input
+    }
+
+    /// Bytes lost in stream gaps make the input incomplete (a table or verdict built without them cannot
+    /// be trusted); messages cut by the end of a stream are noted.
+    static func noteStreamLosses(_ analyzer: BGPAnalyzer, _ decoder: BGPCaptureDecoder, _ input: inout BGPInputReport) {
+        if analyzer.gapCount > 0 {
+            input.problems.append("\(analyzer.lostBytes) bytes of BGP streams were lost in \(analyzer.gapCount) "
+                + "\(analyzer.gapCount == 1 ? "gap" : "gaps") (not captured, or beyond the reassembly limits): "
+                + "messages in them are missing; capture with a larger buffer (-B) or closer to the speaker")
+        }
+        let evictions = decoder.reassemblyStatistics.evictions
+        if evictions > 0 {
+            input.problems.append("\(evictions) TCP \(evictions == 1 ? "flow was" : "flows were") dropped at the "
+                + "reassembly limits: their sessions end early")
+        }
+        input.notes += decoder.noMessageDiagnoses
+        if analyzer.truncatedMessages > 0 {
+            input.notes.append("\(analyzer.truncatedMessages) \(analyzer.truncatedMessages == 1 ? "message" : "messages") "
+                + "cut by the end of a stream (see TRUNCATED)")
+        }
     }
 
     /// Capture on `interface` until --duration, --count or SIGINT/SIGTERM; what was decoded is reported
@@ -294,7 +400,7 @@ struct BGPDecode: ParsableCommand {
         let ports = port.isEmpty ? [UInt16(179)] : port
         let filter = "tcp and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")"
         StopSignal.install()  // SIGINT/SIGTERM end a live capture cleanly
-        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        let deadline = duration.map { ContinuousClock.now + NumericOption.duration($0) }
         var frames = 0
         let limit = count ?? .max
         do {
@@ -315,24 +421,6 @@ struct BGPDecode: ParsableCommand {
             fail("\(error)", flushing: sink)
         }
         decoder.finish()
-    }
-
-    /// A whole text file (UTF-8), or nil when it cannot be read. (Not Foundation's: linking Foundation costs
-    /// every run several milliseconds of dynamic loading, for this one read of a small file.)
-    static func readTextFile(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 
     /// Report `message` and exit 1, after writing the output already produced.

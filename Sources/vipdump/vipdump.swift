@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import CaptureCLI
 import ToolSupport
 import PacketCore
 
@@ -22,64 +23,42 @@ struct VipDump: ParsableCommand {
 
             Examples:
               vipdump -r captures/garp-arping.pcap
-              vipdump -r captures/bgp-bird-frr.pcap --filter 'tcp port 179' --count 10
-              vipdump -i eth0 --filter 'arp or icmp6' --duration 30
+              vipdump -r captures/bgp-bird-frr.pcap -c 10 tcp port 179
+              vipdump -i eth0 --duration 30 -w evidence.pcapng arp or icmp6
             """,
         version: VipscopeVersion.string)
 
     /// A usage error is one line plus the `--help` hint (ToolSupport.CommandRunner).
     static func main() { CommandRunner.main(Self.self) }
 
-    @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
-        "A pcap or pcapng file to read ('-' reads standard input). Repeat for several files.", valueName: "file"))
-    var files: [String] = []
-
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp(
-        "Capture live on this interface (needs root or CAP_NET_RAW).", valueName: "iface"))
-    var interface: String?
-
-    @Option(name: [.customShort("f"), .customLong("filter")], help: ArgumentHelp(
-        "A BPF filter expression, as tcpdump takes it (e.g. 'arp or icmp6').", valueName: "expr"))
-    var filter: String?
-
-    @Option(name: [.customShort("c"), .customLong("count")], parsing: .unconditional,
-        help: "Stop after this many frames.")
-    var count: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Stop a live capture after this many seconds (up to 10 years).", valueName: "seconds"))
-    var duration: Double?
+    @OptionGroup var capture: CaptureOptions
 
     @Flag(help: "Print only the per-file totals (frames, layers, problems), not each frame.")
     var summaryOnly = false
 
     func validate() throws {
-        if files.isEmpty && interface == nil {
-            throw ValidationError("Give a capture to read with -r FILE, or an interface to watch with -i IFACE.")
+        if capture.interfaces.count > 1 {
+            throw ValidationError("vipdump watches one interface (-i) at a time; run one vipdump per interface.")
         }
-        if !files.isEmpty && interface != nil {
-            throw ValidationError("Read files (-r) or capture live (-i), not both at once.")
-        }
-        try OptionRange.integer(count, option: "--count", in: 1...Int.max, unit: "frames")
-        try OptionRange.seconds(duration, option: "--duration", minimum: 0.001)
-        if duration != nil && interface == nil { throw ValidationError("--duration applies to live capture (-i) only.") }
     }
 
     func run() throws {
         var totals = Totals()
         do {
-            if let interface {
+            if let interface = capture.interfaces.first {
                 StopSignal.install()
-                let source = try PacketSource.openLive(interface)
-                try dump(source, totals: &totals)
+                let source = try capture.openInterface(interface)
+                let recorder = try capture.makeRecorder(for: [source])
+                try dump(source, totals: &totals, recorder: recorder)
+                try recorder?.close()
                 if let statistics = source.statistics() {
-                    printError("vipdump: \(interface): \(statistics)")
+                    printError("vipdump: \(PrintableText.escaped(interface)): \(statistics)")
                 }
             } else {
-                for path in files {
-                    let source = try PacketSource.openFile(path)
-                    try dump(source, totals: &totals)
-                    if let count, totals.frames >= count { break }
+                for path in capture.files {
+                    let source = try capture.openFile(path)
+                    try dump(source, totals: &totals, recorder: nil)
+                    if let count = capture.count, totals.frames >= count { break }
                 }
             }
         } catch let error as CaptureError {
@@ -87,13 +66,13 @@ struct VipDump: ParsableCommand {
             printError("vipdump: \(error.message)")
             throw ExitCode(ExitStatus.failure)
         }
-        if summaryOnly || files.count > 1 { print(totals.report) }
+        if summaryOnly || capture.files.count > 1 { print(totals.report) }
     }
 
-    private func dump(_ source: PacketSource, totals: inout Totals) throws {
-        if let filter { try source.setFilter(filter) }
-        let deadline = duration.map { ContinuousClock.now + OptionRange.duration(seconds: $0) }
-        try source.forEach(until: deadline, shouldStop: { StopSignal.isRaised }) { record in
+    private func dump(_ source: PacketSource, totals: inout Totals, recorder: CaptureRecorder?) throws {
+        let count = capture.count
+        try source.forEach(until: capture.deadline, shouldStop: { StopSignal.isRaised }) { record in
+            recorder?.write(record)
             let packet = Packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
             totals.add(packet)
             if !summaryOnly {

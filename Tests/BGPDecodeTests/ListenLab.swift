@@ -7,6 +7,9 @@ import Testing
 /// PID and deletes every namespace, also when a test fails.
 final class ListenLab {
     let prefix: String
+    /// Namespace names start with this (the interface-name prefix unless a test names its own, like
+    /// `vs-bgp-` for tests that must not share a prefix with other labs running on the machine).
+    let namespacePrefix: String
     let directory: URL
     private(set) var namespaces: [String] = []
     private(set) var processes: [Process] = []
@@ -18,10 +21,12 @@ final class ListenLab {
         try #require(getuid() == 0, "the listen lab needs root (namespaces, port 179)")
     }
 
-    init() throws {
+    init(namespacePrefix: String? = nil) throws {
         try Self.prerequisites()
         // The PID keeps parallel runs apart, the random part the tests of one run (interface names <= 15).
-        prefix = "bl\(getpid() % 100_000)r\(Int.random(in: 0..<100))"
+        let prefix = "bl\(getpid() % 100_000)r\(Int.random(in: 0..<100))"
+        self.prefix = prefix
+        self.namespacePrefix = (namespacePrefix ?? "") + prefix
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -52,7 +57,7 @@ final class ListenLab {
     }
 
     func namespace(_ suffix: String) throws -> String {
-        let name = prefix + suffix
+        let name = namespacePrefix + suffix
         try ip("netns add \(name)")
         namespaces.append(name)
         try ip("-n \(name) link set lo up")

@@ -177,7 +177,10 @@ public struct BGPCapability: Sendable, Hashable, CustomStringConvertible {
         case .longLivedGracefulRestart(let entries):
             if entries.isEmpty { return code.description }
             return "\(code) " + entries.map { "\($0.family) stale \($0.staleTime)s" }.joined(separator: ",")
-        case .fqdn(let host, let domain): return domain.isEmpty ? "\(code) \(host)" : "\(code) \(host).\(domain)"
+        case .fqdn(let host, let domain):
+            // The peer's own text: escaped, so it cannot forge a line or drive the terminal (PrintableText).
+            let host = PrintableText.escaped(host)
+            return domain.isEmpty ? "\(code) \(host)" : "\(code) \(host).\(PrintableText.escaped(domain))"
         case .role(let role): return "\(code) \(Self.roleNames[role] ?? "\(role)")"
         case .raw: return "\(code) (\(range.count) bytes)"
         }

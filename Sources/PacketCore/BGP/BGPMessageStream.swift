@@ -30,6 +30,20 @@ public struct BGPMessageStream: Sendable {
     /// Bytes held for an unfinished message.
     public var bufferedBytes: Int { isSynchronized ? buffer.count : carry.count }
 
+    /// Stream offset of the next byte expected (where a gap reported now would start).
+    public var nextOffset: UInt64 { isSynchronized ? buffer.endOffset : carryOffset &+ UInt64(carry.count) }
+
+    /// The message begun but not finished, when the stream is in sync: its stream offset, the bytes of it
+    /// received, and its length (nil while its 19-byte header is incomplete). For reporting a message
+    /// the stream ended inside.
+    public var unfinishedMessage: (offset: UInt64, received: Int, length: Int?)? {
+        guard isSynchronized, buffer.count > 0 else { return nil }
+        let length = buffer.withCursor { cursor in
+            cursor.remaining >= BGPMessageHeader.size ? cursor.peekU16(ahead: 16).map(Int.init) : nil
+        }
+        return (buffer.startOffset, buffer.count, length)
+    }
+
     /// Feed in-order bytes whose first byte is at stream offset `offset` (offsets let the stream notice
     /// bytes it never saw). Each complete message goes to `onMessage` as a cursor over exactly that message
     /// (stream offsets); `onDesync` gets the error that broke framing, once per loss of synchronisation.

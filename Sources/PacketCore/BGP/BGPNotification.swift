@@ -85,9 +85,11 @@ public struct BGPNotification: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `Cease/Administrative Shutdown (6/2) "text"`, `Cease/Hard Reset (6/9) wrapping Hold Timer Expired (4/0)`.
+    /// The shutdown communication is the peer's own text: escaped (`PrintableText`), so it cannot forge a
+    /// line of its own or drive the terminal wherever this description is printed.
     public var description: String {
         var text = "\(Self.name(code: code, subcode: subcode)) (\(code)/\(subcode))"
-        if let shutdownCommunication { text += " \"\(shutdownCommunication)\"" }
+        if let shutdownCommunication { text += " \"\(PrintableText.escaped(shutdownCommunication))\"" }
         if let cause = hardResetCause {
             text += " wrapping \(Self.name(code: cause.code, subcode: cause.subcode)) (\(cause.code)/\(cause.subcode))"
         }

@@ -40,7 +40,7 @@ struct FlowDirection: Sendable {
     private(set) var nextOffset: UInt64 = 0
     /// Stream offset of the FIN (one past the last data byte), once seen.
     private(set) var finOffset: UInt64?
-    private(set) var chunks: [Chunk] = []
+    private(set) var chunks = ChunkList()
     private(set) var bufferedBytes = 0
 
     var nextSequence: UInt32 { baseSequence &+ UInt32(truncatingIfNeeded: nextOffset) }

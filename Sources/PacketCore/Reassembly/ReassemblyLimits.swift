@@ -3,10 +3,13 @@
 /// Out-of-order bytes are the only thing that grows with traffic; they are capped per direction and in
 /// total. Every flow also costs a fixed record (a few hundred bytes), capped by `maxFlows`.
 public struct ReassemblyLimits: Sendable, Hashable {
-    /// Out-of-order bytes buffered per direction before the first hole is declared lost (`.gap`).
+    /// Out-of-order bytes buffered per direction before the first hole is declared lost (`.gap`). 16 MiB
+    /// holds a reordered session of 100,000 one-prefix UPDATEs (MetalLB, GoBGP: about 50 bytes each).
     public var perDirectionBytes: Int
-    /// Separate out-of-order pieces buffered per direction (tiny segments cost more than their bytes; this
-    /// also keeps insertion cheap).
+    /// Separate out-of-order pieces buffered per direction (tiny segments cost more than their bytes: about
+    /// 100 bytes each with their own allocation, so 2^17 pieces are about 13 MB beyond their payload).
+    /// Was 4,096, which a reversed run of 100,000 segments overran (everything before the last 4,096 was
+    /// declared lost); `ChunkList` keeps insertion cheap at either end however many pieces are held.
     public var perDirectionSegments: Int
     /// Out-of-order bytes buffered across all flows; beyond it the flow that has held buffered bytes the
     /// longest without activity is evicted.
@@ -24,8 +27,8 @@ public struct ReassemblyLimits: Sendable, Hashable {
     public var maxSequenceJump: UInt32
 
     public init(
-        perDirectionBytes: Int = 4 << 20,
-        perDirectionSegments: Int = 4096,
+        perDirectionBytes: Int = 16 << 20,
+        perDirectionSegments: Int = 1 << 17,
         totalBytes: Int = 256 << 20,
         totalSegments: Int = 1 << 20,
         maxFlows: Int = 100_000,
