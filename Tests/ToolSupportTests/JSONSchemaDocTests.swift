@@ -8,7 +8,8 @@ import ToolSupport
 /// - every object starts with the common keys (event, time as RFC 3339 with nanoseconds, host = --node-name),
 ///   and each run's first object is `start` with the documented schema version;
 /// - every (tool, event, key) seen is documented, with the JSON type seen;
-/// - every documented event was seen, or is marked "Live only" with the test that covers it (a file that exists).
+/// - every documented event was seen, or is marked "Live only" (or "Not in the bundled captures", for an event only
+///   a crafted input makes) with the test that covers it (a file that exists).
 ///
 /// `VIPSCOPE_WRITE_JSON_DOC=1 swift test --filter JSONSchemaDoc` adds what is missing to docs/json.md (keys
 /// with the type seen and a meaning to fill in), so the doc stays easy to keep; the check then names what to
@@ -32,11 +33,12 @@ struct JSONSchemaDocTests {
         var prose: [String] = []
         var keys: [Key] = []
         var after: [String] = []
-        /// The test file named in the paragraph that starts "Live only" (`Tests/....swift`); "" when it names
-        /// none; nil without such a paragraph.
+        /// The test file named in the paragraph that starts "Live only" or "Not in the bundled captures"
+        /// (`Tests/....swift`); "" when it names none; nil without such a paragraph.
         var liveOnlyTest: String? {
             let text = (prose + after).joined(separator: " ")
-            guard let start = text.range(of: "Live only") else { return nil }
+            guard let start = text.range(of: "Live only") ?? text.range(of: "Not in the bundled captures")
+            else { return nil }
             let paragraph = text[start.lowerBound...]
             guard let range = paragraph.range(of: #"Tests/[A-Za-z0-9_/]+\.swift"#, options: .regularExpression) else {
                 return ""
@@ -198,6 +200,17 @@ struct JSONSchemaDocTests {
         ])
         try run("bgpdecode", ["--mrt", mrt], runs: &runs)
         try run("bgpdecode", ["--mrt", mrt, "--table"], runs: &runs)
+        try run("bgpdecode", ["-r", pcap, "--keepalives"], runs: &runs)
+        // An MRT state change and a message of an unknown type, which no capture holds (RFC 6396 BGP4MP).
+        let crafted = scratch.appendingPathComponent("crafted.mrt")
+        try Data(Self.craftedMRT).write(to: crafted)
+        try run("bgpdecode", ["--mrt", crafted.path], runs: &runs)
+        // tcpdump's own BGP captures: errors, malformed attributes, ROUTE-REFRESH, gaps.
+        let corpus = TestEnvironment.repository.appendingPathComponent("Tests/Corpus/tcpdump")
+        for name in try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
+        where name.hasPrefix("bgp") && name.contains(".pcap") {
+            try run("bgpdecode", ["-r", corpus.appendingPathComponent(name).path, "--keepalives"], runs: &runs)
+        }
 
         // addrinspect reads the kernel: a namespace of its own with an address, a neighbour and routes.
         try #require(TestEnvironment.isRoot, "addrinspect's part needs root (a network namespace)")
@@ -225,6 +238,19 @@ struct JSONSchemaDocTests {
         }
         return runs
     }
+
+    /// BGP4MP_MESSAGE with a BGP message of type 9, then BGP4MP_STATE_CHANGE Established -> Idle, from
+    /// 203.0.113.1 (AS 64512) to 203.0.113.2 (AS 64513).
+    static let craftedMRT: [UInt8] = {
+        func u16(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+        func u32(_ value: Int) -> [UInt8] { u16(value >> 16 & 0xFFFF) + u16(value & 0xFFFF) }
+        func record(_ subtype: Int, _ body: [UInt8], at time: Int) -> [UInt8] {
+            u32(time) + u16(16) + u16(subtype) + u32(body.count) + body
+        }
+        let peers = u16(64512) + u16(64513) + u16(0) + u16(1) + [203, 0, 113, 1, 203, 0, 113, 2]
+        let unknownType = [UInt8](repeating: 0xFF, count: 16) + u16(19) + [9]
+        return record(1, peers + unknownType, at: 1_700_000_000) + record(0, peers + u16(6) + u16(1), at: 1_700_000_001)
+    }()
 
     static func type(of value: Any) -> String {
         switch value {
