@@ -10,6 +10,8 @@ public struct AnalyzerOptions: Sendable, Hashable {
     public var burstWindow: Int64 = 6_000_000_000
     /// Gratuitous frames closer than this are one round of a burst (MetalLB's request + reply pair).
     public var roundGap: Int64 = 200_000_000
+    /// Replies this long after a broadcast who-has answer it (Linux answers within milliseconds).
+    public var replyWindow: Int64 = 1_000_000_000
     /// Follow only these addresses (empty: all).
     public var scope: [IPRange] = []
     /// Report addresses outside all of these as bogons (empty: no bogon check).
@@ -92,8 +94,9 @@ public struct Analyzer: Sendable {
         return events
     }
 
-    /// Account for one decoded frame captured at `time`.
-    public mutating func process(_ packet: borrowing Packet, at time: Timestamp) {
+    /// Account for one decoded frame captured at `time`. `bytes`, the frame, lets VRRP adverts count as a
+    /// sign of life of the master.
+    public mutating func process(_ packet: borrowing Packet, bytes: UnsafeRawBufferPointer? = nil, at time: Timestamp) {
         counters.frames += 1
         if let kind = packet.issue?.kind {
             switch kind {
@@ -105,10 +108,54 @@ public struct Analyzer: Sendable {
         if let nextDeadline, time >= nextDeadline { advance(to: time) }
         // Only the ARP fields are read (not a copy of the whole layer enum): the benchmark's frames are ARP.
         if case .arp(let arp) = packet.network {
-            observe(Observation(arp: arp, vlans: VLANPath(packet.link.vlans)), at: time, linkSource: packet.link.source)
+            let observation = Observation(arp: arp, vlans: VLANPath(packet.link.vlans))
+            if observation.kind == .arpRequest || observation.kind == .arpProbe,
+                packet.link.destination?.isBroadcast == true
+            {
+                ask(observation, at: time)
+            }
+            observe(observation, at: time, linkSource: packet.link.source)
         } else if let observation = Observation.of(copy packet) {
             observe(observation, at: time, linkSource: packet.link.source)
+        } else if !storage.isEmpty, let mac = packet.link.source {
+            noteLife(packet, bytes: bytes, mac: mac, at: time)
         }
+    }
+
+    /// Signs of life that claim nothing: a frame with a tracked address as source from its owner's MAC (a
+    /// reply to a client), and VRRP adverts listing tracked addresses. They bound a takeover's gap better
+    /// than the old owner's last ARP frame, which may be seconds older than its last reply.
+    private mutating func noteLife(_ packet: borrowing Packet, bytes: UnsafeRawBufferPointer?, mac: MACAddress,
+                                   at time: Timestamp) {
+        let vlans = VLANPath(packet.link.vlans)
+        let source: IPAddress
+        let isIPv6: Bool
+        switch packet.network {
+        case .ipv4(let header):
+            source = .v4(header.source)
+            isIPv6 = false
+        case .ipv6(let header):
+            source = .v6(header.source)
+            isIPv6 = true
+        default:
+            return
+        }
+        if case .other(let protocolNumber) = packet.transport, protocolNumber.rawValue == 112, let bytes,
+            packet.payload.upperBound <= bytes.count
+        {
+            var cursor = Cursor(UnsafeRawBufferPointer(rebasing: bytes[packet.payload]), origin: packet.payload.lowerBound)
+            if let advert = VRRPAdvert(parsing: &cursor, ipv6: isIPv6) {
+                let evidence: Takeover.Evidence = advert.priority == 0 ? .vrrpRelease : .vrrpAdvert
+                for address in advert.addresses {
+                    guard let slot = index.find(BindingKey(vlans: vlans, ip: address), in: hot) else { continue }
+                    fold(slot)
+                    storage[slot].live(mac, evidence: evidence, reply: false, at: time)
+                }
+            }
+            return
+        }
+        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot), hot[slot].owner == mac else { return }
+        storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
     }
 
     /// Account for one frame's binding facts (what `process` does after decoding).
@@ -145,7 +192,12 @@ public struct Analyzer: Sendable {
                 return
             }
             fold(slot)
+            let wasInConflict = storage[slot].conflict != nil
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
+            if storage[slot].question != nil && observation.kind == .arpReply {
+                storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
+            }
+            if wasInConflict || storage[slot].conflict != nil { count(wasInConflict, slot) }
         } else {
             guard storage.count < options.maxBindings else {
                 counters.refusedNewAddresses += 1
@@ -158,6 +210,14 @@ public struct Analyzer: Sendable {
             var event = Event(kind: .newStation, time: time, key: key, mac: mac)
             event.frameKind = observation.kind
             events.append(event)
+            // A who-has for the address came before any frame of it: this reply may be its first answer.
+            if !unknownAsked.isEmpty, let question = unknownAsked.removeValue(forKey: key) {
+                storage[slot].question = question
+                storage[slot].deadline = question.closes
+                if observation.kind == .arpReply {
+                    storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
+                }
+            }
         }
         if let deadline = storage[slot].deadline {
             schedule(slot, deadline)
@@ -185,7 +245,9 @@ public struct Analyzer: Sendable {
         for slot in scheduled {
             if let due = storage[slot].deadline, time >= due {
                 fold(slot)
+                let wasInConflict = storage[slot].conflict != nil
                 _ = storage[slot].expire(now: time, options: options, events: &events)
+                count(wasInConflict, slot)
             }
             if let due = storage[slot].deadline {
                 still.append(slot)
@@ -217,6 +279,47 @@ public struct Analyzer: Sendable {
 
     // MARK: Helpers
 
+    /// Bindings with a split-brain in progress: while there are none, who-has requests cost nothing extra.
+    private var openConflicts = 0
+
+    private mutating func count(_ wasInConflict: Bool, _ slot: Int) {
+        let isInConflict = storage[slot].conflict != nil
+        if isInConflict && !wasInConflict { openConflicts += 1 }
+        if wasInConflict && !isInConflict { openConflicts -= 1 }
+    }
+
+    /// Broadcast who-has requests for addresses without a binding yet (bounded; see `ask`).
+    private var unknownAsked: [BindingKey: Question] = [:]
+    private var unknownAskedPurged = Timestamp.zero
+    static let unknownAskedLimit = 1024
+
+    /// A broadcast who-has: the asked address's binding notes the question, so replies can show two owners
+    /// answering at once (split-brain) or one answering alone (the end of one). An ARP probe (`garpwatch
+    /// --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to 0.0.0.0.
+    private mutating func ask(_ request: Observation, at time: Timestamp) {
+        guard let target = request.targetIP, !options.scope.isEmpty ? inScope(target) : true else { return }
+        let key = BindingKey(vlans: request.key.vlans, ip: target)
+        let requester = request.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : request.key.ip
+        guard let slot = index.find(key, in: hot) else {
+            if unknownAsked.count >= Self.unknownAskedLimit {
+                // A scan: purge the closed questions at most once per reply window, then drop new ones.
+                guard time >= unknownAskedPurged.adding(nanoseconds: options.replyWindow) else { return }
+                unknownAskedPurged = time
+                unknownAsked = unknownAsked.filter { $0.value.closes >= time }
+                if unknownAsked.count >= Self.unknownAskedLimit { return }
+            }
+            unknownAsked[key] = Question(
+                requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
+            return
+        }
+        fold(slot)
+        let wasInConflict = storage[slot].conflict != nil
+        storage[slot].ask(from: requester, at: time, options: options, events: &events)
+        count(wasInConflict, slot)
+        if let deadline = storage[slot].deadline { schedule(slot, deadline) }
+        refresh(slot)
+    }
+
     /// Move the owner frames counted in `hot` into the binding.
     private mutating func fold(_ slot: Int) {
         guard hot[slot].frames > 0 else { return }
@@ -242,6 +345,7 @@ public struct Analyzer: Sendable {
         let binding = storage[slot]
         hot[slot].owner = binding.owner
         hot[slot].isQuiet = binding.deadline == nil && binding.pending == nil && binding.conflict == nil
+            && binding.question == nil
             && (options.localNets.isEmpty || binding.bogonReported)
     }
 

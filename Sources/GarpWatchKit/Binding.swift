@@ -59,6 +59,14 @@ public struct Binding: Sendable, Hashable {
     public internal(set) var conflict: Conflict?
     var ownerSlot = 0
     var pending: PendingTakeover?
+    /// During a split-brain: the last broadcast who-has for the address and who answered it (the evidence
+    /// that can end the split-brain).
+    var question: Question?
+    /// The current owner's latest sign of life other than a claim (IP frame with the address as source, VRRP
+    /// advert); claims are in `current.lastSeen`.
+    var ownerLife: SignOfLife?
+    /// The current owner's last frame with the address as source (a reply to a client).
+    var ownerLastReply: Timestamp?
     var isScheduled = false
     var bogonReported = false
 
@@ -132,7 +140,16 @@ public struct Binding: Sendable, Hashable {
         history[ownerSlot] = current
         let slot = history.firstIndex { $0.mac == mac }
         let oldOwner = owner
-        let oldLast = current.lastSeen
+        var oldLast = current.lastSeen
+        var oldEvidence = Takeover.Evidence.claim
+        if let life = ownerLife, life.time > oldLast {
+            oldLast = life.time
+            oldEvidence = life.evidence
+        }
+        let oldLastReply = ownerLastReply
+        ownerLife = nil
+        ownerLastReply = nil
+        let oldFrames = current.frames
         var moved = Event(
             kind: slot == nil ? .changedEthernetAddress : (mac == previousOwner ? .flipFlop : .reusedOldEthernetAddress),
             time: time, key: key, mac: mac)
@@ -148,7 +165,6 @@ public struct Binding: Sendable, Hashable {
             conflict?.flips += 1
             conflict?.lastFlip = time
             if conflict?.macs.contains(mac) == false { conflict?.macs.append(mac) }
-            deadline = time.adding(nanoseconds: window)
         } else if interleaves && within(oldLast, time, window) {
             // The takeover that looked clean was not: it is part of the split-brain.
             let started = pending?.takeover.newFirst ?? slot.map { history[$0].lastSeen } ?? time
@@ -162,7 +178,7 @@ public struct Binding: Sendable, Hashable {
             event.oldMAC = oldOwner
             event.conflict = conflict
             events.append(event)
-            deadline = time.adding(nanoseconds: window)
+            deadline = question?.closes
         } else {
             if let previous = pending {
                 report(previous, events: &events)
@@ -170,9 +186,14 @@ public struct Binding: Sendable, Hashable {
             var burst = Burst()
             if isGratuitous { burst.add(time, roundGap: options.roundGap) }
             let waiting = max(window, options.burstWindow)
+            var takeover = Takeover(oldLast: oldLast, newFirst: time, burst: burst)
+            // No frame of the old owner in this run: its last one is the state file's.
+            takeover.oldLastFromEarlierRun = oldFrames == 0 && oldEvidence == .claim
+            takeover.oldEvidence = oldEvidence
+            takeover.newEvidence = kind
+            takeover.oldLastReply = oldLastReply
             pending = PendingTakeover(
-                oldOwner: oldOwner, newOwner: mac, takeover: Takeover(oldLast: oldLast, newFirst: time, burst: burst),
-                deadline: time.adding(nanoseconds: waiting))
+                oldOwner: oldOwner, newOwner: mac, takeover: takeover, deadline: time.adding(nanoseconds: waiting))
             deadline = pending?.deadline
         }
 
@@ -225,28 +246,105 @@ public struct Binding: Sendable, Hashable {
     }
 
     /// Report what has waited long enough by `now`; returns the next time this binding needs a look.
+    ///
+    /// A split-brain is never declared over because a claimant was quiet (iputils arping goes unicast after
+    /// the first reply, so the second owner of a VIP may never speak again): only a broadcast who-has that
+    /// exactly one MAC answered ends it (see `ask` and `answer`).
     mutating func expire(now: Timestamp, options: AnalyzerOptions, events: inout [Event], final: Bool = false)
         -> Timestamp?
     {
         if let pending, final || now >= pending.deadline {
             report(pending, events: &events)
         }
-        if let conflict {
-            let window = options.conflictWindow
-            let lastOther = history.indices.filter { $0 != ownerSlot }.map { history[$0].lastSeen }.max()
-            let quietSince = max(conflict.lastFlip, lastOther ?? conflict.lastFlip)
-            if !final && now.nanoseconds(since: quietSince) >= window {
-                // Stamped with the last competing frame: from then on only the owner answered.
-                var event = Event(kind: .splitBrainResolved, time: quietSince, key: key, mac: owner)
-                event.conflict = conflict
-                events.append(event)
-                self.conflict = nil
-            } else if !final {
-                deadline = quietSince.adding(nanoseconds: window)
+        if let question, !final, now >= question.closes {
+            close(question, events: &events)
+        }
+        deadline = pending?.deadline
+        if let closes = question?.closes { deadline = deadline.map { min($0, closes) } ?? closes }
+        return deadline
+    }
+
+    // MARK: Signs of life
+
+    /// A frame from `mac` that shows it alive for this address without claiming it: an IP frame with the
+    /// address as source (`reply`), or a VRRP advert listing it.
+    mutating func live(_ mac: MACAddress, evidence: Takeover.Evidence, reply: Bool, at time: Timestamp) {
+        if mac == current.mac {
+            if ownerLife.map({ time >= $0.time }) ?? true { ownerLife = SignOfLife(time: time, evidence: evidence) }
+            if reply {
+                if ownerLastReply.map({ time > $0 }) ?? true { ownerLastReply = time }
+                if let waiting = pending, waiting.newOwner == mac, waiting.takeover.newFirstReply == nil {
+                    pending?.takeover.newFirstReply = time
+                }
             }
         }
-        if pending == nil && conflict == nil { deadline = nil }
-        return deadline
+    }
+
+    // MARK: Questions
+
+    /// A broadcast who-has for this address from `requester`: replies to it within the reply window answer it.
+    mutating func ask(from requester: IPAddress, at time: Timestamp, options: AnalyzerOptions, events: inout [Event]) {
+        if let question { close(question, events: &events) }
+        question = Question(requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
+        deadline = deadline.map { min($0, question?.closes ?? $0) } ?? question?.closes
+    }
+
+    /// A reply from `mac` to `requester`: it answers the open question when it came within the reply window.
+    /// A second MAC answering the same broadcast request is a second live owner: a split-brain, never a
+    /// takeover (a takeover cannot take microseconds), whatever the conflict window says.
+    mutating func answer(from mac: MACAddress, to requester: IPAddress?, at time: Timestamp, events: inout [Event]) {
+        guard var open = question, let requester, requester == open.requester, time >= open.asked, time <= open.closes
+        else { return }
+        if !open.answered.contains(mac) { open.answered.append(mac) }
+        open.lastAnswer = time
+        question = open
+        guard open.answered.count >= 2 else { return }
+        if conflict != nil {
+            for other in open.answered where conflict?.macs.contains(other) == false { conflict?.macs.append(other) }
+            return
+        }
+        // The takeover this reply started (or the one still waiting) was the second owner answering.
+        pending = nil
+        conflict = Conflict(macs: open.answered, started: open.asked, lastFlip: time, flips: 1)
+        conflicts += 1
+        var event = Event(kind: .splitBrain, time: time, key: key, mac: mac)
+        event.oldMAC = open.answered.first { $0 != mac }
+        event.conflict = conflict
+        event.evidence = requester
+        events.append(event)
+        deadline = open.closes
+    }
+
+    /// The reply window of `question` is over: one MAC alone answering ends the split-brain.
+    private mutating func close(_ closed: Question, events: inout [Event]) {
+        question = nil
+        guard let conflict, closed.answered.count == 1, let alone = closed.answered.first else { return }
+        var event = Event(kind: .splitBrainResolved, time: closed.lastAnswer, key: key, mac: alone)
+        event.conflict = conflict
+        event.evidence = closed.requester
+        events.append(event)
+        self.conflict = nil
+    }
+}
+
+/// When and how an owner last showed it was alive.
+struct SignOfLife: Sendable, Hashable {
+    var time: Timestamp
+    var evidence: Takeover.Evidence
+}
+
+/// A broadcast who-has seen during a split-brain, and the MACs that answered it within the reply window.
+struct Question: Sendable, Hashable {
+    var requester: IPAddress
+    var asked: Timestamp
+    var closes: Timestamp
+    var answered: [MACAddress] = []
+    var lastAnswer = Timestamp.zero
+
+    init(requester: IPAddress, asked: Timestamp, closes: Timestamp) {
+        self.requester = requester
+        self.asked = asked
+        self.closes = closes
     }
 }
 

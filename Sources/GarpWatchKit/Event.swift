@@ -22,7 +22,7 @@ public struct Event: Sendable, Hashable {
         case takeover
         /// Two or more MACs claim the address within the conflict window, interleaving.
         case splitBrain = "split-brain"
-        /// A split-brain ended: only one MAC claimed the address for a whole conflict window.
+        /// A split-brain ended on evidence: a broadcast who-has that only one MAC answered.
         case splitBrainResolved = "split-brain-resolved"
         /// An announcement frame with a problem that commonly breaks clients.
         case lint
@@ -43,6 +43,8 @@ public struct Event: Sendable, Hashable {
     public var takeover: Takeover?
     public var conflict: Conflict?
     public var lint: Observation.Lint?
+    /// `split-brain-resolved`: the requester whose broadcast who-has only `mac` answered.
+    public var evidence: IPAddress?
 
     public init(kind: Kind, time: Timestamp, key: BindingKey, mac: MACAddress) {
         self.kind = kind
@@ -60,6 +62,52 @@ public struct Takeover: Sendable, Hashable {
     public var newFirst: Timestamp
     /// The gratuitous frames the new owner sent within the burst window after its first frame.
     public var burst: Burst
+    /// The old owner's last frame was not seen in this run: it comes from `--state` (an earlier run).
+    public var oldLastFromEarlierRun = false
+    /// What the old owner's last sign of life was (what bounds the gap on that side).
+    public var oldEvidence: Evidence = .claim
+    /// What the new owner's first frame was.
+    public var newEvidence: Observation.Kind?
+    /// Client traffic in the capture: the old owner's last frame with the address as source (a reply to a
+    /// client) and the new owner's first.
+    public var oldLastReply: Timestamp?
+    public var newFirstReply: Timestamp?
+
+    /// A sign of life of an owner.
+    public enum Evidence: String, Sendable, Hashable {
+        /// An ARP or NDP frame claiming the address.
+        case claim
+        /// An IPv4/IPv6 frame with the address as source, from the owner's MAC (a reply to a client).
+        case ipSource = "ip-source"
+        /// A VRRP advertisement listing the address, from the owner's MAC.
+        case vrrpAdvert = "vrrp-advert"
+        /// A VRRP advertisement with priority 0: the owner gave the address up (keepalived stopping).
+        case vrrpRelease = "vrrp-priority-0"
+    }
+
+    /// What clients saw, when client traffic is in the capture: last reply from the old MAC to the first from
+    /// the new, nanoseconds.
+    public var clientGapNanoseconds: Int64? {
+        guard let oldLastReply, let newFirstReply else { return nil }
+        return newFirstReply.nanoseconds(since: oldLastReply)
+    }
+
+    /// What the time between the two owners means.
+    public enum GapKind: String, Sendable, Hashable {
+        /// Both frames seen in this run, in order: the silence a client saw.
+        case outage
+        /// The old owner's last frame is from an earlier run: garpwatch was not watching in between.
+        case acrossRuns = "across-runs"
+        /// The state file records the old owner after this capture's frame.
+        case stateNewer = "state-newer"
+        /// Frames of this run out of order (a capture of several interfaces): no gap to tell.
+        case outOfOrder = "out-of-order"
+    }
+
+    public var gapKind: GapKind {
+        if oldLastFromEarlierRun { return gapNanoseconds < 0 ? .stateNewer : .acrossRuns }
+        return gapNanoseconds < 0 ? .outOfOrder : .outage
+    }
 
     /// Silence between the two owners, in nanoseconds (negative if the frames arrived out of order).
     public var gapNanoseconds: Int64 { newFirst.nanoseconds(since: oldLast) }

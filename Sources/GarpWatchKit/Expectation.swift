@@ -24,7 +24,7 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch owner {
         case .mac(let mac): "\(ip)=\(mac)"
-        case .node(let node): "\(ip)=\(node)"
+        case .node(let node): "\(ip)=\(PrintableText.escaped(node))"
         }
     }
 

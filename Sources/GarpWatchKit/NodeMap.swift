@@ -23,6 +23,7 @@ public struct NodeMap: Sendable, Hashable {
     /// Parse a node map file's contents; `source` names it in errors.
     public init(parsing text: String, source: String) throws(ParseError) {
         self.init()
+        let file = PrintableText.escaped(source)
         let trimmed = text.drop { $0.isWhitespace }
         if trimmed.first == "{" || trimmed.first == "[" {
             try self.init(json: text, source: source)
@@ -33,29 +34,31 @@ public struct NodeMap: Sendable, Hashable {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," })
             if words.isEmpty { continue }
             guard words.count == 2 else {
-                throw ParseError(description: "\(source) line \(number + 1): expected `MAC NAME`, found \"\(line)\"")
+                throw ParseError(
+                    description: "\(file) line \(number + 1): expected `MAC NAME`, found \"\(PrintableText.escaped(line))\"")
             }
             if let mac = MACAddress(words[0]) {
                 names[mac] = String(words[1])
             } else if let mac = MACAddress(words[1]) {
                 names[mac] = String(words[0])
             } else {
-                throw ParseError(description: "\(source) line \(number + 1): neither word is a MAC address")
+                throw ParseError(description: "\(file) line \(number + 1): neither word is a MAC address")
             }
         }
     }
 
     private init(json text: String, source: String) throws(ParseError) {
         self.init()
+        let file = PrintableText.escaped(source)
         let value: Any
         do {
             value = try JSONDocument.value(from: Data(text.utf8))
         } catch {
-            throw ParseError(description: "\(source) is not valid JSON (\(error))")
+            throw ParseError(description: "\(file) is not valid JSON (\(PrintableText.escaped("\(error)")))")
         }
         func add(_ mac: String, _ name: String) throws(ParseError) {
             guard let address = MACAddress(mac) else {
-                throw ParseError(description: "\(source): \"\(mac)\" is not a MAC address")
+                throw ParseError(description: "\(file): \"\(PrintableText.escaped(mac))\" is not a MAC address")
             }
             names[address] = name
         }
@@ -68,23 +71,25 @@ public struct NodeMap: Sendable, Hashable {
                 } else if let macs = entry as? [String] {
                     for mac in macs { try add(mac, key) }
                 } else {
-                    throw ParseError(description: "\(source): the value for \"\(key)\" is not a name or MAC list")
+                    throw ParseError(
+                        description: "\(file): the value for \"\(PrintableText.escaped(key))\" is not a name or MAC list")
                 }
             }
         } else if let array = value as? [[String: Any]] {
             for entry in array {
                 guard let mac = entry["mac"] as? String, let name = (entry["node"] ?? entry["name"]) as? String else {
-                    throw ParseError(description: "\(source): each entry needs \"mac\" and \"node\" strings")
+                    throw ParseError(description: "\(file): each entry needs \"mac\" and \"node\" strings")
                 }
                 try add(mac, name)
             }
         } else {
-            throw ParseError(description: "\(source): expected a JSON object or array of {mac, node}")
+            throw ParseError(description: "\(file): expected a JSON object or array of {mac, node}")
         }
     }
 
-    /// `02:76:73:03:00:03 (node2)` or the bare MAC.
+    /// `02:76:73:03:00:03 (node2)` or the bare MAC. The name comes from the operator's file and is escaped
+    /// (`PrintableText`): a name holding CR/LF or ESC cannot forge a line or move the cursor.
     public func label(_ mac: MACAddress) -> String {
-        names[mac].map { "\(mac) (\($0))" } ?? mac.description
+        names[mac].map { "\(mac) (\(PrintableText.escaped($0)))" } ?? mac.description
     }
 }

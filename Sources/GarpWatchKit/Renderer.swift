@@ -65,19 +65,55 @@ public struct Renderer: Sendable {
             text.append(" -> ")
             nodes.appendLabel(event.mac, to: &text)
             if let takeover = event.takeover {
-                text.append(string: " gap \(Formatting.milliseconds(takeover.gapNanoseconds)) ms")
+                switch takeover.gapKind {
+                case .outage:
+                    text.append(string: " gap \(Formatting.milliseconds(takeover.gapNanoseconds)) ms")
+                    if takeover.oldEvidence != .claim {
+                        // Say what bounded the gap when it was more than the old owner's last ARP/NDP frame.
+                        text.append(string: " from \(takeover.oldEvidence.rawValue)")
+                        if let kind = takeover.newEvidence { text.append(string: " to \(kind.rawValue)") }
+                        text.append(";")
+                    }
+                case .acrossRuns:
+                    text.append(" gap not measured: old owner last seen ")
+                    text.append(iso8601: takeover.oldLast)
+                    text.append(" by an earlier run (not watched since)")
+                case .stateNewer:
+                    text.append(" gap not measured: state file newer than the capture (old owner last seen ")
+                    text.append(iso8601: takeover.oldLast)
+                    text.append(" by an earlier run)")
+                case .outOfOrder:
+                    text.append(" gap not measured: frames out of order (old owner's last frame ")
+                    text.append(iso8601: takeover.oldLast)
+                    text.append(" is later)")
+                }
                 text.append(
                     string: takeover.isUnannounced
                         ? " unannounced (no gratuitous frame)" : " " + Self.describe(takeover.burst))
+                if let client = takeover.clientGapNanoseconds, client >= 0 {
+                    // Only with client traffic in the capture: its last reply from the old MAC to the first
+                    // from the new.
+                    text.append(string: "; clients saw \(Formatting.milliseconds(client)) ms without replies")
+                }
             }
         case .splitBrain:
             text.append(string: (event.conflict?.macs ?? [event.mac]).map(nodes.label).joined(separator: ", "))
+            if let requester = event.evidence {
+                text.append(" (each answered one broadcast who-has from ")
+                text.append(requester)
+                text.append(")")
+            }
         case .splitBrainResolved:
             text.append("owner ")
             nodes.appendLabel(event.mac, to: &text)
             if let conflict = event.conflict {
                 let seconds = Formatting.fixed(Double(conflict.durationNanoseconds) / 1e9, decimals: 3)
                 text.append(string: " after \(conflict.flips) flips over \(seconds) s")
+            }
+            if let requester = event.evidence {
+                text.append(" (alone answered a broadcast who-has from ")
+                text.append(requester)
+                text.append(")")
             }
         case .lint:
             nodes.appendLabel(event.mac, to: &text)
@@ -117,7 +153,13 @@ public struct Renderer: Sendable {
         line.add("frame", event.frameKind?.rawValue)
         line.add("frame_source", event.frameSource?.description)
         if let takeover = event.takeover {
-            line.add("gap_ms", milliseconds(takeover.gapNanoseconds))
+            line.add("gap", takeover.gapKind.rawValue)
+            line.add("gap_ms", takeover.gapKind == .outage ? milliseconds(takeover.gapNanoseconds) : nil)
+            line.add("gap_from", takeover.oldEvidence.rawValue)
+            line.add("gap_to", takeover.newEvidence?.rawValue)
+            line.add("old_last_reply", takeover.oldLastReply)
+            line.add("new_first_reply", takeover.newFirstReply)
+            line.add("client_gap_ms", takeover.clientGapNanoseconds.map(milliseconds))
             line.add("old_last", takeover.oldLast)
             line.add("new_first", takeover.newFirst)
             line.add("unannounced", takeover.isUnannounced)
@@ -135,6 +177,7 @@ public struct Renderer: Sendable {
             line.add("started", conflict.started)
             line.add("duration_ms", milliseconds(conflict.durationNanoseconds))
         }
+        line.add("evidence_requester", event.evidence?.description)
         if let lint = event.lint, let entry = Observation.Lint.all.first(where: { $0.0 == lint }) {
             line.add("lint", entry.1)
             line.add("reason", entry.2)
@@ -151,7 +194,8 @@ public struct Renderer: Sendable {
     }
 
     /// Append the summary lines (each with its newline) to `output`.
-    public func writeSummary(_ analyzer: Analyzer, to output: inout TextBuffer) {
+    /// `partial`: why the input was not read to its end (the summary says so).
+    public func writeSummary(_ analyzer: Analyzer, partial: String? = nil, to output: inout TextBuffer) {
         let counters = analyzer.counters
         let bindings = analyzer.bindings
         // Sort positions, not the (large) bindings themselves.
@@ -175,6 +219,8 @@ public struct Renderer: Sendable {
             line.add("addresses", seen.count)
             line.add("takeovers", seen.reduce(0) { $0 + bindings[$1].takeovers })
             line.add("conflicts", seen.reduce(0) { $0 + bindings[$1].conflicts })
+            line.add("partial", partial != nil)
+            line.add("partial_reason", partial)
             output.append(string: line.text)
             output.append("\n")
             return
@@ -186,6 +232,7 @@ public struct Renderer: Sendable {
                 + (counters.refusedNewAddresses > 0
                     ? "; table full: \(counters.refusedNewAddresses) frames about further new addresses not tracked "
                         + "(raise --max-bindings)" : "")
+                + (partial.map { "; partial: \($0), the input was not read to its end" } ?? "")
                 + "\n")
         for position in seen {
             let binding = bindings[position]
@@ -308,20 +355,30 @@ public struct Renderer: Sendable {
     // MARK: Verdicts
 
     public func line(_ verdict: Verdict) -> String {
+        line(verdict, exitStatus: verdict.outcome.exitStatus, partial: nil)
+    }
+
+    /// The verdict with the process's real exit status: when the input was not read to its end (`partial`:
+    /// interrupted, cut short) that is 2 or 1, whatever the outcome from the frames seen so far.
+    public func line(_ verdict: Verdict, exitStatus: Int32, partial: String?) -> String {
         if json {
             var line = JSONLine()
             line.add("event", "verdict")
             line.add("expect", verdict.expectation.description)
             line.add("ip", verdict.expectation.ip.description)
             line.add("outcome", verdict.outcome.rawValue)
-            line.add("exit_status", Int(verdict.outcome.exitStatus))
+            line.add("exit_status", Int(exitStatus))
+            line.add("outcome_exit_status", Int(verdict.outcome.exitStatus))
+            line.add("partial", partial != nil)
+            line.add("partial_reason", partial)
             line.add("expected", list: verdict.expected)
             line.add("seen", list: verdict.seen)
             line.add("seen_nodes", list: verdict.seen.compactMap(nodes.name(of:)))
             return line.text
         }
         let seen = verdict.seen.isEmpty ? "nothing" : verdict.seen.map(nodes.label).joined(separator: ", ")
-        return "expect \(verdict.expectation): \(verdict.outcome.rawValue) (exit \(verdict.outcome.exitStatus)); seen \(seen)"
+        let status = partial.map { "exit \(exitStatus): \($0), from the frames seen so far" } ?? "exit \(exitStatus)"
+        return "expect \(verdict.expectation): \(verdict.outcome.rawValue) (\(status)); seen \(seen)"
     }
 
     // MARK: Helpers

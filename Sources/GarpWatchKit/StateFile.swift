@@ -20,62 +20,145 @@ public enum StateFile {
         public let description: String
     }
 
-    /// The bindings saved in `path`; empty when the file does not exist yet.
-    public static func load(_ path: String) throws(Failure) -> [Binding] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(description: "cannot read state file \(path): permission denied or not a regular file")
+    /// Largest state file read (64 MiB: 65,536 bindings with a full MAC history take about 40 MiB). A bigger
+    /// file is refused with an error rather than read into memory.
+    public static let maximumSize = 64 << 20
+
+    /// Earliest and latest time a state file may record (1970 to the end of 9999): anything else is corrupt,
+    /// and arithmetic on it would overflow.
+    static let timeRange: ClosedRange<Int64> = 0...253_402_300_799
+
+    /// What `load` read.
+    public struct Loaded: Sendable {
+        public var bindings: [Binding]
+        /// Bindings in the file beyond `--max-bindings`, not loaded (and so not written back).
+        public var dropped: Int
+        /// The latest `last_seen` of the loaded bindings (nil when there are none).
+        public var newest: Timestamp?
+
+        public init(bindings: [Binding], dropped: Int, newest: Timestamp?) {
+            self.bindings = bindings
+            self.dropped = dropped
+            self.newest = newest
         }
-        let root: [String: Any]
-        do {
-            guard let object = try JSONDocument.value(from: data) as? [String: Any] else {
-                throw Failure(description: "")
+    }
+
+    /// The bindings saved in `path`; empty when the file does not exist yet. At most `maxBindings` are kept
+    /// (the first ones in the file); the others are counted in `dropped`.
+    public static func load(_ path: String, maxBindings: Int = .max) throws(Failure) -> Loaded {
+        let data: [UInt8]
+        switch BoundedFile.read(path, limit: maximumSize, requireRegular: true) {
+        case .missing:
+            var status = stat()
+            if lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK {
+                throw Failure(
+                    description: "state file \(PrintableText.escaped(path)) is a symbolic link to a missing file; "
+                        + "create the file it points to or pass the real path")
             }
-            root = object
-        } catch {
+            return Loaded(bindings: [], dropped: 0, newest: nil)
+        case .contents(let bytes): data = bytes
+        case .failure(let reason):
+            throw Failure(description: "cannot read state file \(PrintableText.escaped(path)): \(reason)")
+        case .tooLarge(let size):
             throw Failure(
-                description: "state file \(path) is not garpwatch JSON (corrupt or another program's file); "
+                description: "state file \(PrintableText.escaped(path)) is \(size >> 20) MiB, more than the "
+                    + "\(maximumSize >> 20) MiB garpwatch reads; it was left untouched: move it away or pass another "
+                    + "--state path")
+        case .interrupted:
+            throw Failure(description: "interrupted while reading state file \(PrintableText.escaped(path))")
+        }
+        let name = PrintableText.escaped(path)
+        var reader = StateJSON.Reader(data)
+        var format: String?
+        var version: Int?
+        var bindings: [Binding] = []
+        var total = 0
+        var newest: Timestamp?
+        var sawBindings = false
+        do {
+            try reader.expect(UInt8(ascii: "{"))
+            if reader.peek() == UInt8(ascii: "}") {
+                reader.position += 1
+            } else {
+                while true {
+                    guard reader.peek() == UInt8(ascii: "\"") else { throw reader.fail("expected a string key") }
+                    let key = try reader.string()
+                    try reader.expect(UInt8(ascii: ":"))
+                    if key == "bindings" && reader.peek() == UInt8(ascii: "[") {
+                        sawBindings = true
+                        var number = 0
+                        total = try reader.streamArray { entry in
+                            number += 1
+                            guard bindings.count < maxBindings else { return }
+                            let binding = try restore(entry, number: number, path: name)
+                            bindings.append(binding)
+                            newest = newest.map { max($0, binding.lastSeen) } ?? binding.lastSeen
+                        }
+                    } else {
+                        let value = try reader.value(depth: 1)
+                        if key == "format" { format = value.string }
+                        if key == "version" { version = value.int }
+                    }
+                    guard let next = reader.peek() else { throw reader.fail("unexpected end of file") }
+                    reader.position += 1
+                    if next == UInt8(ascii: "}") { break }
+                    guard next == UInt8(ascii: ",") else { throw reader.fail("expected ',' or '}'") }
+                }
+            }
+            guard reader.atEnd() else { throw reader.fail("text after the JSON object") }
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            let offset = (error as? StateJSON.SyntaxError).map { " at byte \($0.offset) (\($0.reason))" } ?? ""
+            throw Failure(
+                description: "state file \(name) is not garpwatch JSON\(offset) (corrupt or another program's file); "
                     + "it was left untouched: move it away or pass another --state path")
         }
-        guard root["format"] as? String == format else {
+        guard format == Self.format else {
             throw Failure(
-                description: "state file \(path) is not a garpwatch state file (no \"format\": \"\(format)\"); "
+                description: "state file \(name) is not a garpwatch state file (no \"format\": \"\(Self.format)\"); "
                     + "it was left untouched: pass another --state path")
         }
-        guard root["version"] as? Int == version else {
-            throw Failure(description: "state file \(path) has an unsupported version; it was left untouched")
+        guard version == Self.version else {
+            throw Failure(description: "state file \(name) has an unsupported version; it was left untouched")
         }
-        guard let entries = root["bindings"] as? [[String: Any]] else {
-            throw Failure(description: "state file \(path) is corrupt: \"bindings\" is not a list; it was left untouched")
+        guard sawBindings else {
+            throw Failure(description: "state file \(name) is corrupt: \"bindings\" is not a list; it was left untouched")
         }
-        var bindings: [Binding] = []
-        for (number, entry) in entries.enumerated() {
-            func bad(_ what: String) -> Failure {
-                Failure(description: "state file \(path) is corrupt: binding \(number + 1) \(what); it was left untouched")
-            }
-            guard let ipText = entry["ip"] as? String, let ip = IPAddress(ipText) else { throw bad("has no valid \"ip\"") }
-            guard let ownerText = entry["owner"] as? String, let owner = MACAddress(ownerText) else {
-                throw bad("has no valid \"owner\"")
-            }
-            let vlanIDs = (entry["vlans"] as? [Int] ?? []).map { UInt16(clamping: $0) }
-            guard let first = (entry["first_seen"] as? String).flatMap(parseTimestamp),
-                let last = (entry["last_seen"] as? String).flatMap(parseTimestamp)
-            else { throw bad("has no valid first_seen/last_seen") }
-            var claimants: [Claimant] = []
-            for item in entry["macs"] as? [[String: Any]] ?? [] {
-                guard let mac = (item["mac"] as? String).flatMap({ MACAddress($0) }),
-                    let seen = (item["first_seen"] as? String).flatMap(parseTimestamp),
-                    let lastSeen = (item["last_seen"] as? String).flatMap(parseTimestamp)
-                else { throw bad("has an invalid \"macs\" entry") }
+        return Loaded(bindings: bindings, dropped: total - bindings.count, newest: newest)
+    }
+
+    /// One entry of the `bindings` list.
+    private static func restore(_ entry: StateJSON, number: Int, path: String) throws(Failure) -> Binding {
+        func bad(_ what: String) -> Failure {
+            Failure(description: "state file \(path) is corrupt: binding \(number) \(what); it was left untouched")
+        }
+        guard let ip = entry["ip"]?.string.flatMap({ IPAddress($0) }) else { throw bad("has no valid \"ip\"") }
+        guard let owner = entry["owner"]?.string.flatMap({ MACAddress($0) }) else { throw bad("has no valid \"owner\"") }
+        var vlanIDs: [UInt16] = []
+        for item in entry["vlans"]?.array ?? [] {
+            guard let id = item.int, (0...4095).contains(id) else { throw bad("has a VLAN ID outside 0-4095") }
+            vlanIDs.append(UInt16(id))
+        }
+        guard vlanIDs.count <= 8 else { throw bad("has more than 8 VLAN tags") }
+        guard let first = entry["first_seen"]?.string.flatMap(parseTimestamp),
+            let last = entry["last_seen"]?.string.flatMap(parseTimestamp)
+        else { throw bad("has no valid first_seen/last_seen (seconds.nanoseconds between 1970 and 9999)") }
+        var claimants: [Claimant] = []
+        for item in entry["macs"]?.array ?? [] {
+            guard let mac = item["mac"]?.string.flatMap({ MACAddress($0) }),
+                let seen = item["first_seen"]?.string.flatMap(parseTimestamp),
+                let lastSeen = item["last_seen"]?.string.flatMap(parseTimestamp)
+            else { throw bad("has an invalid \"macs\" entry") }
+            // Only the most recent `historyLimit` matter (see `Binding.init(restoring:...)`); keep the list small.
+            if claimants.count < 4 * Binding.historyLimit {
                 claimants.append(Claimant(mac: mac, firstSeen: seen, lastSeen: lastSeen, frames: 0, gratuitous: 0))
             }
-            let previous = (entry["previous_owner"] as? String).flatMap { MACAddress($0) }
-            bindings.append(
-                Binding(
-                    restoring: BindingKey(vlans: VLANPath(ids: vlanIDs), ip: ip), owner: owner, previousOwner: previous,
-                    firstSeen: first, lastSeen: last, claimants: claimants))
         }
-        return bindings
+        let previous = entry["previous_owner"]?.string.flatMap { MACAddress($0) }
+        return Binding(
+            restoring: BindingKey(vlans: VLANPath(ids: vlanIDs), ip: ip), owner: owner, previousOwner: previous,
+            firstSeen: first, lastSeen: last, claimants: claimants)
     }
 
     /// The JSON text for `bindings` (sorted by address, so the file diffs well).
@@ -100,23 +183,41 @@ public enum StateFile {
             + lines.joined(separator: ",\n") + (lines.isEmpty ? "" : "\n") + "]}\n"
     }
 
-    /// Write atomically: a temporary file beside `path`, then rename over it.
+    /// Write atomically: a temporary file beside `path`, then rename over it. A symbolic link is followed, so
+    /// the file it points to is replaced and the link stays (a link to a missing file is refused).
     public static func save(_ bindings: [Binding], to path: String) throws(Failure) {
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(encode(bindings).utf8)) else {
-            throw Failure(description: "cannot write state file \(path): the directory is missing or not writable")
+        var target = path
+        var status = stat()
+        if lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(path, nil) else {
+                throw Failure(
+                    description: "state file \(PrintableText.escaped(path)) is a symbolic link to a missing file; "
+                        + "create the file it points to or pass the real path")
+            }
+            target = String(cString: resolved)
+            free(resolved)
         }
-        guard rename(temporary, path) == 0 else {
+        let temporary = target + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(encode(bindings).utf8)) else {
+            throw Failure(
+                description: "cannot write state file \(PrintableText.escaped(path)): the directory is missing or "
+                    + "not writable")
+        }
+        guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw Failure(description: "cannot replace state file \(path): \(reason)")
+            throw Failure(description: "cannot replace state file \(PrintableText.escaped(path)): \(reason)")
         }
     }
 
-    /// `seconds.nanoseconds` as `Timestamp.description` writes it.
+    /// `seconds.nanoseconds` as `Timestamp.description` writes it: digits only, nine of them after the point,
+    /// the seconds within `timeRange`.
     static func parseTimestamp(_ text: String) -> Timestamp? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let seconds = Int64(parts[0]), parts[1].count == 9, let nanos = Int32(parts[1]) else {
+        guard parts.count == 2, (1...12).contains(parts[0].count), parts[1].count == 9,
+            (Array(parts[0].utf8) + Array(parts[1].utf8)).allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let seconds = Int64(parts[0]), timeRange.contains(seconds), let nanos = Int32(parts[1])
+        else {
             return nil
         }
         return Timestamp(seconds: seconds, nanoseconds: nanos)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import PacketCore
 
 /// Runs a tool's root command the way every vipscope tool wants its command line handled:
 /// - a usage error is one line on standard error (`garpwatch: --duration must be ...`) plus the `--help` hint,
@@ -30,7 +31,8 @@ public enum CommandRunner {
     static func usageLine(_ name: String, _ message: String) -> String {
         let first = message.split(separator: "\n").first.map(String.init) ?? "invalid command line"
         let text = first.hasPrefix("Error: ") ? String(first.dropFirst("Error: ".count)) : first
-        return "\(name): \(text)\nSee '\(name) --help' for the options and examples."
+        // The message may quote what was typed (an unknown option): escaped like any text not of our own.
+        return "\(name): \(PrintableText.escaped(text))\nSee '\(name) --help' for the options and examples."
     }
 }
 

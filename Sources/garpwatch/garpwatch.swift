@@ -20,8 +20,9 @@ struct GarpWatch: ParsableCommand {
             Follows IPv4 ARP of every kind and IPv6 NDP (unsolicited and solicited
             NA, NS, DAD) in captures (-r, pcap or pcapng, any link type vipscope
             decodes) or live on interfaces (-i, several allowed; stop with
-            --duration, --count or Ctrl-C, which prints the summary). VLAN tags are
-            kept: the same IP on two VLANs is two stations.
+            --duration, --count or Ctrl-C, which prints the summary). Several -r
+            files are one capture, merged by frame time. VLAN tags are kept: the
+            same IP on two VLANs is two stations.
 
             EVENTS (one line each; --json: one JSON object per line, field "event")
               new-station, changed-ethernet-address, flip-flop,
@@ -31,16 +32,23 @@ struct GarpWatch: ParsableCommand {
                   --local-net)
               takeover
                   a new owner, once the old one stayed silent for
-                  --conflict-window: the gap from the old owner's last frame to
-                  the new owner's first, and the gratuitous burst (frames,
+                  --conflict-window: the gap from the old owner's last sign of
+                  life (ARP/NDP; its replies to clients, "from ip-source"; VRRP
+                  adverts, "from vrrp-advert" or "from vrrp-priority-0") to the
+                  new owner's first frame, and the gratuitous burst (frames,
                   rounds, spacing, duration; MetalLB: 10 frames in 5 rounds
                   every 1.1 s over 4.4 s), or "unannounced" when the new owner
-                  sent no gratuitous frame at all
+                  sent no gratuitous frame at all; "gap not measured" when the
+                  old owner was last seen by an earlier run (--state) or the
+                  frames are out of order; with client traffic in the capture,
+                  "clients saw": last reply from the old MAC to the first from
+                  the new
               split-brain
                   two or more MACs claim the IP within --conflict-window,
-                  interleaving
+                  interleaving, or answer one broadcast who-has
               split-brain-resolved
-                  only one MAC answered for a whole window again
+                  a broadcast who-has that only one of the MACs answered (never
+                  mere silence: a quiet owner may still hold the IP)
               lint
                   announcements that break clients: gratuitous reply whose
                   target MAC is not the sender's, unsolicited NA without target
@@ -71,8 +79,11 @@ struct GarpWatch: ParsableCommand {
                         time, interleaving (split-brain), or answered one probe
               exit 12   not seen: no frame announced the IP
               exit 1    could not run (unreadable file, missing interface, no
-                        permission, bad filter, bad state file)
+                        permission, bad filter, bad state file), or an input
+                        was cut short: what was read, the summary (marked
+                        partial) and the verdicts are printed first
               exit 2    interrupted by SIGINT/SIGTERM before the verdict
+                        (the verdict lines then carry exit_status 2)
               exit 64   usage error
             With several --expect, the most serious failure decides: 11, then 10,
             then 12.
@@ -151,13 +162,20 @@ struct GarpWatch: ParsableCommand {
     @Flag(help: "Print only the summary (and verdicts), no events.")
     var summaryOnly = false
 
+    /// Allowed values of the numeric options (checked in `validate()`, so an absurd value is a usage error
+    /// naming the range, never an overflow in the nanosecond arithmetic).
+    static let windowRange: ClosedRange<Double> = 0.001...3600
+    static let bindingsRange: ClosedRange<Int> = 1...1_048_576
+
     func validate() throws {
-        if maxBindings < 1 { throw ValidationError("--max-bindings must be at least 1.") }
-        if conflictWindow <= 0 || !conflictWindow.isFinite {
-            throw ValidationError("--conflict-window must be a positive number of seconds.")
+        if !Self.bindingsRange.contains(maxBindings) {
+            throw ValidationError("--max-bindings must be between 1 and 1048576 addresses.")
         }
-        if burstWindow <= 0 || !burstWindow.isFinite {
-            throw ValidationError("--burst-window must be a positive number of seconds.")
+        if !Self.windowRange.contains(conflictWindow) {
+            throw ValidationError("--conflict-window must be between 0.001 and 3600 seconds.")
+        }
+        if !Self.windowRange.contains(burstWindow) {
+            throw ValidationError("--burst-window must be between 0.001 and 3600 seconds.")
         }
         for text in ips + nets where IPRange(text) == nil {
             throw ValidationError("'\(text)' is not an address, CIDR or range A-B (e.g. 198.51.100.200-198.51.100.250).")
@@ -188,76 +206,184 @@ struct GarpWatch: ParsableCommand {
     }
 
     func run() throws {
+        // First: a FIFO, standard input or a state file on a stalled pipe must never make SIGINT/SIGTERM wait.
+        StopSignal.install()
+        Self.letSignalsInterruptReads()
         var options = AnalyzerOptions()
-        options.conflictWindow = Int64(conflictWindow * 1e9)
-        options.burstWindow = Int64(burstWindow * 1e9)
+        options.conflictWindow = Int64((conflictWindow * 1e9).rounded())
+        options.burstWindow = Int64((burstWindow * 1e9).rounded())
         options.scope = (ips + nets).compactMap { IPRange($0) }
         options.localNets = localNets.compactMap { IPPrefix($0) }
         options.maxBindings = maxBindings
 
         let nodes: NodeMap
-        var restored: [Binding] = []
+        var restored = StateFile.Loaded(bindings: [], dropped: 0, newest: nil)
         do {
             nodes = try loadNodeMap()
-            if let state { restored = try StateFile.load(state) }
+            if let state { restored = try StateFile.load(state, maxBindings: maxBindings) }
         } catch let failure as NodeMap.ParseError {
             fail(failure.description)
         } catch let failure as StateFile.Failure {
+            if StopSignal.isRaised { interruptedBeforeReading() }
             fail(failure.description)
+        }
+        if restored.dropped > 0, let state {
+            StandardStreams.error(
+                "garpwatch: state file \(PrintableText.escaped(state)) holds \(restored.bindings.count + restored.dropped) "
+                    + "bindings; loaded the first \(restored.bindings.count) (--max-bindings) and dropped "
+                    + "\(restored.dropped), which the file will no longer hold: raise --max-bindings to keep them")
         }
         let expected = expectations.compactMap(Expectation.init)
         for expectation in expected where expectation.expectedMACs(nodes).isEmpty {
-            fail("--expect \(expectation): the node map has no MAC for that node (check the name in \(nodeMap ?? "-"))")
+            fail("--expect \(expectation): the node map has no MAC for that node (check the name in "
+                + "\(PrintableText.escaped(nodeMap ?? "-")))")
+        }
+
+        // Every input is opened before anything is printed: an input never opened gets no summary.
+        var sources: [PacketSource] = []
+        do {
+            if capture.isLive {
+                for name in capture.interfaces { sources.append(try openInterface(name)) }
+            } else {
+                for path in capture.files { sources.append(try capture.openFile(path)) }
+            }
+        } catch {
+            if StopSignal.isRaised { interruptedBeforeReading() }
+            fail(PrintableText.escaped(error.message))
         }
 
         var pipeline = Pipeline(
-            analyzer: Analyzer(options: options, restoring: restored), renderer: Renderer(nodes: nodes, json: json),
-            limit: capture.count ?? .max, quiet: summaryOnly)
+            analyzer: Analyzer(options: options, restoring: restored.bindings),
+            renderer: Renderer(nodes: nodes, json: json), limit: capture.count ?? .max, quiet: summaryOnly)
         if !probes.isEmpty { pipeline.prober = Prober(targets: probes.compactMap { IPAddress($0) }) }
-        var interrupted = false
-        do {
-            interrupted = try read(into: &pipeline)
-        } catch let error as CaptureError {
-            pipeline.finish()
-            fail(error.message)
+        var end = ReadEnd()
+        if capture.isLive {
+            readLive(sources, into: &pipeline, end: &end)
+        } else {
+            readFiles(sources, into: &pipeline, end: &end)
         }
-        pipeline.finish()
+        // A signal that cut a read short (EINTR) is an interruption, not a broken file.
+        if StopSignal.isRaised { end.interrupted = true }
+        if end.interrupted { end.failures.removeAll() }
+        let partial: String? = end.interrupted ? "interrupted" : end.failures.isEmpty ? nil : "input cut short"
+        pipeline.finish(partial: partial)
         if let state {
-            do { try StateFile.save(pipeline.analyzer.bindings, to: state) } catch { fail(error.description) }
+            do { try StateFile.save(pipeline.analyzer.bindings, to: state) } catch { fail("\(error)") }
+            if let newest = restored.newest, let first = pipeline.firstFrame, newest > first {
+                StandardStreams.error(
+                    "garpwatch: note: state file \(PrintableText.escaped(state)) records frames up to "
+                        + "\(newest.iso8601), later than this capture's first frame (\(first.iso8601)); takeovers "
+                        + "from its owners are labelled \"state file newer than the capture\", not measured")
+            }
         }
-        guard !expected.isEmpty else { return }
         let verdicts = expected.map { expectation in
             Verdict(
                 expectation, bindings: pipeline.analyzer.bindings, nodes: nodes,
-                probeResponders: pipeline.prober?.responders(for: expectation.ip)?.map(\.mac))
+                probeResponders: pipeline.prober?.responders(for: expectation.ip)?.map { $0.mac })
         }
-        for verdict in verdicts { StandardStreams.output(pipeline.renderer.line(verdict) + "\n") }
-        if interrupted {
+        let status: Int32 =
+            end.interrupted
+            ? (expected.isEmpty && capture.isLive ? ExitStatus.ok : ExitStatus.interrupted)
+            : !end.failures.isEmpty ? ExitStatus.failure : Verdict.exitStatus(verdicts)
+        for verdict in verdicts {
+            StandardStreams.output(pipeline.renderer.line(verdict, exitStatus: status, partial: partial) + "\n")
+        }
+        for failure in end.failures { StandardStreams.error("garpwatch: \(failure)") }
+        if end.interrupted && !expected.isEmpty {
             StandardStreams.error("garpwatch: interrupted before the verdict; the lines above are what was seen so far")
-            throw ExitCode(ExitStatus.interrupted)
+        } else if end.interrupted && !capture.isLive {
+            StandardStreams.error(
+                "garpwatch: interrupted before the end of the input; the lines above are what was read so far")
         }
-        let status = Verdict.exitStatus(verdicts)
-        if status != 0 { throw ExitCode(status) }
+        if status != ExitStatus.ok { throw ExitCode(status) }
     }
 
     // MARK: Reading
 
-    /// Feed every frame to the pipeline; true when a signal ended the capture.
-    private func read(into pipeline: inout Pipeline) throws -> Bool {
-        // Files too: Ctrl-C on a long capture still prints the summary of what was read.
-        StopSignal.install()
-        if !capture.isLive {
-            for path in capture.files where !pipeline.isFull && !StopSignal.isRaised {
-                let source = try capture.openFile(path)
-                try source.forEach(shouldStop: { StopSignal.isRaised }) { record in pipeline.handle(record) }
-            }
-            return StopSignal.isRaised
-        }
+    /// How the reading ended: a signal, and the inputs that could not be read to their end.
+    struct ReadEnd {
+        var interrupted = false
+        var failures: [String] = []
+    }
 
-        var sources: [PacketSource] = []
-        for name in capture.interfaces {
-            sources.append(try openInterface(name))
+    /// glibc's `signal()` installs handlers with SA_RESTART, so a `read(2)` blocked on a FIFO or a stalled pipe
+    /// restarted after StopSignal's handler and only SIGKILL ended garpwatch. Without SA_RESTART the read
+    /// fails with EINTR, libpcap reports a read error, and the loop sees the raised flag.
+    static func letSignalsInterruptReads() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            guard sigaction(signalNumber, nil, &action) == 0 else { continue }
+            action.sa_flags &= ~Int32(SA_RESTART)
+            _ = sigaction(signalNumber, &action, nil)
         }
+    }
+
+    /// A signal arrived before any input was open: nothing was read, so nothing is summarised.
+    private func interruptedBeforeReading() -> Never {
+        StandardStreams.error("garpwatch: interrupted before any input was read; nothing to report")
+        GarpWatch.exit(withError: ExitCode(ExitStatus.interrupted))
+    }
+
+    /// Files: one is read straight through; several are merged by timestamp (a heap holding the next frame of
+    /// each), so the order of the `-r` options never changes the events. A file that breaks off is reported
+    /// and the others are read to their end.
+    private func readFiles(_ sources: [PacketSource], into pipeline: inout Pipeline, end: inout ReadEnd) {
+        if sources.count == 1, let source = sources.first {
+            do {
+                try source.forEach(shouldStop: { StopSignal.isRaised }) { record in pipeline.handle(record) }
+            } catch {
+                end.failures.append(Self.describe(error, reading: source.name))
+            }
+            end.interrupted = StopSignal.isRaised
+            return
+        }
+        // Ties (equal timestamps in two files) go by file name, so swapping the -r options changes nothing.
+        let order = sources.indices.sorted { (sources[$0].name, $0) < (sources[$1].name, $1) }
+        var rank = [Int](repeating: 0, count: sources.count)
+        for (position, index) in order.enumerated() { rank[index] = position }
+        var heads = [MergeHead](repeating: MergeHead(), count: sources.count)
+        var heap = MergeHeap()
+        func pull(_ index: Int) {
+            var got = false
+            do {
+                try sources[index].forEach(shouldStop: { StopSignal.isRaised }) { record in
+                    heads[index].load(record)
+                    got = true
+                    return .stop
+                }
+            } catch {
+                end.failures.append(Self.describe(error, reading: sources[index].name))
+            }
+            if got { heap.push(MergeHeap.Entry(time: heads[index].timestamp, rank: rank[index], source: index)) }
+        }
+        for index in sources.indices where !StopSignal.isRaised { pull(index) }
+        while !pipeline.isFull && !StopSignal.isRaised, let next = heap.pop() {
+            heads[next.source].bytes.withUnsafeBytes { bytes in
+                let head = heads[next.source]
+                pipeline.handle(
+                    bytes, linkType: head.linkType, originalLength: head.originalLength, timestamp: head.timestamp)
+            }
+            pull(next.source)
+        }
+        end.interrupted = StopSignal.isRaised
+    }
+
+    private static func describe(_ error: any Error, reading name: String) -> String {
+        // libpcap's messages carry the file or interface name as given: escaped like all text not ours.
+        PrintableText.escaped((error as? CaptureError)?.message ?? "cannot read \(name): \(error)")
+    }
+
+    private func readLive(_ sources: [PacketSource], into pipeline: inout Pipeline, end: inout ReadEnd) {
+        do {
+            try readLiveFrames(sources, into: &pipeline)
+        } catch {
+            end.failures.append(Self.describe(error, reading: capture.interfaces.joined(separator: ", ")))
+        }
+        end.interrupted = StopSignal.isRaised
+    }
+
+    /// Feed every frame of the interfaces to the pipeline until --duration, --count or a signal.
+    private func readLiveFrames(_ sources: [PacketSource], into pipeline: inout Pipeline) throws {
         var probe: ProbeSender?
         if let prober = pipeline.prober {
             probe = try ProbeSender(interface: capture.interfaces[0], targets: prober.targets, source: probeSource)
@@ -287,31 +413,36 @@ struct GarpWatch: ParsableCommand {
         for source in sources {
             if let statistics = source.statistics(), statistics.droppedByKernel > 0 {
                 pipeline.output.flush()
-                StandardStreams.error("garpwatch: \(source.name): \(statistics)")
+                StandardStreams.error("garpwatch: \(PrintableText.escaped(source.name)): \(statistics)")
             }
         }
-        return StopSignal.isRaised
     }
 
     private func openInterface(_ name: String) throws(CaptureError) -> PacketSource {
         let source: PacketSource
         do {
-            // Only ARP and ICMPv6 matter; tagged frames are kept for the core to unwrap.
-            source = try capture.openInterface(name, baseFilter: "arp or icmp6 or vlan")
+            // ARP and ICMPv6 claim addresses; VRRP adverts and ICMP (clients' pings) are signs of life that
+            // bound a takeover's gap; tagged frames are kept for the core to unwrap.
+            source = try capture.openInterface(name, baseFilter: "arp or icmp6 or icmp or ip proto 112 or vlan")
         } catch {
             guard error.kind == .badFilter && capture.filter == nil else { throw error }
             source = try capture.openInterface(name)
         }
-        for warning in source.warnings { StandardStreams.error("garpwatch: \(warning)") }
+        for warning in source.warnings { StandardStreams.error("garpwatch: \(PrintableText.escaped(warning))") }
         return source
     }
 
     private func loadNodeMap() throws -> NodeMap {
         guard let nodeMap else { return NodeMap() }
-        guard let data = FileManager.default.contents(atPath: nodeMap) else {
-            fail("cannot read node map \(nodeMap): no such file or permission denied (check the path)")
+        let name = PrintableText.escaped(nodeMap)
+        switch BoundedFile.read(nodeMap, limit: 16 << 20, requireRegular: false) {
+        case .contents(let data):
+            return try NodeMap(parsing: String(decoding: data, as: UTF8.self), source: nodeMap)
+        case .missing: fail("cannot read node map \(name): no such file (check the path)")
+        case .failure(let reason): fail("cannot read node map \(name): \(reason)")
+        case .tooLarge: fail("node map \(name) is larger than 16 MiB; give a file of MAC NAME lines")
+        case .interrupted: interruptedBeforeReading()
         }
-        return try NodeMap(parsing: String(decoding: data, as: UTF8.self), source: nodeMap)
     }
 
     private func wallClock() -> Timestamp {
@@ -352,12 +483,33 @@ struct Pipeline {
 
     var isFull: Bool { frames >= limit }
 
+    /// The earliest frame time of the run (for the "state file newer than the capture" note).
+    var firstFrame: Timestamp? { frames > 0 ? earliest : nil }
+    private var earliest = Timestamp(seconds: .max, nanoseconds: 0)
+
+    /// Times garpwatch can print and subtract: years 0001 to 9999. A forged capture's absurd timestamp is
+    /// clamped into it, so no arithmetic on it can overflow.
+    static let timeRange: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
     @inline(__always)
     mutating func handle(_ record: borrowing PacketRecord) -> IterationControl {
-        packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
-        analyzer.process(packet, at: record.timestamp)
+        handle(record.bytes, linkType: record.linkType, originalLength: record.originalLength, timestamp: record.timestamp)
+    }
+
+    @inline(__always)
+    @discardableResult
+    mutating func handle(
+        _ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, timestamp given: Timestamp
+    ) -> IterationControl {
+        var timestamp = given
+        if !Self.timeRange.contains(timestamp.seconds) {
+            timestamp.seconds = min(max(timestamp.seconds, Self.timeRange.lowerBound), Self.timeRange.upperBound)
+        }
+        if timestamp < earliest { earliest = timestamp }
+        packet.decode(bytes, linkType: linkType, originalLength: originalLength)
+        analyzer.process(packet, bytes: bytes, at: timestamp)
         if !analyzer.events.isEmpty { flushEvents() }
-        if prober != nil { prober?.observe(packet, at: record.timestamp) }
+        if prober != nil { prober?.observe(packet, at: timestamp) }
         frames += 1
         return frames >= limit ? .stop : .continue
     }
@@ -367,12 +519,13 @@ struct Pipeline {
         if !analyzer.events.isEmpty { flushEvents() }
     }
 
-    /// End of input: the last takeovers, the summary, and everything written out.
-    mutating func finish() {
+    /// End of input: the last takeovers, the summary (marked `partial` when the input was not read to its
+    /// end), and everything written out.
+    mutating func finish(partial: String? = nil) {
         analyzer.finish()
         flushEvents()
         if let prober { renderer.writeProbe(prober, to: &output) }
-        renderer.writeSummary(analyzer, to: &output)
+        renderer.writeSummary(analyzer, partial: partial, to: &output)
         output.flush()
     }
 
@@ -437,5 +590,22 @@ struct ProbeSender {
             return IPv6Address(groups.joined(separator: ":"))
         }
         return nil
+    }
+}
+
+/// The next frame of one file while several are merged: its bytes copied out of libpcap's buffer (which is
+/// only lent for one callback), the buffer kept across frames.
+struct MergeHead {
+    var bytes: [UInt8] = []
+    var timestamp = Timestamp.zero
+    var originalLength = 0
+    var linkType = LinkType.ethernet
+
+    mutating func load(_ record: borrowing PacketRecord) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: record.bytes)
+        timestamp = record.timestamp
+        originalLength = record.originalLength
+        linkType = record.linkType
     }
 }

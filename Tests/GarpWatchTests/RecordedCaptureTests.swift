@@ -40,8 +40,16 @@ import Testing
         let firstMAC = try #require(claims.first?[1])
         let switchIndex = try #require(claims.firstIndex { $0[1] != firstMAC })
         let newMAC = claims[switchIndex][1]
-        let oldLast = try #require(Support.timestamp(claims[switchIndex - 1][0]))
+        let lastClaim = try #require(Support.timestamp(claims[switchIndex - 1][0]))
         let newFirst = try #require(Support.timestamp(claims[switchIndex][0]))
+        // Issue 15 item 2: the old owner's replies to clients (the VIP as IP source, from its MAC) are signs of
+        // life too; the gap starts at the last of them or of its claims, whichever is later.
+        let sourceField = case_.vip.contains(":") ? "ipv6.src" : "ip.src"
+        let replies = try Support.tshark(
+            path, filter: "\(sourceField) == \(case_.vip) && eth.src == \(firstMAC) && !arp && !(icmpv6.type == 135 || icmpv6.type == 136)",
+            fields: ["frame.time_epoch"]
+        ).compactMap { $0.first.flatMap(Support.timestamp) }.filter { $0 < newFirst }
+        let oldLast = max(lastClaim, replies.max() ?? lastClaim)
         // The burst: the new owner's announcements within the 6 s burst window, in rounds 200 ms apart.
         let burstTimes = announced.filter { $0[1] == newMAC }.compactMap { Support.timestamp($0[0]) }
             .filter { $0.nanoseconds(since: newFirst) <= 6_000_000_000 }
@@ -61,6 +69,8 @@ import Testing
         #expect(event.mac.description == newMAC)
         #expect(event.key.vlans.ids == case_.vlans)
         #expect(takeover.oldLast == oldLast)
+        #expect(takeover.oldEvidence == (oldLast > lastClaim ? .ipSource : .claim))
+        #expect(takeover.oldLastReply == replies.max())
         #expect(takeover.newFirst == newFirst)
         #expect(takeover.gapNanoseconds == newFirst.nanoseconds(since: oldLast))
         #expect(takeover.burst.frames == burstTimes.count)
@@ -103,10 +113,52 @@ import Testing
         }
     }
 
+    /// Issue 15 item 1 on a recorded lab: two real kernels answering iputils arping's first (broadcast) request.
+    @Test func twoRepliesToOneBroadcastRequestMatchTshark() throws {
+        let path = Support.capture("arping-split-brain.pcap")
+        let vip = "198.51.100.30"
+        let repliers = Set(try Support.tshark(
+            path, filter: "arp.opcode == 2 && arp.src.proto_ipv4 == \(vip)", fields: ["arp.src.hw_mac"]).map { $0[0] })
+        let requester = try #require(try Support.tshark(
+            path, filter: "arp.opcode == 1 && eth.dst == ff:ff:ff:ff:ff:ff && arp.dst.proto_ipv4 == \(vip)",
+            fields: ["arp.src.proto_ipv4"]).first?.first)
+        #expect(repliers.count == 2)
+        let (analyzer, events) = try Support.analyze(path)
+        let split = try #require(events.first { $0.kind == .splitBrain && $0.key.ip.description == vip })
+        #expect(Set(split.conflict?.macs.map(\.description) ?? []) == repliers)
+        #expect(split.evidence?.description == requester)
+        #expect(!events.contains { $0.kind == .takeover || $0.kind == .splitBrainResolved })
+        let verdict = Verdict(try #require(Expectation("\(vip)=\(repliers.sorted()[0])")), bindings: analyzer.bindings,
+                              nodes: NodeMap())
+        #expect(verdict.outcome == .multipleOwners)
+    }
+
+    /// Issue 15 item 2 on a recorded lab: real keepalived stopped gracefully. The gap runs from its priority-0
+    /// advert to the new master's first gratuitous ARP, and the clients' gap from the last echo reply of the
+    /// old MAC to the first of the new, all from tshark.
+    @Test func keepalivedGracefulStopMatchesTshark() throws {
+        let path = Support.capture("keepalived-graceful.pcap")
+        let (old, new) = ("02:67:77:16:00:01", "02:67:77:16:00:02")
+        func times(_ filter: String) throws -> [Timestamp] {
+            try Support.tshark(path, filter: filter, fields: ["frame.time_epoch"]).compactMap { $0.first.flatMap(Support.timestamp) }
+        }
+        let release = try #require(try times("vrrp.prio == 0 && eth.src == \(old)").first)
+        let newFirst = try #require(try times("arp.isgratuitous && eth.src == \(new)").first)
+        let lastOldReply = try #require(try times("icmp.type == 0 && eth.src == \(old)").last)
+        let firstNewReply = try #require(try times("icmp.type == 0 && eth.src == \(new)").first)
+        let (_, events) = try Support.analyze(path)
+        let takeover = try #require(events.first { $0.kind == .takeover }?.takeover)
+        #expect(takeover.oldEvidence == .vrrpRelease)
+        #expect(takeover.oldLast == release && takeover.newFirst == newFirst)
+        #expect(takeover.gapNanoseconds == newFirst.nanoseconds(since: release))
+        #expect(takeover.clientGapNanoseconds == firstNewReply.nanoseconds(since: lastOldReply))
+    }
+
     /// Every ARP sender/target address and NA target that tshark reports, garpwatch saw too (and nothing else).
     @Test(arguments: [
         "../failover-l2.pcap", "../garp-arping.pcap", "../ndp-unsolicited-na.pcap", "../vlan-qinq.pcap", "../sll2-any.pcap",
         "keepalived-failover.pcap", "split-brain.pcap", "split-brain-any.pcap", "na-failover.pcap", "vlan-failover.pcap",
+        "arping-split-brain.pcap", "keepalived-graceful.pcap",
     ])
     func everyAddressTsharkSeesGarpwatchSees(_ file: String) throws {
         let path = Support.capture(file)

@@ -47,7 +47,7 @@ enum Support {
         var packet = Packet()
         try source.forEach { record in
             packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
-            analyzer.process(packet, at: record.timestamp)
+            analyzer.process(packet, bytes: record.bytes, at: record.timestamp)
             events += analyzer.takeEvents()
             return .continue
         }
@@ -107,7 +107,7 @@ struct Feeder {
 
     mutating func feed(_ frame: [UInt8], at seconds: Double) {
         let time = Timestamp(seconds: 1_700_000_000 + Int64(seconds), nanoseconds: Int32((seconds - seconds.rounded(.down)) * 1e9 + 0.5))
-        analyzer.process(Frames.decode(frame), at: time)
+        frame.withUnsafeBytes { analyzer.process(Frames.decode(frame), bytes: $0, at: time) }
         events += analyzer.takeEvents()
     }
 
