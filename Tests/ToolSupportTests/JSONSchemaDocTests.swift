@@ -180,8 +180,12 @@ struct JSONSchemaDocTests {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
+        // Node names for the lab MACs of the failover captures (so the node keys appear).
+        let nodes = scratch.appendingPathComponent("nodes.txt").path
+        try "02:76:73:03:00:02 node1\n02:76:73:03:00:03 node2\n".write(toFile: nodes, atomically: true, encoding: .utf8)
         for capture in captures {
             try run("svcprobe", ["-r", capture], runs: &runs)
+            try run("garpwatch", ["-r", capture, "--node-map", nodes, "--local-net", "203.0.113.0/24"], runs: &runs)
             let state = scratch.appendingPathComponent("state-\(runs.count).json").path
             try run("garpwatch", ["-r", capture], runs: &runs)
             try run("garpwatch", ["-r", capture, "--expect", "198.51.100.20=02:00:00:00:00:01", "--state", state],
