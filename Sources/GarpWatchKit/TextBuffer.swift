@@ -161,7 +161,7 @@ extension NodeMap {
         text.append(mac)
         if !names.isEmpty, let name = names[mac] {
             text.append(" (")
-            text.append(string: name)
+            text.append(string: PrintableText.escaped(name))
             text.append(")")
         }
     }

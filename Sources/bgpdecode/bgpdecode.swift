@@ -316,7 +316,7 @@ struct BGPDecode: ParsableCommand {
         var input = BGPInputReport()
         let forcedAddPath = addPath.map { $0 == "on" }
         // SIGINT/SIGTERM stop a read of a FIFO or a stalled pipe too: the summary of what was read is printed.
-        InterruptibleReads.install()
+        StopSignal.install()
         if let mrt {
             let shown = PrintableText.escaped(mrt)
             let decoder = BGPMRTDecoder(analyzer: analyzer, asSize: asnSize, addPath: forcedAddPath)

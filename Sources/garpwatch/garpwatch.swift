@@ -214,7 +214,6 @@ struct GarpWatch: ParsableCommand {
     func run() throws {
         // First: a FIFO, standard input or a state file on a stalled pipe must never make SIGINT/SIGTERM wait.
         StopSignal.install()
-        Self.letSignalsInterruptReads()
         var options = AnalyzerOptions()
         options.conflictWindow = Int64((conflictWindow * 1e9).rounded())
         options.burstWindow = Int64((burstWindow * 1e9).rounded())
@@ -322,18 +321,6 @@ struct GarpWatch: ParsableCommand {
     struct ReadEnd {
         var interrupted = false
         var failures: [String] = []
-    }
-
-    /// glibc's `signal()` installs handlers with SA_RESTART, so a `read(2)` blocked on a FIFO or a stalled pipe
-    /// restarted after StopSignal's handler and only SIGKILL ended garpwatch. Without SA_RESTART the read
-    /// fails with EINTR, libpcap reports a read error, and the loop sees the raised flag.
-    static func letSignalsInterruptReads() {
-        for signalNumber in [SIGINT, SIGTERM] {
-            var action = sigaction()
-            guard sigaction(signalNumber, nil, &action) == 0 else { continue }
-            action.sa_flags &= ~Int32(SA_RESTART)
-            _ = sigaction(signalNumber, &action, nil)
-        }
     }
 
     /// A signal arrived before any input was open: nothing was read, so nothing is summarised.

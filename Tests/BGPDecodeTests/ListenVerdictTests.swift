@@ -44,3 +44,60 @@ struct ListenVerdictTests {
         #expect(summary["exit_status"] as? Int == 2 && summary["interrupted"] as? Bool == true)
     }
 }
+
+/// Issue 16 item 6 with real components: BIRD 2 connects with a TCP-MD5 password to a `bgpdecode
+/// listen` that has none (the kernel drops the signed SYNs: no answer at all), and to an address where
+/// nothing listens on 179 (RST); tcpdump records both, and `bgpdecode -r` says why there is no BGP.
+@Suite("bgpdecode explains failed sessions from a real capture (issue 16)", .serialized)
+struct FailedSessionCaptureTests {
+    static let tcpdump = "/usr/bin/tcpdump"
+
+    @Test func md5MismatchAndClosedPortAreExplained() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.tcpdump), "tcpdump is missing (scripts/setup)")
+        let lab = try ListenLab(namespacePrefix: "vs-bgp-")
+        defer { lab.tearDown() }
+        let listenerNS = try lab.namespace("l")
+        let birdNS = try lab.namespace("b")
+        // 203.0.113.253 is the listener namespace's second address; the listener binds only .254, so a SYN
+        // to .253 is answered by the kernel's RST.
+        try lab.link(listenerNS, 0, ["\(ListenTests.listenerV4)/24", "203.0.113.253/24"], birdNS, 0,
+            ["\(ListenTests.birdV4)/24"])
+        let capturePath = lab.path("failed.pcap")
+        let tcpdump = try lab.start("tcpdump", in: listenerNS, Self.tcpdump,
+            ["-Z", "root", "-U", "--immediate-mode", "-n", "-i", "eth0", "-w", capturePath, "tcp port 179"])
+        let listener = try ListenTests.listen(lab, listenerNS,
+            ["--bind", ListenTests.listenerV4, "--peer", ListenTests.birdV4, "--peer-as", ListenTests.birdAS])
+        usleep(500_000)
+        try lab.startBird("bird", in: birdNS, routerID: ListenTests.birdV4, ListenTests.birdConfig(extra: "password \"s3cret\";")
+            + """
+
+            protocol bgp closed {
+                local \(ListenTests.birdV4) as \(ListenTests.birdAS); neighbor 203.0.113.253 as 64512;
+                connect delay time 1; connect retry time 1; error wait time 1, 2;
+                ipv4 { import none; export none; };
+            }
+            """)
+        // BIRD retries every second or so: wait for a few attempts to each (a SYN record is about 90 bytes).
+        let attempted = lab.waitFor(20) {
+            ((try? FileManager.default.attributesOfItem(atPath: capturePath)[.size] as? Int) ?? 0) > 24 + 10 * 90
+        }
+        usleep(2_000_000)
+        // SIGKILL, not SIGTERM: the test runner's thread blocks SIGTERM and the child inherits the mask, so
+        // tcpdump would never see it. Nothing is lost: -U writes each packet as it is captured.
+        kill(tcpdump.processIdentifier, SIGKILL)
+        tcpdump.waitUntilExit()
+        kill(listener.processIdentifier, SIGTERM)
+        _ = lab.exitStatus(listener, within: 5)
+        #expect(attempted, "\(lab.read("tcpdump.err"))")
+        #expect(!lab.read("listen.err").contains("connected"), "the signed SYNs must not reach the listener")
+
+        let result = try Tool.run(["-r", capturePath])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains(
+            "note: \(ListenTests.birdV4) > \(ListenTests.listenerV4):179: TCP-MD5 signed SYNs unanswered ("),
+            "\(result.standardOutput)")
+        #expect(result.standardOutput.contains(
+            "\(ListenTests.birdV4) > 203.0.113.253:179: SYN answered by RST ("), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("nothing listens on 179 at 203.0.113.253"))
+    }
+}
