@@ -256,6 +256,18 @@ struct JSONSchemaDocTests {
         return record(1, peers + unknownType, at: 1_700_000_000) + record(0, peers + u16(6) + u16(1), at: 1_700_000_001)
     }()
 
+    /// Every key of an object and of the objects nested in it (in values and arrays).
+    static func allKeys(_ value: Any) -> Set<String> {
+        switch value {
+        case let object as [String: Any]:
+            return object.reduce(into: Set(object.keys)) { $0.formUnion(allKeys($1.value)) }
+        case let array as [Any]:
+            return array.reduce(into: []) { $0.formUnion(allKeys($1)) }
+        default:
+            return []
+        }
+    }
+
     static func type(of value: Any) -> String {
         switch value {
         case is String: return "string"
@@ -302,6 +314,11 @@ struct JSONSchemaDocTests {
                 #expect(
                     time.range(of: Self.rfc3339Nanoseconds, options: .regularExpression) != nil, "\(label): \(time)")
                 #expect(object["host"] as? String == Self.node, "\(label): host in \(object)")
+                // No key is data (a prefix, an interface name), at any depth, and none is called status.
+                for key in Self.allKeys(object) {
+                    #expect(key.range(of: #"^[a-z][a-z0-9_]*$"#, options: .regularExpression) != nil && key != "status",
+                            "\(label): key \(key) in \(event)")
+                }
                 for (key, value) in object where !common.contains(key) {
                     seen[run.tool, default: [:]][event, default: [:]][key, default: []].insert(Self.type(of: value))
                 }
