@@ -78,7 +78,10 @@ struct BGPDecode: ParsableCommand {
             as_path, as_path_numbers, origin, med, local_pref, atomic_aggregate,
             aggregator, communities, large_communities, extended_communities,
             originator_id, cluster_list, aigp and otc. --table --json writes
-            "route" objects (also since, stale, flaps), then "session" objects.
+            "route" objects (also since, stale, flaps), then "session" objects
+            (flaps: a list of {family, prefix, count}); both at the last
+            message's time. A verification ends with a "verdict" object
+            (exit_status, matched, missing, wrong_next_hop, unexpected, stale).
 
             VERIFICATION
             --expect-prefix (repeatable) and --expect-file (one prefix per line,
