@@ -92,9 +92,11 @@ let package = Package(
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore", "Capture", "TestSupport"]),
         .testTarget(
             name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
-        .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(
+            name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "TestSupport"]),
-        .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(
+            name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         // Fuzz seeds and regression inputs replayed, resource bounds under hostile input, and every capture
         // decoded by us and by tshark with the fields compared.
         .testTarget(
