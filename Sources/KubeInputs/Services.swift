@@ -47,6 +47,13 @@ public struct ServicePort: Sendable, Equatable {
     public var transport: String
     public var port: UInt16
     public var nodePort: UInt16?
+
+    public init(name: String?, transport: String, port: UInt16, nodePort: UInt16?) {
+        self.name = name
+        self.transport = transport
+        self.port = port
+        self.nodePort = nodePort
+    }
 }
 
 /// The LoadBalancer Services in `kubectl get svc -A -o json` (or `-o json` of one Service).
