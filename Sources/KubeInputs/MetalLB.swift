@@ -343,7 +343,10 @@ public struct CommunityAliases: Sendable, Equatable {
     static func isCommunityValue(_ text: String) -> Bool {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         func fits(_ part: Substring, _ maximum: UInt64) -> Bool {
-            !part.isEmpty && part.count <= 10 && part.allSatisfy(\.isASCII) && UInt64(part).map { $0 <= maximum } == true
+            guard !part.isEmpty, part.count <= 10, part.allSatisfy(\.isASCII), let value = UInt64(part) else {
+                return false
+            }
+            return value <= maximum
         }
         if parts.count == 2 { return parts.allSatisfy { fits($0, 0xFFFF) } }
         if parts.count == 4, parts[0] == "large" { return parts.dropFirst().allSatisfy { fits($0, 0xFFFF_FFFF) } }

@@ -17,7 +17,8 @@ enum YAMLInput {
             var sequence = try Yams.compose_all(yaml: text)
             while let node = sequence.next() {
                 let index = documents.count + 1
-                documents.append(try convert(node, depth: 0, budget: &budget, file: file, document: index, limits: limits))
+                documents.append(try convert(
+                    node, depth: 0, budget: &budget, file: file, document: index, limits: limits))
             }
             if let error = sequence.error { throw error }
         } catch let error as KubeInputError {

@@ -41,7 +41,8 @@ struct MetalLBTests {
         #expect(peer.nodeSelectors.first?.matchExpressions.first?.values == ["worker1", "worker2"])
 
         let advertisement = try #require(configuration.bgpAdvertisements.first)
-        #expect(advertisement.resolvedCommunities(using: configuration.communities) == ["64512:300", "large:64512:100:1"])
+        let resolved = advertisement.resolvedCommunities(using: configuration.communities)
+        #expect(resolved == ["64512:300", "large:64512:100:1"])
     }
 
     @Test("kubectl get -o yaml: a List of v1beta2 BGPPeers with managedFields and a block-scalar annotation")
@@ -71,7 +72,8 @@ struct MetalLBTests {
          ["spec.peerASN is a string", "0 to 4294967295"]),
         (document("BGPPeer", "  peerAddress: 203.0.113.1\n  peerASN: 4294967296\n  myASN: 64512", version: "v1beta2"),
          ["spec.peerASN is 4294967296"]),
-        (document("BGPPeer", "  peerAddress: tor.example\n  peerASN: 1\n  myASN: 2"), ["spec.peerAddress", "tor.example"]),
+        (document("BGPPeer", "  peerAddress: tor.example\n  peerASN: 1\n  myASN: 2"),
+         ["spec.peerAddress", "tor.example"]),
         (document("BGPPeer", "  peerAddress: 203.0.113.1\n  peerASN: 1\n  myASN: 2\n  holdTime: soon"),
          ["spec.holdTime", "soon"]),
         (document("BGPPeer", "  peerAddress: 203.0.113.1\n  myASN: 2"), ["spec.peerASN is missing"]),
