@@ -103,7 +103,9 @@ let package = Package(
         .testTarget(name: "KubeInputsTests", dependencies: ["KubeInputs", "PacketCore", "TestSupport"],
                     exclude: ["Inputs", "oracle.py"]),
         // The deploy/ manifests against their contract, and the alert rules through promtool.
-        .testTarget(name: "DeployTests", dependencies: ["TestSupport", .product(name: "Yams", package: "Yams")]),
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["KubeInputs", "PacketCore", "TestSupport", .product(name: "Yams", package: "Yams")]),
         // Fuzz seeds and regression inputs replayed, resource bounds under hostile input, and every capture
         // decoded by us and by tshark with the fields compared.
         .testTarget(
