@@ -67,6 +67,10 @@ struct GarpWatch: ParsableCommand {
             A summary follows: per IP the owner, first and last seen, frame and
             gratuitous counts, takeovers, conflicts, and the frames that could not
             be decoded (counted, never fatal).
+            --json (docs/json.md): a "start" object (tool, version,
+            schema_version), then every object with event, time, host
+            (--node-name) and, live on one -i, interface; "binding" objects and
+            the "summary" and "verdict" carry the last frame's time.
 
             PROBE (--probe IP, live, one -i; runs --duration, default 3 s)
               Sends a who-has for IP once a second: a broadcast ARP request
@@ -168,8 +172,10 @@ struct GarpWatch: ParsableCommand {
         valueName: "ip"))
     var probeSource: String?
 
-    @Flag(help: "Print events as JSON Lines.")
+    @Flag(help: "Print events as JSON Lines (docs/json.md).")
     var json = false
+
+    @OptionGroup var node: NodeNameOptions
 
     @Flag(help: "Print only the summary (and verdicts), no events.")
     var summaryOnly = false
@@ -265,9 +271,19 @@ struct GarpWatch: ParsableCommand {
             fail(PrintableText.escaped(error.message))
         }
 
+        let renderer = Renderer(
+            nodes: nodes, json: json, envelope: node.envelope,
+            interface: capture.isLive && capture.interfaces.count == 1 ? capture.interfaces.first : nil)
+        if json {
+            // Printed before any frame is read: the start object is the one whose time is the wall clock's even
+            // for a capture file.
+            StandardStreams.output(
+                node.envelope.start(tool: "garpwatch", time: wallClock(), interface: renderer.interface).text + "\n")
+        }
         var pipeline = Pipeline(
             analyzer: Analyzer(options: options, restoring: restored.bindings),
-            renderer: Renderer(nodes: nodes, json: json), limit: capture.count ?? .max, quiet: summaryOnly)
+            renderer: renderer, limit: capture.count ?? .max, quiet: summaryOnly)
+        pipeline.isLive = capture.isLive
         if !probes.isEmpty { pipeline.prober = Prober(targets: probes.compactMap { IPAddress($0) }) }
         var end = ReadEnd()
         if capture.isLive {
@@ -298,8 +314,10 @@ struct GarpWatch: ParsableCommand {
             end.interrupted
             ? (expected.isEmpty && capture.isLive ? ExitStatus.ok : ExitStatus.interrupted)
             : !end.failures.isEmpty ? ExitStatus.failure : Verdict.exitStatus(verdicts)
+        let verdictTime = pipeline.tableTime
         for verdict in verdicts {
-            StandardStreams.output(pipeline.renderer.line(verdict, exitStatus: status, partial: partial) + "\n")
+            StandardStreams.output(
+                pipeline.renderer.line(verdict, exitStatus: status, partial: partial, time: verdictTime) + "\n")
         }
         for failure in end.failures { StandardStreams.error("garpwatch: \(failure)") }
         if end.interrupted && !expected.isEmpty {
@@ -427,6 +445,8 @@ struct GarpWatch: ParsableCommand {
             var until = deadline.map { min($0, now + slice) } ?? now + slice
             if let probe { until = min(until, probe.nextRound) }
             for (position, source) in sources.enumerated() where !pipeline.isFull {
+                pipeline.currentInterface = sources.count > 1 ? source.name : nil
+                defer { pipeline.currentInterface = nil }
                 try source.forEach(until: until, shouldStop: { StopSignal.isRaised }) { record in
                     recorder?.write(record, interface: position)
                     return pipeline.handle(record)
@@ -511,10 +531,15 @@ struct Pipeline {
     var output = TextBuffer(capacity: Pipeline.flushThreshold + 4096)
     /// `--probe`: the responders to our requests.
     var prober: Prober?
+    /// Live capture: objects with no packet of their own carry the wall clock.
+    var isLive = false
+    /// With several `-i`: the interface whose frames are being read (events found on them carry it).
+    var currentInterface: String?
     private var packet = Packet()
     private var frames = 0
-    /// Events after an unreported takeover, waiting for it (see `flushEvents`).
-    private var held: [Event] = []
+    private var latest = Timestamp(seconds: .min, nanoseconds: 0)
+    /// Events after an unreported takeover, waiting for it (see `flushEvents`), with the interface they came from.
+    private var held: [(event: Event, interface: String?)] = []
 
     static let flushThreshold = 1 << 16
 
@@ -529,6 +554,15 @@ struct Pipeline {
 
     /// The earliest frame time of the run (for the "state file newer than the capture" note).
     var firstFrame: Timestamp? { frames > 0 ? earliest : nil }
+
+    /// The `time` of the binding, summary, probe and verdict objects: the last frame's, so a replayed capture
+    /// prints the same; the wall clock when live or when no frame was read.
+    var tableTime: Timestamp {
+        if isLive || frames == 0 || prober != nil { return Pipeline.wallClock() }
+        return latest
+    }
+
+    static func wallClock() -> Timestamp { WallClock.now() }
     private var earliest = Timestamp(seconds: .max, nanoseconds: 0)
 
     /// Times garpwatch can print and subtract: years 0001 to 9999. A forged capture's absurd timestamp is
@@ -550,6 +584,7 @@ struct Pipeline {
             timestamp.seconds = min(max(timestamp.seconds, Self.timeRange.lowerBound), Self.timeRange.upperBound)
         }
         if timestamp < earliest { earliest = timestamp }
+        if timestamp > latest { latest = timestamp }
         packet.decode(bytes, linkType: linkType, originalLength: originalLength)
         analyzer.process(packet, bytes: bytes, at: timestamp)
         // A takeover leaving the pending state always comes with an event (takeover or split-brain), which
@@ -570,8 +605,9 @@ struct Pipeline {
     mutating func finish(partial: String? = nil) {
         analyzer.finish()
         flushEvents(final: true)
-        if let prober { renderer.writeProbe(prober, to: &output) }
-        renderer.writeSummary(analyzer, partial: partial, to: &output)
+        let time = tableTime
+        if let prober { renderer.writeProbe(prober, time: Pipeline.wallClock(), to: &output) }
+        renderer.writeSummary(analyzer, partial: partial, time: time, to: &output)
         output.flush()
     }
 
@@ -585,15 +621,19 @@ struct Pipeline {
         }
         let floor = final ? nil : analyzer.unreportedTakeoverSince
         if held.isEmpty && floor == nil && analyzer.events.count == 1, let event = analyzer.events.first {
-            renderer.write(event, to: &output)  // the usual case: one event, nothing waiting
+            renderer.write(event, interface: currentInterface, to: &output)  // the usual case: one event, nothing waiting
         } else {
-            held.append(contentsOf: analyzer.events)
+            held.append(contentsOf: analyzer.events.map { ($0, currentInterface) })
             // Stable: events of one time keep the order they were made in (a move before its takeover).
-            let ordered = held.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
-                .map(\.element)
+            let ordered = held.enumerated()
+                .sorted { ($0.element.event.time, $0.offset) < ($1.element.event.time, $1.offset) }.map(\.element)
             held.removeAll(keepingCapacity: true)
-            for event in ordered {
-                if let floor, event.time > floor { held.append(event) } else { renderer.write(event, to: &output) }
+            for entry in ordered {
+                if let floor, entry.event.time > floor {
+                    held.append(entry)
+                } else {
+                    renderer.write(entry.event, interface: entry.interface, to: &output)
+                }
             }
         }
         analyzer.events.removeAll(keepingCapacity: true)

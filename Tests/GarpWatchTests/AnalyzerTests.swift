@@ -2,6 +2,7 @@ import Foundation
 import GarpWatchKit
 import PacketCore
 import Testing
+import ToolSupport
 
 /// The binding table and event detection, from frames built by hand with known timing.
 @Suite struct AnalyzerTests {
@@ -119,8 +120,9 @@ import Testing
         let line = Renderer().textLine(event)
         #expect(line.contains("gap 610.000 ms from vrrp-priority-0 to gratuitous-request; burst 10 frames"), "\(line)")
         #expect(line.contains("clients saw 1000.000 ms without replies"), "\(line)")
-        let json = Renderer(json: true).jsonLine(event).text
+        let json = Renderer(json: true, envelope: JSONEnvelope(host: "n1"), interface: "eth0").jsonLine(event).text
         #expect(json.contains("\"gap_from\":\"vrrp-priority-0\"") && json.contains("\"client_gap_ms\":1000"), "\(json)")
+        #expect(json.hasPrefix(#"{"event":"takeover","time":""# + event.time.iso8601 + #"","host":"n1","interface":"eth0","#))
         // A reply from a MAC that does not own the address is not the owner's sign of life.
         #expect(feeder.analyzer.bindings.first { $0.key.ip.description == vip }?.takeovers == 1)
     }
@@ -347,7 +349,9 @@ import Testing
             (Frames.arp(op: 1, sender: a, senderIP: ip, targetIP: ip), 0),
             (Frames.arp(op: 1, sender: b, senderIP: ip, targetIP: ip), 10),
         ])
-        #expect(try outcome("\(ip)=node-b", moved) == .wrongOwner)  // node-a announced it too
+        // A clean move to node-b: node-b owns it at the end (issue 15 item 6), node-a no longer does.
+        #expect(try outcome("\(ip)=node-b", moved) == .ok)
+        #expect(try outcome("\(ip)=node-a", moved) == .wrongOwner)
         let verdicts = try ["\(ip)=node-a", "198.51.100.10=node-a", "\(ip)=node-b"].map {
             Verdict(try #require(Expectation($0)), bindings: onlyA, nodes: nodes)
         }
