@@ -383,6 +383,10 @@ public struct Analyzer: Sendable {
     /// The recent broadcast who-has requests and their first answerer.
     private var questions = QuestionCache()
 
+    /// Broadcast who-has requests forgotten before their reply window ended (more than `QuestionCache.ways`
+    /// open at once in one set): two answers to them could not be compared. Reported in the summary.
+    public var evictedQuestions: Int { questions.evictedOpen }
+
     /// A broadcast who-has (ARP request or probe to ff:ff:ff:ff:ff:ff, NS to the solicited-node group) for
     /// `key` from `requester`: noted in `questions`, so two owners answering it show; and, during a split-brain
     /// of that address, in its binding too, so one owner answering it alone ends the split-brain.

@@ -227,6 +227,7 @@ public struct Renderer: Sendable {
             line.add("ndp", counters.ndp)
             line.add("probes", counters.probes)
             line.add("own_probe_requests", counters.ownProbeRequests)
+            line.add("evicted_questions", analyzer.evictedQuestions)
             line.add("out_of_scope", counters.outOfScope)
             line.add("refused_new_addresses", counters.refusedNewAddresses)
             line.add("truncated", counters.truncated)
@@ -249,6 +250,9 @@ public struct Renderer: Sendable {
                 + (counters.refusedNewAddresses > 0
                     ? "; table full: \(counters.refusedNewAddresses) frames about further new addresses not tracked "
                         + "(raise --max-bindings)" : "")
+                + (analyzer.evictedQuestions > 0
+                    ? "; \(analyzer.evictedQuestions) who-has requests forgotten before their reply window ended "
+                        + "(too many at once to compare their answers)" : "")
                 + (partial.map { "; partial: \($0), the input was not read to its end" } ?? "")
                 + "\n")
         for position in seen {
