@@ -94,9 +94,18 @@ public struct CaptureOptions: ParsableArguments {
         return source
     }
 
-    /// Open an interface with the filter applied.
-    public func openInterface(_ name: String, baseFilter: String? = nil) throws(CaptureError) -> PacketSource {
-        let source = try PacketSource.openLive(name, options: LiveOptions(snapshotLength: snaplen))
+    /// Open an interface with the filter applied. `batchTimeout`: instead of immediate mode (a wake-up per frame),
+    /// let the kernel hand over frames in blocks, each within this time of its first frame (libpcap's buffer
+    /// timeout, TPACKET_V3): the way tcpdump captures. nil keeps immediate mode.
+    public func openInterface(_ name: String, baseFilter: String? = nil, batchTimeout: Duration? = nil)
+        throws(CaptureError) -> PacketSource
+    {
+        var options = LiveOptions(snapshotLength: snaplen)
+        if let batchTimeout {
+            options.immediate = false
+            options.batchTimeout = batchTimeout
+        }
+        let source = try PacketSource.openLive(name, options: options)
         if let expression = combinedFilter(baseFilter) { try source.setFilter(expression) }
         return source
     }

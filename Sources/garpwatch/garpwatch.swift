@@ -467,6 +467,12 @@ struct GarpWatch: ParsableCommand {
         }
     }
 
+    /// Live frames come in kernel blocks handed over at most this long after their first frame, not one wake-up
+    /// per frame. Measured with scripts/bench-garpwatch-live (300,000 ARP frames by tcpreplay --topspeed into a
+    /// veth pair): in immediate mode libpcap uses TPACKET_V2 slots sized by the snaplen, 32 of them in the 8 MiB
+    /// buffer, and garpwatch -i dropped 192,205 frames where tcpdump dropped 0.
+    static let batchTimeout = Duration.milliseconds(50)
+
     /// ARP and ICMPv6 claim addresses; VRRP adverts and ICMP (clients' pings) are signs of life that bound a
     /// takeover's gap; tagged frames are kept for the core to unwrap; and frames from the followed addresses
     /// (`--ip`, `--net`, `--expect`) are their claims in a capture after the last announcement.
@@ -485,10 +491,10 @@ struct GarpWatch: ParsableCommand {
     private func openInterface(_ name: String) throws(CaptureError) -> PacketSource {
         let source: PacketSource
         do {
-            source = try capture.openInterface(name, baseFilter: liveFilter)
+            source = try capture.openInterface(name, baseFilter: liveFilter, batchTimeout: Self.batchTimeout)
         } catch {
             guard error.kind == .badFilter && capture.filter == nil else { throw error }
-            source = try capture.openInterface(name)
+            source = try capture.openInterface(name, batchTimeout: Self.batchTimeout)
         }
         for warning in source.warnings { StandardStreams.error("garpwatch: \(PrintableText.escaped(warning))") }
         return source

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Write a deterministic ARP-only pcap for scripts/bench-garpwatch.
 
-Usage: gen-garp.py OUT.pcap [FRAMES] [ADDRESSES]     defaults: 1,000,000 frames over 10,000 addresses
+Usage: gen-garp.py OUT.pcap [FRAMES] [ADDRESSES] [FIRST]   defaults: 1,000,000 frames over 10,000 addresses
+
+FIRST (default 198.18.0.1) is the first address; the live bench (scripts/bench-garpwatch-live), which sends
+the file over a veth pair in its own namespace, passes 198.51.100.1 with at most 254 addresses.
 
 Classic pcap, nanosecond magic, Ethernet, one frame per millisecond. The addresses are 198.18.0.0/15
 (RFC 2544's benchmarking range: the file is only ever read offline, never sent). Each address has an owner
@@ -18,7 +21,9 @@ frames = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
 count = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
 rng = random.Random(0x47415250)  # "GARP"
 macs = [bytes([0x02, 0x42, 0xC6, 0x12, 0x00, i + 1]) for i in range(64)]
-ips = [struct.pack("!I", (198 << 24) | (18 << 16) + i + 1) for i in range(count)]
+first = struct.unpack("!I", bytes(int(part) for part in sys.argv[4].split(".")))[0] if len(sys.argv) > 4 \
+    else (198 << 24) | (18 << 16) | 1
+ips = [struct.pack("!I", first + i) for i in range(count)]
 owner = [rng.randrange(64) for _ in range(count)]
 BROADCAST = b"\xff" * 6
 
