@@ -22,7 +22,8 @@ struct GarpWatch: ParsableCommand {
             decodes) or live on interfaces (-i, several allowed; stop with
             --duration, --count or Ctrl-C, which prints the summary). Several -r
             files are one capture, merged by frame time. VLAN tags are kept: the
-            same IP on two VLANs is two stations.
+            same IP on two VLANs is two stations. A pipe or FIFO (tcpdump -U -w - |
+            garpwatch -r -) prints each event as soon as its frame is read.
 
             EVENTS (one line each; --json: one JSON object per line, field "event")
               new-station, changed-ethernet-address, flip-flop,
