@@ -443,9 +443,13 @@ struct GarpWatch: ParsableCommand {
                 try sender.send(on: sources[0], counting: &pipeline)
                 probe = sender
             }
-            var until = deadline.map { min($0, now + slice) } ?? now + slice
-            if let probe { until = min(until, probe.nextRound) }
             for (position, source) in sources.enumerated() where !pipeline.isFull {
+                // Each interface gets its own slice from now: with one `until` for all, the first quiet interface
+                // waited it out and every later one returned at its first deadline check without reading a
+                // frame (seen with -i p0 -i p1 on a bridge: p1's frames were never read).
+                let start = ContinuousClock.now
+                var until = deadline.map { min($0, start + slice) } ?? start + slice
+                if let probe { until = min(until, probe.nextRound) }
                 pipeline.currentInterface = sources.count > 1 ? source.name : nil
                 defer { pipeline.currentInterface = nil }
                 try source.forEach(until: until, shouldStop: { StopSignal.isRaised }) { record in

@@ -48,7 +48,9 @@ import Testing
     /// Item 5 and `-w`: the client already knows the VIP's MAC (no ARP in the capture) and sends to it, the VIP
     /// moves to node 2, the client learns the new MAC out of band and sends again. garpwatch names the owner from the
     /// replies and reports the move; the -w file, read back, gives the same answer from the same frames.
-    @Test func steadyStateOwnerFromRepliesAndTheRecordedFile() throws {
+    /// On the client's bridge port, and on both nodes' ports at once (two -i: each interface gets its slice).
+    @Test(arguments: [["p2"], ["p0", "p1"]])
+    func steadyStateOwnerFromRepliesAndTheRecordedFile(interfaces: [String]) throws {
         defer { tearDown() }
         tearDown()
         try setUp()
@@ -66,7 +68,7 @@ import Testing
         let poke = "import socket, time\nsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
             + "for _ in range(3):\n    sock.sendto(b'x', ('\(vip)', 9))\n    time.sleep(0.2)\n"
         let arguments = ["--ip", vip, "--conflict-window", "1", "--burst-window", "1", "--expect", "\(vip)=\(mac2)"]
-        let watching = try garpwatch(["--duration", "6", "-w", recorded] + arguments, on: ["p2"])
+        let watching = try garpwatch(["--duration", "6", "-w", recorded] + arguments, on: interfaces)
         try ChildProcess.mustRun(["ip", "netns", "exec", ns("c"), "python3", "-c", poke])
         try ChildProcess.mustRun(["ip", "-n", ns("n1"), "addr", "del", "\(vip)/32", "dev", "eth0"])
         try ChildProcess.mustRun(["ip", "-n", ns("n2"), "addr", "add", "\(vip)/32", "dev", "eth0"])
