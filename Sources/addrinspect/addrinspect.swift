@@ -49,6 +49,9 @@ struct AddrInspect: ParsableCommand {
         "Work in the named network namespace (/run/netns/NAME, as 'ip netns add' makes it).", valueName: "name"))
     var namespace: String?
 
+    /// A usage error is one line plus the `--help` hint (ToolSupport.CommandRunner), in every subcommand too.
+    static func main() { CommandRunner.main(Self.self) }
+
     /// No subcommand: a usage error (64) with one sentence and where to look, not the whole help on stdout.
     func run() throws {
         StandardStreams.error("addrinspect: name what to show: addr, link, neigh, route, has IP or watch.")
