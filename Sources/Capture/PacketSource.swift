@@ -108,7 +108,11 @@ public final class PacketSource {
         guard pcap_setfilter(handle, &program) == 0 else {
             throw CaptureError.badFilter(expression, libpcapMessage: libpcapErrorText(handle))
         }
+        isFiltered = true
     }
+
+    /// Whether `setFilter` was called: then libpcap hands over only the matching packets.
+    private var isFiltered = false
 
     /// Hand each frame to `body` until the file ends, `body` returns `.stop`, `deadline` passes or `shouldStop()`
     /// says so. Both are checked at least every `stopCheckMilliseconds` while a live interface is quiet, and every
@@ -214,7 +218,9 @@ public final class PacketSource {
 
     private func readFailure(status: Int32, delivered: Int) -> CaptureError {
         let message = libpcapErrorText(handle)
-        guard isLive else { return .readingFile(name, delivered: delivered, libpcapMessage: message) }
+        guard isLive else {
+            return .readingFile(name, delivered: delivered, filtered: isFiltered, libpcapMessage: message)
+        }
         if status == PCAP_ERROR_IFACE_NOT_UP || message.contains("went down") {
             return CaptureError(
                 .interfaceDown,
