@@ -127,6 +127,32 @@ struct HostileInputTests {
         #expect(output.standardOutput.isEmpty)
     }
 
+    /// A FIFO nobody writes to, or a writer that stalls: SIGINT and SIGTERM still end vipdump (exit 2).
+    @Test(arguments: [(SIGINT, false), (SIGTERM, true)])
+    func vipdumpOnAStalledFIFOStopsOnASignal(_ signal: Int32, _ withWriter: Bool) throws {
+        let binary = try #require(TestEnvironment.builtTool("vipdump"), "vipdump is not built (swift build)")
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("vipscope-fifo-\(getpid())-\(signal)")
+        try? FileManager.default.removeItem(at: fifo)
+        try #require(mkfifo(fifo.path, 0o600) == 0)
+        defer { try? FileManager.default.removeItem(at: fifo) }
+        let dump = try RunningProcess(binary, ["-r", fifo.path])
+        // With a writer: a whole capture, then the FIFO held open without another byte (a stalled tcpdump -w -).
+        var feeder: RunningProcess?
+        if withWriter {
+            let capture = TestEnvironment.captures.appendingPathComponent("garp-arping.pcap").path
+            feeder = try RunningProcess("/bin/sh", ["-c", "{ cat '\(capture)'; exec sleep 30; } > '\(fifo.path)'"])
+        }
+        Thread.sleep(forTimeInterval: 1)
+        kill(dump.process.processIdentifier, signal)
+        let started = Date()
+        let output = dump.wait()
+        if let feeder { kill(feeder.process.processIdentifier, SIGKILL); _ = feeder.wait() }
+        #expect(output.status == ExitStatus.interrupted, "\(output.status): \(output.standardError)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(output.standardError.contains("interrupted"), "\(output.standardError)")
+        if withWriter { #expect(output.lines.count >= 10, "the frames before the stall are printed") }
+    }
+
     @Test func optionRangesNameTheRange() throws {
         #expect(throws: (any Error).self) { try OptionRange.seconds(1e300, option: "--wait") }
         #expect(throws: (any Error).self) { try OptionRange.seconds(-0.5, option: "--wait") }
