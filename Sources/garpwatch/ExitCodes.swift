@@ -5,7 +5,7 @@ import ToolSupport
 extension GarpWatch: DocumentedExitCodes {
     static var exitCodes: [(status: Int32, meaning: String)] {
         [(0, "ran; with --expect, every expected IP was announced, and only by its owner"),
-         (10, "--expect: wrong owner, another MAC announced the IP"),
+         (10, "--expect: wrong owner, another MAC owns the IP at the end (a clean takeover to the expected owner is 0)"),
          (11, "--expect: more than one owner, MACs claimed the IP at the same time (split-brain)"),
          (12, "--expect: not seen, no frame announced the IP")] + CommandRunner.sharedExitCodes
     }
