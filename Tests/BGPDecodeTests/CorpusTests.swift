@@ -7,7 +7,7 @@ import Testing
 /// and for the clean ones (not the deliberately broken *oobr*, *-ub*, *infinite-loop*, *asan* files) the
 /// prefixes, AS numbers, communities, capability codes and NOTIFICATION codes that tcpdump's own decode
 /// (the .out file) shows are found in ours.
-@Suite("tcpdump BGP corpus", .timeLimit(.minutes(1)))
+@Suite("tcpdump BGP corpus", .timeLimit(.minutes(5)))
 struct CorpusTests {
     static let files: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: Paths.tcpdumpCorpus.path)) ?? []

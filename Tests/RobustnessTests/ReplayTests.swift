@@ -8,7 +8,7 @@ import Testing
 /// harnesses drive, read the same way (the first bytes select the context), and now also through the
 /// tools' own analyzers, which the harnesses cannot link. Each must finish without a crash, hold no more
 /// than one message's worth of bytes, and frame the same messages whether fed whole or in pieces.
-@Suite("Fuzz corpus replay", .timeLimit(.minutes(1)))
+@Suite("Fuzz corpus replay", .timeLimit(.minutes(5)))
 struct ReplayTests {
     @Test func corporaAreThere() {
         for target in ["bgp-stream", "mrt", "mysql"] {

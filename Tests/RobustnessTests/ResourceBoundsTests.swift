@@ -4,7 +4,7 @@ import Testing
 
 /// Pathological inputs against the documented caps: the memory each decoder holds stays under its cap
 /// however long the abuse goes on, and what was dropped is reported (counters, desync callbacks, events).
-@Suite("Resource bounds under hostile input", .timeLimit(.minutes(1)))
+@Suite("Resource bounds under hostile input", .timeLimit(.minutes(5)))
 struct ResourceBoundsTests {
     // MARK: BGP stream
 

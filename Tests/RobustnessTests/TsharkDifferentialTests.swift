@@ -12,7 +12,7 @@ import Testing
 ///
 /// Where they do not, it is a bug, or one of the documented cases below where tshark is the one that is
 /// wrong; those are matched by their exact shape, listed with the reason, and only then forgiven.
-@Suite("Differential decoding against tshark", .timeLimit(.minutes(1)))
+@Suite("Differential decoding against tshark", .timeLimit(.minutes(5)))
 struct TsharkDifferentialTests {
     static let captures: [String] = {
         var names = Paths.files(under: Paths.captures, extensions: ["pcap", "pcapng"]).map {
