@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLoop
 import Glibc
 import Netlink
 import PacketCore
@@ -624,7 +625,7 @@ struct WatchCommand: ParsableCommand {
             try Monitor(kinds: wanted, receiveBufferSize: receiveBuffer)
         }
         StopSignal.install()  // Ctrl-C or kill ends the watch cleanly
-        let deadline = duration.map { ContinuousClock.now + OptionRange.duration(seconds: $0) }
+        let deadline = Deadline(afterSeconds: duration)
         var output = OutputBuffer()
         var reported = 0
         let envelope = common.node.envelope
@@ -640,15 +641,10 @@ struct WatchCommand: ParsableCommand {
                 + " (\(objects) objects)")
             output.flush()
             while !StopSignal.isRaised {
-                var timeout: Int32 = 250
-                if let deadline {
-                    let left = ContinuousClock.now.duration(to: deadline)
-                    if left <= .zero { break }
-                    let milliseconds = left.components.seconds * 1000
-                        + left.components.attoseconds / 1_000_000_000_000_000
-                    timeout = Int32(clamping: min(250, max(1, milliseconds)))
-                }
-                for event in try monitor.poll(timeoutMilliseconds: timeout) {
+                // A quarter second at most per wait, so Ctrl-C and --duration are noticed promptly.
+                let now = MonotonicClock.now()
+                if deadline.hasPassed(now: now) { break }
+                for event in try monitor.poll(timeoutMilliseconds: deadline.pollTimeout(cap: 250, now: now)) {
                     output.line(render(event, monitor: monitor, envelope: envelope))
                     if case .change = event { reported += 1 }
                     if let count, reported >= count { break }
