@@ -105,7 +105,7 @@ let package = Package(
             name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(
             name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "TestSupport"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "ToolSupport", "TestSupport"]),
         .testTarget(
             name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(name: "KubeInputsTests", dependencies: ["KubeInputs", "PacketCore", "TestSupport"],

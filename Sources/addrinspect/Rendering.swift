@@ -364,18 +364,6 @@ struct Renderer {
     }
 }
 
-/// Standard output gathered into large writes: a 10,000-address listing is one syscall per 64 KiB, not per line.
-struct OutputBuffer {
-    var bytes = ByteOutput()
-
-    mutating func line(_ text: String) {
-        bytes.append(text: text)
-        bytes.endLine()
-    }
-
-    mutating func flush() { bytes.flush() }
-}
-
 /// `addr --json` lines written as bytes, field for field the object `Renderer.fields(address).json` makes: the hot
 /// path of a listing of tens of thousands of addresses (scripts/bench-addrinspect), so nothing here allocates per
 /// address. Flag lists and scopes repeat across addresses, so their JSON is made once and reused.
@@ -389,7 +377,7 @@ struct AddressJSONWriter {
     init(prefix envelope: String) { prefix = Array(envelope.utf8.dropLast()) }
 
     /// `dev` is the interface name already quoted as a JSON string (nil: unknown interface, no `dev` field).
-    mutating func write(_ address: Address, dev: [UInt8]?, into output: inout ByteOutput) {
+    mutating func write(_ address: Address, dev: [UInt8]?, into output: inout ByteWriter) {
         output.append(bytes: prefix)
         if let dev {
             output.append(",\"interface\":")
@@ -445,7 +433,7 @@ struct AddressJSONWriter {
             lastScope = (scope, known)
             return known
         }
-        var text = ByteOutput(descriptor: -1)
+        var text = ByteWriter(descriptor: -1)
         text.appendJSONString(scope.description)
         scopes[scope.rawValue] = text.bytes
         return text.bytes
@@ -458,7 +446,7 @@ struct AddressJSONWriter {
             lastFlagList = (key, known)
             return known
         }
-        var text = ByteOutput(descriptor: -1)
+        var text = ByteWriter(descriptor: -1)
         text.append("[")
         for (index, name) in flags.names(family: family).enumerated() {
             if index > 0 { text.append(",") }

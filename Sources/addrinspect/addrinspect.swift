@@ -75,7 +75,7 @@ struct CommonOptions: ParsableArguments {
     func envelope() -> (JSONEnvelope, Timestamp) { (node.envelope, WallClock.now()) }
 
     /// The `start` object `--json` output begins with.
-    func start(_ envelope: JSONEnvelope, time: Timestamp, into output: inout OutputBuffer) {
+    func start(_ envelope: JSONEnvelope, time: Timestamp, into output: inout ByteWriter) {
         if json { output.line(envelope.start(tool: "addrinspect", time: time).text) }
     }
 
@@ -195,7 +195,7 @@ struct AddressCommand: ParsableCommand {
             next[Int(slot)] += 1
         }
 
-        var output = OutputBuffer()
+        var output = ByteWriter()
         if ipCompat {
             // ip lists every link (all of them, or --dev's) and, with a filter, only the links with a match.
             let renderer = Renderer(links: links)
@@ -214,10 +214,10 @@ struct AddressCommand: ParsableCommand {
             common.start(envelope, time: time, into: &output)
             var writer = AddressJSONWriter(prefix: envelope.object("addr", time: time).text)
             for (slot, link) in links.enumerated() where starts[slot] < starts[slot + 1] {
-                var name = ByteOutput(descriptor: -1)
+                var name = ByteWriter(descriptor: -1)
                 name.appendJSONString(link.name)
                 for position in order[starts[slot]..<starts[slot + 1]] {
-                    writer.write(addresses[Int(position)], dev: name.bytes, into: &output.bytes)
+                    writer.write(addresses[Int(position)], dev: name.bytes, into: &output)
                 }
             }
         } else {
@@ -256,7 +256,7 @@ struct LinkCommand: ParsableCommand {
     func run() throws {
         let links = try common.perform { () throws(NetlinkError) in try RouteSocket().links() }
         let renderer = Renderer(links: links)
-        var output = OutputBuffer()
+        var output = ByteWriter()
         let (envelope, time) = common.envelope()
         common.start(envelope, time: time, into: &output)
         for link in links {
@@ -309,7 +309,7 @@ struct NeighbourCommand: ParsableCommand {
             throw ExitCode(ExitStatus.failure)
         }
         let renderer = Renderer(links: links)
-        var output = OutputBuffer()
+        var output = ByteWriter()
         let (envelope, time) = common.envelope()
         common.start(envelope, time: time, into: &output)
         for neighbour in neighbours where wantedIndex == nil || neighbour.interfaceIndex == wantedIndex {
@@ -380,7 +380,7 @@ struct RouteCommand: ParsableCommand {
             return (try socket.links(), try socket.routes())
         }
         let renderer = Renderer(links: links)
-        var output = OutputBuffer()
+        var output = ByteWriter()
         let (envelope, time) = common.envelope()
         if !ipCompat { common.start(envelope, time: time, into: &output) }
         var compat: [JSONValue] = []
@@ -470,7 +470,7 @@ struct HasCommand: ParsableCommand {
         let renderer = Renderer(links: snapshot.links)
         if common.json {
             let (envelope, time) = common.envelope()
-            var output = OutputBuffer()
+            var output = ByteWriter()
             common.start(envelope, time: time, into: &output)
             var line = envelope.object("verdict", time: time)
             line.append(contentsOf: Self.json(report, renderer: renderer))
@@ -626,7 +626,7 @@ struct WatchCommand: ParsableCommand {
         }
         StopSignal.install()  // Ctrl-C or kill ends the watch cleanly
         let deadline = Deadline(afterSeconds: duration)
-        var output = OutputBuffer()
+        var output = ByteWriter()
         var reported = 0
         let envelope = common.node.envelope
         do {
