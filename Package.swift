@@ -76,8 +76,12 @@ let package = Package(
 
         // addrinspect: addresses, neighbours, routes and links through libnl-3.
         .target(name: "Netlink", dependencies: ["CNetlink", "PacketCore", "EventLoop"]),
+        // The commands' work, the events and their sinks (text, JSON Lines), `has` rendering: all in the Kit; the
+        // executable parses arguments and wires a source to a sink.
+        .target(name: "AddrInspectKit", dependencies: ["Netlink", "EventLoop", "ToolSupport", "PacketCore"]),
         .executableTarget(
-            name: "addrinspect", dependencies: ["Netlink", "EventLoop", "ToolSupport", "PacketCore", argumentParser]),
+            name: "addrinspect",
+            dependencies: ["AddrInspectKit", "Netlink", "EventLoop", "ToolSupport", "PacketCore", argumentParser]),
 
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
         .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "EventLoop", "COpenSSL"]),

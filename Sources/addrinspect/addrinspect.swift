@@ -1,3 +1,4 @@
+import AddrInspectKit
 import ArgumentParser
 import EventLoop
 import Glibc
@@ -74,10 +75,8 @@ struct CommonOptions: ParsableArguments {
     /// wall clock).
     func envelope() -> (JSONEnvelope, Timestamp) { (node.envelope, WallClock.now()) }
 
-    /// The `start` object `--json` output begins with.
-    func start(_ envelope: JSONEnvelope, time: Timestamp, into output: inout ByteWriter) {
-        if json { output.line(envelope.start(tool: "addrinspect", time: time).text) }
-    }
+    /// Where events are rendered: JSON Lines with `--json`, else text.
+    var sink: any AddrInspectSink { json ? JSONLinesSink(envelope: node.envelope) : TextSink() }
 
     /// The root command's `--netns`. swift-argument-parser matches a parent's options anywhere on the line, so
     /// the root takes `-n NAME` before or after the subcommand (the last one named wins); the option above keeps
@@ -174,56 +173,19 @@ struct AddressCommand: ParsableCommand {
                 "addrinspect: there is no interface named '\(dev)'; list them with 'addrinspect link'.")
             throw ExitCode(ExitStatus.failure)
         }
-        // Group by interface in link order, as 'ip addr' does, keeping the kernel's order within an interface: a
-        // stable counting sort of indexes, so the (possibly huge) list itself is never copied.
-        var slots: [Int32: Int] = [:]
-        for (slot, link) in links.enumerated() where dev == nil || link.name == dev { slots[link.index] = slot }
-        var slotOfAddress = [Int32](repeating: -1, count: addresses.count)
-        var starts = [Int](repeating: 0, count: links.count + 1)
-        for (position, address) in addresses.enumerated() {
-            if let wantedFamily, address.family != wantedFamily { continue }
-            if let wantedScope, address.scope != wantedScope { continue }
-            guard let slot = slots[address.interfaceIndex] else { continue }
-            slotOfAddress[position] = Int32(slot)
-            starts[slot + 1] += 1
-        }
-        for slot in links.indices { starts[slot + 1] += starts[slot] }
-        var order = [Int32](repeating: 0, count: starts[links.count])
-        var next = starts
-        for (position, slot) in slotOfAddress.enumerated() where slot >= 0 {
-            order[next[Int(slot)]] = Int32(position)
-            next[Int(slot)] += 1
-        }
-
         var output = ByteWriter()
+        let format: Listing.Format
         if ipCompat {
-            // ip lists every link (all of them, or --dev's) and, with a filter, only the links with a match.
-            let renderer = Renderer(links: links)
-            var items: [JSONValue] = []
-            let filtered = wantedFamily != nil || wantedScope != nil
-            for (slot, link) in links.enumerated() where dev == nil || link.name == dev {
-                if filtered && starts[slot] == starts[slot + 1] { continue }
-                let infos = order[starts[slot]..<starts[slot + 1]].map { renderer.ipAddressInfo(addresses[Int($0)]) }
-                var item = renderer.ipLink(link)
-                item.add("addr_info", JSONValue(infos.map { JSONValue($0) }))
-                items.append(JSONValue(item))
-            }
-            output.line(JSONValue(items).encoded)
+            format = .ipCompat
         } else if common.json {
             let (envelope, time) = common.envelope()
-            common.start(envelope, time: time, into: &output)
-            var writer = AddressJSONWriter(prefix: envelope.object("addr", time: time).text)
-            for (slot, link) in links.enumerated() where starts[slot] < starts[slot + 1] {
-                var name = ByteWriter(descriptor: -1)
-                name.appendJSONString(link.name)
-                for position in order[starts[slot]..<starts[slot + 1]] {
-                    writer.write(addresses[Int(position)], dev: name.bytes, into: &output)
-                }
-            }
+            format = .json(envelope, time)
         } else {
-            let renderer = Renderer(links: links)
-            for position in order { output.line(renderer.text(addresses[Int(position)])) }
+            format = .text
         }
+        Listing.addresses(
+            links: links, addresses: addresses, dev: dev, family: wantedFamily, scope: wantedScope, format: format,
+            into: &output)
         output.flush()
     }
 }
@@ -255,14 +217,9 @@ struct LinkCommand: ParsableCommand {
 
     func run() throws {
         let links = try common.perform { () throws(NetlinkError) in try RouteSocket().links() }
-        let renderer = Renderer(links: links)
         var output = ByteWriter()
-        let (envelope, time) = common.envelope()
-        common.start(envelope, time: time, into: &output)
-        for link in links {
-            output.line(
-                common.json ? renderer.line(.link(link), envelope: envelope, time: time).text : renderer.text(link))
-        }
+        Listing.objects(links.lazy.map(NetlinkObject.link), links: links, sink: common.sink, time: common.envelope().1,
+                        into: &output)
         output.flush()
     }
 }
@@ -308,16 +265,10 @@ struct NeighbourCommand: ParsableCommand {
                 "addrinspect: there is no interface named '\(dev)'; list them with 'addrinspect link'.")
             throw ExitCode(ExitStatus.failure)
         }
-        let renderer = Renderer(links: links)
         var output = ByteWriter()
-        let (envelope, time) = common.envelope()
-        common.start(envelope, time: time, into: &output)
-        for neighbour in neighbours where wantedIndex == nil || neighbour.interfaceIndex == wantedIndex {
-            output.line(
-                common.json
-                    ? renderer.line(.neighbour(neighbour), envelope: envelope, time: time).text
-                    : renderer.text(neighbour))
-        }
+        let wanted = neighbours.lazy.filter { wantedIndex == nil || $0.interfaceIndex == wantedIndex }
+        Listing.objects(wanted.map(NetlinkObject.neighbour), links: links, sink: common.sink, time: common.envelope().1,
+                        into: &output)
         output.flush()
     }
 }
@@ -379,23 +330,16 @@ struct RouteCommand: ParsableCommand {
             let socket = try RouteSocket()
             return (try socket.links(), try socket.routes())
         }
-        let renderer = Renderer(links: links)
-        var output = ByteWriter()
-        let (envelope, time) = common.envelope()
-        if !ipCompat { common.start(envelope, time: time, into: &output) }
-        var compat: [JSONValue] = []
-        for route in routes {
-            if let wantedFamily, route.family != wantedFamily { continue }
-            if let wantedTable, route.table != wantedTable { continue }
-            if ipCompat {
-                compat.append(JSONValue(renderer.ipRoute(route)))
-            } else {
-                output.line(
-                    common.json
-                        ? renderer.line(.route(route), envelope: envelope, time: time).text : renderer.text(route))
-            }
+        let wanted = routes.lazy.filter { route in
+            (wantedFamily == nil || route.family == wantedFamily) && (wantedTable == nil || route.table == wantedTable)
         }
-        if ipCompat { output.line(JSONValue(compat).encoded) }
+        var output = ByteWriter()
+        if ipCompat {
+            Listing.ipCompatRoutes(wanted, links: links, into: &output)
+        } else {
+            Listing.objects(wanted.map(NetlinkObject.route), links: links, sink: common.sink,
+                            time: common.envelope().1, into: &output)
+        }
         output.flush()
     }
 }
@@ -455,99 +399,14 @@ struct HasCommand: ParsableCommand {
 
     func run() throws {
         guard let address = IPAddress(ip) else { throw ExitCode(ExitStatus.usage) }
-        let (snapshot, arp, rules) = try common.perform { () throws(NetlinkError) in
-            let socket = try RouteSocket()
-            let snapshot = try socket.snapshot(of: Set(ObjectKind.allCases))
-            let rules = try socket.rules()
-            // Sysctls belong to the namespace too, so they are read on the same thread as the socket was opened.
-            var arp: [String: ARPSettings] = [:]
-            if address.family == .inet {
-                for name in ["all"] + snapshot.links.map(\.name) { arp[name] = ARPSettings.read(interface: name) }
-            }
-            return (snapshot, arp, rules)
-        }
-        let report = ServiceIPReport(ip: address, snapshot: snapshot, arp: arp, rules: rules)
-        let renderer = Renderer(links: snapshot.links)
-        if common.json {
-            let (envelope, time) = common.envelope()
-            var output = ByteWriter()
-            common.start(envelope, time: time, into: &output)
-            var line = envelope.object("verdict", time: time)
-            line.append(contentsOf: Self.json(report, renderer: renderer))
-            output.line(line.text)
-            output.flush()
-        } else {
-            var text = "\(report.ip): \(report.verdict.rawValue)\n"
-            // The reading quotes interface names, which may hold any byte: escaped for the terminal.
-            for line in report.reading { text += "  " + PrintableText.escaped(line) + "\n" }
-            StandardStreams.output(text)
-        }
+        let (report, renderer) = try common.perform { () throws(NetlinkError) in try VerdictRendering.read(address) }
+        var output = ByteWriter()
+        let sink = common.sink
+        let time = common.envelope().1
+        if let start = sink.start(time: time) { output.line(start) }
+        output.emit(.verdict(report), time: time, names: renderer, to: sink)
+        output.flush()
         if report.verdict.exitCode != 0 { throw ExitCode(report.verdict.exitCode) }
-    }
-
-    static func json(_ report: ServiceIPReport, renderer: Renderer) -> JSONLine {
-        var line = JSONLine()
-        line.add("ip", report.ip.description)
-        line.add("verdict", report.verdict.rawValue)
-        line.add("exit_status", report.verdict.exitCode)
-        line.add("addresses", JSONValue(report.holders.map { holder in
-            var item = JSONLine()
-            item.add("dev", holder.link?.name)
-            item.add("ifindex", holder.address.interfaceIndex)
-            item.add("kind", holder.link?.kind)
-            item.add("link_flags", list: holder.link?.flags.names ?? [])
-            item.add("prefixlen", holder.address.prefixLength)
-            item.add("flags", list: holder.address.flags.names(family: holder.address.family))
-            return JSONValue(item)
-        }))
-        line.add("local_routes", JSONValue(report.localRoutes.map { route in
-            var item = JSONLine()
-            item.add("dst", route.destination.description)
-            item.add("table", route.table.description)
-            item.add("dev", renderer.name(route.nexthops.first?.interfaceIndex))
-            return JSONValue(item)
-        }))
-        line.add("neighbours", JSONValue(report.neighbours.map { entry in
-            var item = JSONLine()
-            item.add("dev", entry.link?.name)
-            item.add("lladdr", entry.neighbour.linkLayerAddress?.description)
-            item.add("state", list: entry.neighbour.state.names)
-            return JSONValue(item)
-        }))
-        if let route = report.egress {
-            var item = JSONLine()
-            item.add("dst", route.destination.description)
-            item.add("type", route.type.description)
-            item.add("table", route.table.description)
-            item.add("gateway", route.nexthops.first?.gateway?.description)
-            item.add("dev", renderer.name(route.nexthops.first?.interfaceIndex))
-            item.add("rule", report.egressRule?.priority)
-            line.add("route", item)
-        } else if let rule = report.egressRule {
-            var item = JSONLine()
-            item.add("priority", rule.priority)
-            item.add("action", rule.action.description)
-            item.add("table", rule.table.description)
-            line.add("rule", item)
-        }
-        if let all = report.arpAll {
-            // By interface as a list, never keyed by name: keys are the schema, names are data.
-            var entries = [JSONValue(Self.json(all, dev: "all"))]
-            for (name, settings) in report.arpByInterface.sorted(by: { $0.key < $1.key }) {
-                entries.append(JSONValue(Self.json(settings, dev: name)))
-            }
-            line.add("arp", JSONValue(entries))
-        }
-        line.add("reading", list: report.reading)
-        return line
-    }
-
-    static func json(_ settings: ARPSettings, dev: String) -> JSONLine {
-        var item = JSONLine()
-        item.add("dev", dev)
-        item.add("arp_ignore", settings.ignore)
-        item.add("arp_announce", settings.announce)
-        return item
     }
 }
 
@@ -625,81 +484,16 @@ struct WatchCommand: ParsableCommand {
             try Monitor(kinds: wanted, receiveBufferSize: receiveBuffer)
         }
         StopSignal.install()  // Ctrl-C or kill ends the watch cleanly
-        let deadline = Deadline(afterSeconds: duration)
         var output = ByteWriter()
-        var reported = 0
-        let envelope = common.node.envelope
-        do {
-            let objects = try monitor.start()
-            let readyAt = Monitor.now()
-            common.start(envelope, time: readyAt, into: &output)
-            var ready = envelope.object("ready", time: readyAt)
-            ready.add("objects", objects)
-            ready.add("watching", list: ObjectKind.allCases.filter(wanted.contains).map(\.rawValue))
-            output.line(common.json ? ready.text : "\(Monitor.now().iso8601) ready: watching "
-                + ObjectKind.allCases.filter(wanted.contains).map(\.rawValue).joined(separator: " ")
-                + " (\(objects) objects)")
-            output.flush()
-            while !StopSignal.isRaised {
-                // A quarter second at most per wait, so Ctrl-C and --duration are noticed promptly.
-                let now = MonotonicClock.now()
-                if deadline.hasPassed(now: now) { break }
-                for event in try monitor.poll(timeoutMilliseconds: deadline.pollTimeout(cap: 250, now: now)) {
-                    output.line(render(event, monitor: monitor, envelope: envelope))
-                    if case .change = event { reported += 1 }
-                    if let count, reported >= count { break }
-                }
-                output.flush()
-                if let count, reported >= count { break }
-            }
+        do throws(NetlinkError) {
+            try WatchPipeline.run(
+                monitor: monitor, watching: ObjectKind.allCases.filter(wanted.contains), sink: common.sink,
+                deadline: Deadline(afterSeconds: duration), count: count, shouldStop: { StopSignal.isRaised },
+                into: &output)
         } catch {
             output.flush()
             StandardStreams.error("addrinspect: \(error.message)")
             throw ExitCode(ExitStatus.failure)
         }
-        output.flush()
-    }
-
-    private func render(_ event: MonitorEvent, monitor: Monitor, envelope: JSONEnvelope) -> String {
-        let renderer = Renderer(links: monitor.state.links.values)
-        var line: JSONLine
-        switch event {
-        case .change(let change, let time):
-            // A removed link is no longer in the state: name it from its own old value.
-            var renderer = renderer
-            if case .link(let link)? = change.old, renderer.names[link.index] == nil {
-                renderer.names[link.index] = link.name
-            }
-            if !common.json {
-                var text = "\(time.iso8601) \(change.action.rawValue) \(change.kind.rawValue) "
-                switch (change.old, change.new) {
-                case (let old?, let new?):
-                    text += renderer.headline(new) + ": "
-                        + renderer.fields(new).differences(from: renderer.fields(old)).joined(separator: ", ")
-                case (_, let object?), (let object?, nil):
-                    text += renderer.text(object)
-                case (nil, nil): break
-                }
-                return text + (change.fromResync ? " (resync)" : "")
-            }
-            line = envelope.object(
-                change.action.rawValue, time: time, interface: (change.new ?? change.old).flatMap(renderer.interface))
-            line.add("object", change.kind.rawValue)
-            if change.fromResync { line.add("resync", true) }
-            line.add("old", change.old.map { renderer.fields($0).json })
-            line.add("new", change.new.map { renderer.fields($0).json })
-        case .overflow(let time):
-            if !common.json {
-                return "\(time.iso8601) overflow: the kernel dropped notifications (ENOBUFS); "
-                    + "reading the full state again"
-            }
-            line = envelope.object("overflow", time: time)
-        case .resynced(let changes, let objects, let time):
-            if !common.json { return "\(time.iso8601) resynced: \(changes) differences, \(objects) objects" }
-            line = envelope.object("resynced", time: time)
-            line.add("changes", changes)
-            line.add("objects", objects)
-        }
-        return line.text
     }
 }
