@@ -271,9 +271,13 @@ struct SvcProbe: ParsableCommand {
     var portValue: UInt16 { UInt16(port) ?? 3306 }
 
     func run() throws {
-        let envelope = node.envelope
-        if json { StandardStreams.output(envelope.start(tool: "svcprobe", time: WallClock.now()).text + "\n") }
-        if !files.isEmpty { return try readCaptures(envelope) }
+        let output = ProbeOutput(sink: json ? ProbeJSONSink(envelope: node.envelope) : ProbeTextSink(verbose: verbose))
+        output.start()
+        if !files.isEmpty {
+            let status = ProbePipeline.readCaptures(files, port: portValue, filter: filter, output: output)
+            if status != ExitStatus.ok { throw ExitCode(status) }
+            return
+        }
         var parsed: [ProbeTarget] = []
         for target in targets { parsed += (try? ProbeTarget.parse(target)) ?? [] }
         var options = ProbeOptions()
@@ -289,149 +293,17 @@ struct SvcProbe: ParsableCommand {
             StandardStreams.error("svcprobe: \(problem).")
             throw ExitCode(ExitStatus.failure)
         }
-        let expression = expectVersion.flatMap { try? Regex($0) }
-        if watch { return try runWatch(options, parsed, expression, envelope) }
-        let prober = Prober(options: options)
-        // On-time results print in argument order as soon as the last is in; a probe that lingers for a
-        // late greeting adds a `late` line when it ends (the exit status is the on-time verdict's).
-        let results = prober.run(
-            parsed, onAllResults: { results in for result in results { emit(result, envelope: envelope) } },
-            onLate: { result in emit(result, event: "late", envelope: envelope) })
-        let status = ProbeVerdict.status(
-            results, expectUp: expectUp, expectVersion: expression, expectTLS: expectTls,
-            verifyTLS: options.tls.verify)
-        if status != ExitStatus.ok { throw ExitCode(status) }
-    }
-
-    private func emit(_ result: ProbeResult, event: String = "probe", envelope: JSONEnvelope) {
-        if json {
-            StandardStreams.output(
-                ProbeRendering.json(result, event: event, envelope: envelope, time: WallClock.now()).text + "\n")
+        let expect = ProbeExpectations(
+            expectUp: expectUp, expectVersion: expectVersion.flatMap { try? Regex($0) }, expectTLS: expectTls)
+        let status: Int32
+        if watch {
+            StopSignal.install()
+            status = ProbePipeline.watch(
+                parsed, options: options, expect: expect, intervalNanoseconds: intervalNanoseconds,
+                durationNanoseconds: durationNanoseconds, shouldStop: { StopSignal.isRaised }, output: output)
         } else {
-            var text = (event == "probe" ? "" : event + " ") + ProbeRendering.text(result) + "\n"
-            if verbose { for line in ProbeRendering.details(result) { text += line + "\n" } }
-            StandardStreams.output(text)
-        }
-    }
-
-    private func runWatch(
-        _ options: ProbeOptions, _ parsed: [ProbeTarget], _ expression: Regex<AnyRegexOutput>?, _ envelope: JSONEnvelope
-    ) throws {
-        StopSignal.install()
-        let session = WatchSession(targets: parsed, options: options, intervalNanoseconds: intervalNanoseconds)
-        let start = session.startedAt
-        let end = durationNanoseconds.map { start.addingReportingOverflow($0).overflow ? Int64.max : start + $0 }
-        var mismatch = false
-        var tlsProblem: Int32?
-        session.onResult = { result in
-            if let expression, let version = result.greeting?.version, (try? expression.firstMatch(in: version)) == nil {
-                mismatch = true
-            }
-            if let code = ProbeVerdict.tlsStatus([result], expectTLS: expectTls, verifyTLS: options.tls.verify) {
-                tlsProblem = min(tlsProblem ?? code, code)
-            }
-        }
-        let output: (WatchSession.Output) -> Void = { output in
-            switch output {
-            case .event(let event, let result): emitWatch(event, result: result, start: start, envelope: envelope)
-            case .late(let result): emitLate(result, start: start, envelope: envelope)
-            }
-        }
-        while !StopSignal.isRaised {
-            if let end, Monotonic.now() >= end { break }
-            session.step(until: end ?? .max, output: output)
-        }
-        // Probes still open finish politely: closing them now is what gets a client blocked. A second
-        // Ctrl-C ends the program at once (StopSignal restores the default action).
-        if session.inFlight > 0 {
-            StandardStreams.error(
-                "svcprobe: letting \(session.inFlight) probe(s) in flight finish politely (at most "
-                    + "\(DurationText.describe(timeoutNanoseconds))+\(DurationText.describe(lingerNanoseconds))); "
-                    + "press Ctrl-C again to quit now.")
-        }
-        session.drain(shouldStop: { false }, output: output)
-        var status = ExitStatus.ok
-        if expectUp || expectVersion != nil || expectTls {
-            if session.everDown { status = ProbeVerdict.down } else if mismatch { status = ProbeVerdict.versionMismatch }
-        }
-        if status == ExitStatus.ok, let tlsProblem { status = tlsProblem }
-        for summary in session.summaries() {
-            if json {
-                StandardStreams.output(
-                    ProbeRendering.json(summary, exitStatus: status, envelope: envelope, time: WallClock.now()).text
-                        + "\n")
-            } else {
-                StandardStreams.output(ProbeRendering.text(summary) + "\n")
-            }
+            status = ProbePipeline.probeOnce(parsed, options: options, expect: expect, output: output)
         }
         if status != ExitStatus.ok { throw ExitCode(status) }
     }
-
-    private func emitWatch(_ event: WatchTimeline.Event, result: ProbeResult, start: Int64, envelope: JSONEnvelope) {
-        let since = event.at.subtractingReportingOverflow(start).partialValue
-        if json {
-            var line = ProbeRendering.json(
-                result, event: event.change.rawValue, envelope: envelope, time: WallClock.now())
-            line.add("elapsed_s", Double(since) / 1e9)
-            line.add("state", event.state)
-            if event.change == .up { line.add("outage_ms", event.duration.map { Double($0) / 1e6 }) }
-            if event.change == .down { line.add("up_for_ms", event.duration.map { Double($0) / 1e6 }) }
-            line.add("failed_probes", event.failedProbes)
-            line.add("reason", event.reason)
-            StandardStreams.output(line.text + "\n")
-            return
-        }
-        let elapsed = Formatting.fixed(Double(since) / 1e9, decimals: 3) + "s"
-        StandardStreams.output("\(realtimeNow().iso8601) +\(elapsed) " + ProbeRendering.text(event, result: result) + "\n")
-    }
-
-    private func emitLate(_ result: ProbeResult, start: Int64, envelope: JSONEnvelope) {
-        let since = Monotonic.now().subtractingReportingOverflow(start).partialValue
-        if json {
-            var line = ProbeRendering.json(result, event: "late", envelope: envelope, time: WallClock.now())
-            line.add("elapsed_s", Double(since) / 1e9)
-            StandardStreams.output(line.text + "\n")
-            return
-        }
-        let elapsed = Formatting.fixed(Double(since) / 1e9, decimals: 3) + "s"
-        StandardStreams.output("\(realtimeNow().iso8601) +\(elapsed) late " + ProbeRendering.text(result) + "\n")
-    }
-
-    /// Each file's connections as they end, then one summary per file that was opened (none for a file
-    /// that could not be: its error is on stderr). A file cut mid-record prints what came before, is
-    /// marked partial, and makes the exit status 1; summaries carry that status.
-    private func readCaptures(_ envelope: JSONEnvelope) throws {
-        var summaries: [CaptureScanSummary] = []
-        var status = ExitStatus.ok
-        for path in files {
-            do throws(CaptureError) {
-                let summary = try CaptureScanner.scan(path: path, port: portValue, extraFilter: filter) { finding in
-                    StandardStreams.output(
-                        (json ? ProbeRendering.json(finding, envelope: envelope).text : ProbeRendering.text(finding))
-                            + "\n")
-                }
-                if let problem = summary.readError {
-                    StandardStreams.error("svcprobe: \(problem)")
-                    status = ExitStatus.failure
-                }
-                summaries.append(summary)
-            } catch {
-                StandardStreams.error("svcprobe: \(error.message)")
-                status = ExitStatus.failure
-            }
-        }
-        for summary in summaries {
-            StandardStreams.output(
-                (json
-                    ? ProbeRendering.json(summary, exitStatus: status, envelope: envelope, now: WallClock.now()).text
-                    : ProbeRendering.text(summary)) + "\n")
-        }
-        if status != ExitStatus.ok { throw ExitCode(status) }
-    }
-}
-
-func realtimeNow() -> Timestamp {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Timestamp(seconds: Int64(now.tv_sec), nanoseconds: Int32(now.tv_nsec))
 }
