@@ -42,6 +42,10 @@ let package = Package(
         // Shared by the tools: JSON Lines, exit statuses, stderr, signals, number formatting. No libpcap, so
         // tools that do not capture (addrinspect) do not load it.
         .target(name: "ToolSupport", dependencies: ["PacketCore", argumentParser]),
+        // The one run loop the live tools share: poll over descriptors with monotonic deadlines, and the
+        // sockaddr_in/in6 <-> IPAddress helpers. Only the core below it, so the libnl wrapper can use it too; the
+        // stop signal (ToolSupport.StopSignal) is checked by each loop between turns.
+        .target(name: "EventLoop", dependencies: ["PacketCore"]),
         // -r/-i/--filter/--duration/--count as one argument group, for the tools that read captures.
         .target(name: "CaptureCLI", dependencies: ["Capture", "ToolSupport", argumentParser]),
 
@@ -71,12 +75,16 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
 
         // addrinspect: addresses, neighbours, routes and links through libnl-3.
-        .target(name: "Netlink", dependencies: ["CNetlink", "PacketCore"]),
+        .target(name: "Netlink", dependencies: ["CNetlink", "PacketCore", "EventLoop"]),
+        // The commands' work, the events and their sinks (text, JSON Lines), `has` rendering: all in the Kit; the
+        // executable parses arguments and wires a source to a sink.
+        .target(name: "AddrInspectKit", dependencies: ["Netlink", "EventLoop", "ToolSupport", "PacketCore"]),
         .executableTarget(
-            name: "addrinspect", dependencies: ["Netlink", "ToolSupport", "PacketCore", argumentParser]),
+            name: "addrinspect",
+            dependencies: ["AddrInspectKit", "Netlink", "EventLoop", "ToolSupport", "PacketCore", argumentParser]),
 
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
-        .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "COpenSSL"]),
+        .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "EventLoop", "COpenSSL"]),
         .executableTarget(
             name: "svcprobe", dependencies: ["SvcProbeKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
@@ -95,12 +103,13 @@ let package = Package(
         // Recorded captures (captures/) against the values tshark decoded at recording time, and every
         // capture of tcpdump's own test suite (Tests/Corpus/tcpdump) through the core without a crash.
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore", "TestSupport"]),
-        .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(
+            name: "ToolSupportTests", dependencies: ["ToolSupport", "EventLoop", "PacketCore", "Capture", "TestSupport"]),
         .testTarget(
             name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(
             name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "TestSupport"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "ToolSupport", "TestSupport"]),
         .testTarget(
             name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(name: "KubeInputsTests", dependencies: ["KubeInputs", "PacketCore", "TestSupport"],

@@ -1,4 +1,5 @@
 import CNetlink
+import EventLoop
 import Glibc
 import PacketCore
 
@@ -26,6 +27,8 @@ public final class Monitor {
     private let query: RouteSocket
     private var tracker: ChangeTracker
     private var buffer: [UInt8]
+    /// The one descriptor `poll` waits on, through EventLoop like every other live loop.
+    private var waiting = PollSet()
     private let sink = ParseSink()
     /// The receive buffer the kernel granted, in bytes (the kernel doubles what is asked and caps it).
     public let receiveBufferSize: Int
@@ -79,13 +82,13 @@ public final class Monitor {
     /// empty array means the wait timed out or was interrupted by a signal.
     public func poll(timeoutMilliseconds: Int32, limit: Int = 256) throws(NetlinkError) -> [MonitorEvent] {
         let descriptor = nl_socket_get_fd(events)
-        var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let ready = Glibc.poll(&request, 1, timeoutMilliseconds)
-        if ready < 0 {
-            if errno == EINTR { return [] }
-            throw NetlinkError.system(errno, while: "wait for rtnetlink notifications")
+        waiting.removeAll()
+        waiting.add(descriptor, events: Int16(POLLIN))
+        switch waiting.wait(timeoutMilliseconds: timeoutMilliseconds) {
+        case .failure(let error): throw NetlinkError.system(error.errno, while: "wait for rtnetlink notifications")
+        case .success(0): return []  // timed out, or a signal: the caller checks its deadline and StopSignal
+        case .success: break
         }
-        if ready == 0 { return [] }
         var output: [MonitorEvent] = []
         for _ in 0..<limit {
             let received = buffer.withUnsafeMutableBytes { bytes in

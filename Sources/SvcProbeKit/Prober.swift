@@ -1,4 +1,5 @@
 import Glibc
+import EventLoop
 import PacketCore
 
 /// How a probe behaves once it has a greeting.
@@ -164,7 +165,7 @@ final class ProbeEngine {
     private let tls: Result<TLSContext, OpenSSLError>?
     let concurrency: Int
     private var active: [Connection] = []
-    private var descriptors: [pollfd] = []
+    private var descriptors = PollSet()
 
     init(options: ProbeOptions) {
         self.options = options
@@ -192,19 +193,17 @@ final class ProbeEngine {
     /// sooner), handle them, and report what finished.
     func poll(until: Int64, report: (ProbeReport) -> Void) {
         guard !active.isEmpty else { return }
-        descriptors.removeAll(keepingCapacity: true)
+        descriptors.removeAll()
         var earliest = until
         for connection in active {
-            descriptors.append(pollfd(fd: connection.descriptor, events: connection.pollEvents, revents: 0))
+            descriptors.add(connection.descriptor, events: connection.pollEvents)
             earliest = min(earliest, connection.wakeAt)
         }
-        let now = Monotonic.now()
-        let wait = earliest <= now ? 0 : earliest.subtractingReportingOverflow(now).partialValue
-        let waitMilliseconds = Int32(clamping: wait / 1_000_000 + (wait % 1_000_000 == 0 ? 0 : 1))
-        let ready = Glibc.poll(&descriptors, nfds_t(descriptors.count), waitMilliseconds)
+        // A failed poll (not EINTR) counts as a timeout, as before: the deadlines below still end every probe.
+        let ready = (try? descriptors.wait(until: earliest).get()) ?? 0
         if ready > 0 {
-            for (position, connection) in active.enumerated() where descriptors[position].revents != 0 {
-                connection.handle(revents: descriptors[position].revents)
+            for (position, connection) in active.enumerated() where descriptors.events(at: position) != 0 {
+                connection.handle(revents: descriptors.events(at: position))
             }
         }
         let after = Monotonic.now()

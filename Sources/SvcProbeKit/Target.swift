@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 
 /// One thing to probe, as written on the command line: `HOST:PORT`, `[IPv6]:PORT`, or `HOST` alone (port
@@ -78,47 +79,23 @@ public struct TargetError: Error, Sendable, CustomStringConvertible {
     public var description: String { "'\(text)': \(reason)." }
 }
 
-/// A resolved socket address (IPv4 or IPv6) with its port.
+/// A resolved socket address (IPv4 or IPv6) with its port. The sockaddr bytes are EventLoop's `SocketEndpoint`
+/// (the one place sockaddr structures are laid out); `ip` is the text svcprobe prints (inet_ntop's).
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
-    /// The raw `sockaddr_in` or `sockaddr_in6` bytes.
-    let storage: [UInt8]
-    public let family: Int32
+    public let endpoint: SocketEndpoint
+    public var family: Int32 { endpoint.family }
     public let ip: String
-    public let port: UInt16
+    public var port: UInt16 { endpoint.port }
 
     init?(_ address: UnsafePointer<sockaddr>, length: socklen_t) {
-        family = Int32(address.pointee.sa_family)
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        switch family {
-        case AF_INET:
-            let v4 = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_in.self)
-            var raw = v4.sin_addr
-            guard inet_ntop(AF_INET, &raw, &text, socklen_t(text.count)) != nil else { return nil }
-            port = UInt16(bigEndian: v4.sin_port)
-        case AF_INET6:
-            let v6 = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_in6.self)
-            var raw = v6.sin6_addr
-            guard inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count)) != nil else { return nil }
-            port = UInt16(bigEndian: v6.sin6_port)
-        default:
-            return nil
-        }
-        ip = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        storage = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(address), count: Int(length)))
+        guard let endpoint = SocketEndpoint(address, length: length), let ip = endpoint.presentation else { return nil }
+        self.endpoint = endpoint
+        self.ip = ip
     }
 
     public var description: String { family == AF_INET6 ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
 
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        storage.withUnsafeBytes { raw in
-            // A copy into a sockaddr_storage gives the kernel a correctly aligned structure.
-            var aligned = sockaddr_storage()
-            withUnsafeMutableBytes(of: &aligned) { $0.copyMemory(from: raw) }
-            return withUnsafePointer(to: &aligned) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(raw.count)) }
-            }
-        }
-    }
+    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R { endpoint.withSockaddr(body) }
 
     /// Resolve `target`: literals without a lookup, names with getaddrinfo (the first TCP address wins,
     /// in the order the resolver prefers). Returns a one-sentence reason on failure.
@@ -237,10 +214,8 @@ public enum NumberText {
 }
 
 /// The monotonic clock in nanoseconds: every probe timing comes from it (never the wall clock).
+/// EventLoop's clock, under the name svcprobe's code and tests use.
 public enum Monotonic {
-    public static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
+    @inline(__always)
+    public static func now() -> Int64 { MonotonicClock.now() }
 }

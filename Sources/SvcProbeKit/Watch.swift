@@ -1,3 +1,4 @@
+import EventLoop
 import Glibc
 import PacketCore
 
@@ -269,11 +270,5 @@ public final class WatchSession {
         }
     }
 
-    static func sleep(until: Int64) {
-        let now = Monotonic.now()
-        guard until > now else { return }
-        let pause = min(until - now, 50_000_000)
-        var request = timespec(tv_sec: 0, tv_nsec: Int(pause))
-        nanosleep(&request, nil)
-    }
+    static func sleep(until: Int64) { MonotonicClock.sleep(until: until) }
 }

@@ -2,6 +2,7 @@ import Glibc
 import Netlink
 import PacketCore
 import Testing
+import ToolSupport
 
 /// The Swift decoder of RTM_NEWADDR (the `addr` listing's hot path) against libnl's parser of the same kernel
 /// tables, and the byte formatting behind `addr --json` against glibc's inet_ntop.
@@ -132,7 +133,7 @@ struct FastPathTests {
     @Test func ipv6TextMatchesInetNtopAndTheCore() {
         var mismatches: [String] = []
         for address in Self.ipv6Samples {
-            var output = ByteOutput(descriptor: -1)
+            var output = ByteWriter(descriptor: -1)
             output.append(address)
             let ours = String(decoding: output.bytes, as: UTF8.self)
             let bytes = (0..<16).map {
@@ -149,14 +150,14 @@ struct FastPathTests {
 
     @Test(arguments: [UInt32(0), 1, 0x0A00_0001, 0xCB00_7163, 0xFFFF_FFFF, 0x7F00_0001, 0x0102_0304])
     func ipv4TextMatchesInetNtop(raw: UInt32) {
-        var output = ByteOutput(descriptor: -1)
+        var output = ByteWriter(descriptor: -1)
         output.append(IPv4Address(rawValue: raw))
         let bytes = (0..<4).map { UInt8(truncatingIfNeeded: raw >> (24 - 8 * UInt32($0))) }
         #expect(String(decoding: output.bytes, as: UTF8.self) == Self.inetNtop(AF_INET, bytes))
     }
 
     @Test func numbersAndJSONStrings() {
-        var output = ByteOutput(descriptor: -1)
+        var output = ByteWriter(descriptor: -1)
         for value: Int64 in [0, 7, 10, 99, 100, 4_294_967_295, -42, Int64.max, Int64.min] {
             output.append(decimal: value)
             output.append(" ")
@@ -165,7 +166,7 @@ struct FastPathTests {
         #expect(String(decoding: output.bytes, as: UTF8.self)
             == "0 7 10 99 100 4294967295 -42 9223372036854775807 -9223372036854775808 4294967295")
         // RFC 8259 section 7: quote and backslash escaped, control characters as \u00XX.
-        var json = ByteOutput(descriptor: -1)
+        var json = ByteWriter(descriptor: -1)
         json.appendJSONString("a\"b\\c\n\u{01}\u{1F}é")
         #expect(String(decoding: json.bytes, as: UTF8.self) == "\"a\\\"b\\\\c\\n\\u0001\\u001fé\"")
     }

@@ -1,11 +1,14 @@
 import Glibc
 import PacketCore
 
-/// Output built as bytes in one reusable buffer and written with one write(2) per `flushThreshold` bytes: a
-/// listing of tens of thousands of addresses makes no String per line and a few dozen system calls in all.
-/// Addresses and numbers are formatted straight into the buffer (the core's `description`s allocate). The
-/// formatting methods are inlinable so the executable's per-line loop compiles them in place.
-public struct ByteOutput {
+/// The one byte writer every tool's output goes through (issue 20): lines built as bytes in one reusable buffer
+/// and written with one write(2) per `flushThreshold` bytes, so a listing of tens of thousands of addresses makes no
+/// String per line and a few dozen system calls in all. Addresses and numbers are formatted straight into the
+/// buffer (the core's `description`s allocate); the formatting methods are inlinable so a tool's per-line loop
+/// compiles them in place. A live tool that must show each event at once calls `flush()` after it; a negative
+/// descriptor keeps everything in `bytes` (tests, fragments made once and reused). The JSON string escaping here
+/// and `JSONValue.quote` are the same text, so byte-built lines and JSONLine objects agree.
+public struct ByteWriter {
     public var bytes: [UInt8] = []
     /// Where `flush` writes; a negative descriptor keeps everything in `bytes` (tests, cached fragments).
     @usableFromInline let descriptor: Int32
@@ -153,6 +156,13 @@ public struct ByteOutput {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// `text` and a newline (the line-at-a-time form every renderer that makes Strings uses).
+    @inlinable
+    public mutating func line(_ text: String) {
+        append(text: text)
+        endLine()
+    }
+
     /// End a line; write out what has gathered once it passes the threshold.
     @inlinable
     public mutating func endLine() {
@@ -164,15 +174,18 @@ public struct ByteOutput {
     public mutating func flush() {
         guard descriptor >= 0, !bytes.isEmpty else { return }
         let descriptor = self.descriptor
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-                if written < 0, errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        bytes.withUnsafeBytes { Self.writeAll($0, to: descriptor) }
         bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// write(2) all of `buffer`, retrying short writes and EINTR; stops quietly when the reader has gone.
+    public static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+            if written < 0, errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
     }
 }

@@ -4,25 +4,25 @@ import ToolSupport
 
 /// An object's fields in their documented order: rendered as one JSON object, and compared field by field to
 /// describe what a `changed` event changed.
-struct Fields {
+public struct Fields {
     private(set) var items: [(key: String, value: JSONValue)] = []
 
-    mutating func add(_ key: String, _ value: JSONValue?) {
+    public mutating func add(_ key: String, _ value: JSONValue?) {
         if let value { items.append((key, value)) }
     }
 
-    mutating func add(_ key: String, _ value: String?) { add(key, value.map(JSONValue.init(_:))) }
-    mutating func add<T: BinaryInteger>(_ key: String, _ value: T?) { add(key, value.map { JSONValue($0) }) }
-    mutating func add(_ key: String, list: [String]) { add(key, JSONValue(list.map(JSONValue.init(_:)))) }
+    public mutating func add(_ key: String, _ value: String?) { add(key, value.map(JSONValue.init(_:))) }
+    public mutating func add<T: BinaryInteger>(_ key: String, _ value: T?) { add(key, value.map { JSONValue($0) }) }
+    public mutating func add(_ key: String, list: [String]) { add(key, JSONValue(list.map(JSONValue.init(_:)))) }
 
-    var json: JSONLine {
+    public var json: JSONLine {
         var line = JSONLine()
         for item in items { line.add(item.key, item.value) }
         return line
     }
 
     /// `key old -> new` for every field whose value differs (or appears/disappears).
-    func differences(from old: Fields) -> [String] {
+    public func differences(from old: Fields) -> [String] {
         var result: [String] = []
         var oldValues: [String: String] = [:]
         for item in old.items { oldValues[item.key] = item.value.encoded }
@@ -51,15 +51,15 @@ struct Fields {
 
 /// Text and JSON for each kind of object. Field names are the documented schema (see `addrinspect --help`):
 /// add, never rename. They follow `ip -j` where ip has a name for the same thing.
-struct Renderer {
+public struct Renderer {
     /// Interface names by index.
-    var names: [Int32: String]
+    public var names: [Int32: String]
     /// Indexes of the links known to be UP (for `M-DOWN`: a link whose parent or peer is down).
-    var upLinks: Set<Int32> = []
+    public var upLinks: Set<Int32> = []
 
-    init(names: [Int32: String]) { self.names = names }
+    public init(names: [Int32: String]) { self.names = names }
 
-    init<Links: Sequence<Link>>(links: Links) {
+    public init<Links: Sequence<Link>>(links: Links) {
         names = [:]
         for link in links {
             names[link.index] = link.name
@@ -69,21 +69,21 @@ struct Renderer {
 
     /// The flags as `ip link` prints them, including its `M-DOWN` for a link whose peer or parent (in this
     /// namespace) is down.
-    func flagNames(_ link: Link) -> [String] {
+    public func flagNames(_ link: Link) -> [String] {
         var flags = link.flags.names
         if let parent = link.linkIndex, names[parent] != nil, !upLinks.contains(parent) { flags.append("M-DOWN") }
         return flags
     }
 
-    func name(_ index: Int32?) -> String? { index.flatMap { names[$0] } }
+    public func name(_ index: Int32?) -> String? { index.flatMap { names[$0] } }
 
     /// An interface name for a text line: escaped, since a name may hold any byte but '/', ':', NUL and
     /// white space (an ESC sequence included), and the kernel takes names from whoever may create links.
-    func shownName(_ index: Int32?) -> String? { name(index).map(PrintableText.escaped) }
+    public func shownName(_ index: Int32?) -> String? { name(index).map(PrintableText.escaped) }
 
     // MARK: addresses
 
-    func fields(_ address: Address) -> Fields {
+    public func fields(_ address: Address) -> Fields {
         var fields = Fields()
         fields.add("ifindex", address.interfaceIndex)
         fields.add("dev", name(address.interfaceIndex))
@@ -100,12 +100,12 @@ struct Renderer {
         return fields
     }
 
-    func headline(_ address: Address) -> String {
+    public func headline(_ address: Address) -> String {
         "\(address.interfaceIndex): \(shownName(address.interfaceIndex) ?? "?") \(address.family) "
             + "\(address.local)/\(address.prefixLength)"
     }
 
-    func text(_ address: Address) -> String {
+    public func text(_ address: Address) -> String {
         var line = headline(address)
         if let peer = address.peer { line += " peer \(peer)" }
         if let broadcast = address.broadcast { line += " brd \(broadcast)" }
@@ -119,7 +119,7 @@ struct Renderer {
 
     // MARK: links
 
-    func fields(_ link: Link) -> Fields {
+    public func fields(_ link: Link) -> Fields {
         var fields = Fields()
         fields.add("ifindex", link.index)
         fields.add("ifname", link.name)
@@ -139,9 +139,9 @@ struct Renderer {
         return fields
     }
 
-    func headline(_ link: Link) -> String { "\(link.index): \(PrintableText.escaped(link.name))" }
+    public func headline(_ link: Link) -> String { "\(link.index): \(PrintableText.escaped(link.name))" }
 
-    func text(_ link: Link) -> String {
+    public func text(_ link: Link) -> String {
         var line = headline(link) + " " + PrintableText.escaped(link.kind ?? "device") + " <" + flagNames(link).joined(separator: ",")
             + "> mtu \(link.mtu)"
         line += " state \(link.operationalState)"
@@ -154,7 +154,7 @@ struct Renderer {
 
     // MARK: neighbours
 
-    func fields(_ neighbour: Neighbour) -> Fields {
+    public func fields(_ neighbour: Neighbour) -> Fields {
         var fields = Fields()
         fields.add("ifindex", neighbour.interfaceIndex)
         fields.add("dev", name(neighbour.interfaceIndex))
@@ -166,11 +166,11 @@ struct Renderer {
         return fields
     }
 
-    func headline(_ neighbour: Neighbour) -> String {
+    public func headline(_ neighbour: Neighbour) -> String {
         "\(neighbour.destination) dev \(shownName(neighbour.interfaceIndex) ?? "if\(neighbour.interfaceIndex)")"
     }
 
-    func text(_ neighbour: Neighbour) -> String {
+    public func text(_ neighbour: Neighbour) -> String {
         var line = headline(neighbour)
         if let address = neighbour.linkLayerAddress { line += " lladdr \(address)" }
         for flag in neighbour.flags.names { line += " " + flag }
@@ -180,7 +180,7 @@ struct Renderer {
 
     // MARK: routes
 
-    func fields(_ route: Route) -> Fields {
+    public func fields(_ route: Route) -> Fields {
         var fields = Fields()
         fields.add("family", route.family.description)
         fields.add("table", route.table.description)
@@ -212,17 +212,17 @@ struct Renderer {
         return fields
     }
 
-    func headline(_ route: Route) -> String {
+    public func headline(_ route: Route) -> String {
         "table \(route.table) \(route.type) \(Self.destinationText(route))"
     }
 
-    static func destinationText(_ route: Route) -> String {
+    public static func destinationText(_ route: Route) -> String {
         if route.destination.length == 0 { return "default" }
         return route.destination.length == route.destination.address.bitWidth
             ? route.destination.address.description : route.destination.description
     }
 
-    func text(_ route: Route) -> String {
+    public func text(_ route: Route) -> String {
         var line = route.type == .unicast ? "" : "\(route.type) "
         line += Self.destinationText(route)
         if let source = route.source { line += " from \(source)" }
@@ -241,7 +241,7 @@ struct Renderer {
     // MARK: ip -j compatibility (--ip-compat)
 
     /// A link's keys as `ip -j addr` prints them before `addr_info` (no `link_netnsid`: libnl does not give it).
-    func ipLink(_ link: Link) -> JSONLine {
+    public func ipLink(_ link: Link) -> JSONLine {
         var line = JSONLine()
         line.add("ifindex", link.index)
         if let parent = link.linkIndex {
@@ -263,7 +263,7 @@ struct Renderer {
 
     /// One `addr_info` entry as `ip -j addr` prints it: flags as `"name":true` keys, `dynamic` for an address
     /// without the permanent flag, `valid_life_time`/`preferred_life_time`.
-    func ipAddressInfo(_ address: Address) -> JSONLine {
+    public func ipAddressInfo(_ address: Address) -> JSONLine {
         var line = JSONLine()
         line.add("family", address.family.description)
         line.add("local", address.local.description)
@@ -282,7 +282,7 @@ struct Renderer {
 
     /// One route as `ip -j route show table all` prints it: unicast, table main, protocol boot and scope global
     /// left out; IPv6 routes always carry their metric. (No `pref` or `expires`: libnl does not give them.)
-    func ipRoute(_ route: Route) -> JSONLine {
+    public func ipRoute(_ route: Route) -> JSONLine {
         var line = JSONLine()
         if route.type != .unicast { line.add("type", route.type.description) }
         line.add("dst", Self.destinationText(route))
@@ -313,7 +313,7 @@ struct Renderer {
     // MARK: any object
 
     /// The interface an object is tied to: its own (addr, neigh), itself (link), a single next hop's (route).
-    func interface(_ object: NetlinkObject) -> String? {
+    public func interface(_ object: NetlinkObject) -> String? {
         switch object {
         case .link(let link): link.name
         case .address(let address): name(address.interfaceIndex)
@@ -323,7 +323,7 @@ struct Renderer {
     }
 
     /// A listing's top-level object: event addr|link|neigh|route and the common keys, then the fields.
-    func line(_ object: NetlinkObject, envelope: JSONEnvelope, time: Timestamp) -> JSONLine {
+    public func line(_ object: NetlinkObject, envelope: JSONEnvelope, time: Timestamp) -> JSONLine {
         let event: String
         switch object {
         case .link: event = "link"
@@ -336,7 +336,7 @@ struct Renderer {
         return line
     }
 
-    func fields(_ object: NetlinkObject) -> Fields {
+    public func fields(_ object: NetlinkObject) -> Fields {
         switch object {
         case .link(let link): fields(link)
         case .address(let address): fields(address)
@@ -345,7 +345,7 @@ struct Renderer {
         }
     }
 
-    func text(_ object: NetlinkObject) -> String {
+    public func text(_ object: NetlinkObject) -> String {
         switch object {
         case .link(let link): text(link)
         case .address(let address): text(address)
@@ -354,7 +354,7 @@ struct Renderer {
         }
     }
 
-    func headline(_ object: NetlinkObject) -> String {
+    public func headline(_ object: NetlinkObject) -> String {
         switch object {
         case .link(let link): headline(link)
         case .address(let address): headline(address)
@@ -364,32 +364,20 @@ struct Renderer {
     }
 }
 
-/// Standard output gathered into large writes: a 10,000-address listing is one syscall per 64 KiB, not per line.
-struct OutputBuffer {
-    var bytes = ByteOutput()
-
-    mutating func line(_ text: String) {
-        bytes.append(text: text)
-        bytes.endLine()
-    }
-
-    mutating func flush() { bytes.flush() }
-}
-
 /// `addr --json` lines written as bytes, field for field the object `Renderer.fields(address).json` makes: the hot
 /// path of a listing of tens of thousands of addresses (scripts/bench-addrinspect), so nothing here allocates per
 /// address. Flag lists and scopes repeat across addresses, so their JSON is made once and reused.
-struct AddressJSONWriter {
+public struct AddressJSONWriter {
     private var flagLists: [UInt64: [UInt8]] = [:]
     private var scopes: [UInt8: [UInt8]] = [:]
     /// `{"event":"addr","time":...,"host":...` (the common keys are the same on every line of one listing).
     private let prefix: [UInt8]
 
     /// `envelope` is the common keys' object (`JSONEnvelope.object("addr", ...)`) as text.
-    init(prefix envelope: String) { prefix = Array(envelope.utf8.dropLast()) }
+    public init(prefix envelope: String) { prefix = Array(envelope.utf8.dropLast()) }
 
     /// `dev` is the interface name already quoted as a JSON string (nil: unknown interface, no `dev` field).
-    mutating func write(_ address: Address, dev: [UInt8]?, into output: inout ByteOutput) {
+    public mutating func write(_ address: Address, dev: [UInt8]?, into output: inout ByteWriter) {
         output.append(bytes: prefix)
         if let dev {
             output.append(",\"interface\":")
@@ -445,7 +433,7 @@ struct AddressJSONWriter {
             lastScope = (scope, known)
             return known
         }
-        var text = ByteOutput(descriptor: -1)
+        var text = ByteWriter(descriptor: -1)
         text.appendJSONString(scope.description)
         scopes[scope.rawValue] = text.bytes
         return text.bytes
@@ -458,7 +446,7 @@ struct AddressJSONWriter {
             lastFlagList = (key, known)
             return known
         }
-        var text = ByteOutput(descriptor: -1)
+        var text = ByteWriter(descriptor: -1)
         text.append("[")
         for (index, name) in flags.names(family: family).enumerated() {
             if index > 0 { text.append(",") }
