@@ -393,12 +393,14 @@ public final class BGPListener {
     // MARK: Shutdown
 
     /// Send Cease / Administrative Shutdown (6/2, RFC 8203 text) to every peer and close every connection.
-    /// The analyzer is not told, so the final table still shows what the peers announced.
+    /// The analyzer is told, as of a NOTIFICATION in a capture: a session is not shown up after the Cease,
+    /// and its last table stays readable (`BGPSession.endedRoutes`).
     public func shutdown(communication: String) {
         let cease = BGPMessageBuilder.cease(subcode: 2, communication: communication)
         for connection in connections where connection.isOpen {
             _ = Self.send(connection.descriptor, cease)
             log("sent Cease/Administrative Shutdown (6/2) to \(connection.session.remote)")
+            if connection.session.state == .established { feedOwn(cease, connection) }
             close(connection.descriptor)
             connection.isOpen = false
             connection.session.markClosed()

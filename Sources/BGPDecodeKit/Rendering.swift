@@ -204,6 +204,12 @@ public enum BGPRender {
         let stale = session.staleCount
         if stale > 0 { line += ", \(stale) stale" }
         line += session.isUp ? ", up" : ", down (\(session.downReason ?? "?"))"
+        if let endedAt = session.endedAt {
+            line += " at \(endedAt.iso8601), \(session.endedRoutes.count) withdrawn at session end"
+        }
+        if session.earlierSessions > 0 {
+            line += ", \(session.earlierSessions) earlier \(session.earlierSessions == 1 ? "session" : "sessions")"
+        }
         line += ", context \(session.contextSource.rawValue)"
         line += "; \(session.messages) messages, \(session.updates) updates, \(session.announcements) announced, "
             + "\(session.withdrawals) withdrawn"
@@ -218,7 +224,7 @@ public enum BGPRender {
         return line
     }
 
-    /// Per-prefix flap counts (announced, then withdrawn), most first.
+    /// Per-prefix flap counts (withdrawn, then announced again), most first.
     public static func flapsText(_ analyzer: BGPAnalyzer) -> String {
         var out = ""
         for session in analyzer.sortedSessions where !session.flaps.isEmpty {
@@ -264,6 +270,9 @@ public enum BGPRender {
                 session.routes.forEachSorted { key, route in
                     lines.append(routeJSON(session, key, route, analyzer.path(route.pathID)))
                 }
+                session.endedRoutes.forEachSorted { key, route in
+                    lines.append(routeJSON(session, key, route, analyzer.path(route.pathID), endedAt: session.endedAt))
+                }
             }
             lines.append(sessionJSON(session))
         }
@@ -281,6 +290,9 @@ public enum BGPRender {
         line.add("stale", session.staleCount)
         line.add("up", session.isUp)
         line.add("down_reason", session.downReason)
+        line.add("ended_at", session.endedAt)
+        if session.endedAt != nil { line.add("withdrawn_at_end", session.endedRoutes.count) }
+        if session.earlierSessions > 0 { line.add("earlier_sessions", session.earlierSessions) }
         line.add("context", session.contextSource.rawValue)
         line.add("messages", session.messages)
         line.add("updates", session.updates)
@@ -291,14 +303,22 @@ public enum BGPRender {
         line.add("lost_bytes", session.lostBytes)
         line.add("truncated_messages", session.truncatedMessages)
         line.add("end_of_rib", list: session.endOfRIB.sorted())
-        var flaps = JSONLine()
-        for (key, count) in session.flaps.sorted(by: { $0.key < $1.key }) { flaps.add(key.description, count) }
-        if !flaps.isEmpty { line.add("flaps", flaps) }
+        // An array of objects, not an object keyed by prefix: no key depends on the data.
+        let flaps = session.flaps.sorted(by: { $0.key < $1.key }).map { key, count in
+            var flap = JSONLine()
+            addRoute(&flap, key)
+            flap.add("flaps", count)
+            return flap
+        }
+        if !flaps.isEmpty { line.add("flaps", JSONValue(flaps.map { JSONValue($0) })) }
         return line
     }
 
     /// The `route` object of `--table --json`.
-    public static func routeJSON(_ session: BGPSession, _ key: BGPRouteKey, _ route: BGPRoute, _ path: BGPPath) -> JSONLine {
+    /// `endedAt`: the route is from the last table before the session ended at that time (`endedRoutes`).
+    public static func routeJSON(
+        _ session: BGPSession, _ key: BGPRouteKey, _ route: BGPRoute, _ path: BGPPath, endedAt: Timestamp? = nil
+    ) -> JSONLine {
         var line = JSONLine()
         line.add("type", "route")
         line.add("speaker", session.key.speaker)
@@ -308,6 +328,7 @@ public enum BGPRender {
         line.add("since", route.since)
         line.add("stale", route.stale)
         if let flaps = session.flaps[key] { line.add("flaps", flaps) }
+        line.add("withdrawn_at_session_end", endedAt)
         return line
     }
 }

@@ -131,8 +131,9 @@ public struct BGPRouteTable: Sequence {
     /// Batch mode: changes not applied yet, bucketed in key order, in arrival order within a bucket
     /// (withdrawals have path `Entry.withdrawal`).
     private var pending = ChangeLog()
-    /// Per prefix, how often a present route was withdrawn (by the analyzer, or by a queued withdrawal).
-    public internal(set) var flaps: [BGPRouteKey: Int] = [:]
+    /// Per prefix, how often a present route was withdrawn (by the analyzer, or by a queued withdrawal):
+    /// what `BGPSession.flaps` is counted from.
+    public internal(set) var removals: [BGPRouteKey: Int] = [:]
 
     /// Whether changes are queued (see batch mode); the table must not be read until they are applied.
     public var hasPendingChanges: Bool { pending.count > 0 }
@@ -309,10 +310,10 @@ public struct BGPRouteTable: Sequence {
         applyWhenLarge()
     }
 
-    /// Batch mode: queue the withdrawal of `key`; when it is applied and finds a route, it counts a flap.
+    /// Batch mode: queue the withdrawal of `key`; when it is applied and finds a route, it counts a removal.
     public mutating func queueWithdrawal(_ key: BGPRouteKey) {
         if key.routeDistinguisher != nil {
-            if distinguished.removeValue(forKey: key) != nil { flaps[key, default: 0] += 1 }
+            if distinguished.removeValue(forKey: key) != nil { removals[key, default: 0] += 1 }
             return
         }
         var entry = Entry(key, BGPRoute(pathID: 0, since: .zero, stale: false))
@@ -330,7 +331,7 @@ public struct BGPRouteTable: Sequence {
 
     /// Apply the queued changes: bucket by bucket in key order (see `ChangeLog`), the bucket is sorted by
     /// key (stably, so one key's changes stay in arrival order) and compacted: for each key the last change
-    /// wins, and a withdrawal that finds a route counts a flap. The routes already in the table join the log
+    /// wins, and a withdrawal that finds a route counts a removal. The routes already in the table join the log
     /// first (they are older than every change). Leaves the table in sorted mode.
     public mutating func applyPendingChanges() {
         guard pending.count > 0 else { return }
@@ -367,8 +368,8 @@ public struct BGPRouteTable: Sequence {
             }
         }
         entries = result
-        flaps.reserveCapacity(flaps.count + flapped.count)
-        for key in flapped { flaps[key, default: 0] += 1 }
+        removals.reserveCapacity(removals.count + flapped.count)
+        for key in flapped { removals[key, default: 0] += 1 }
     }
 
     /// Remove the route for `key`; returns it.

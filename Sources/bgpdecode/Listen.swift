@@ -263,8 +263,10 @@ struct Listen: ParsableCommand {
             }
             return false
         }
-        // The table first: the Cease below closes the sessions, which must not empty it.
+        // The Cease first, so that no session is shown up after it: the table then shows each session's
+        // routes as withdrawn at that session end.
         analyzer.onEvent = nil
+        listener.shutdown(communication: "bgpdecode listen stopped")
         if let verdict {
             if json {
                 sink.renderer.output.appendLine(verdict.json.text)
@@ -284,7 +286,6 @@ struct Listen: ParsableCommand {
             }
         }
         sink.renderer.flush()
-        listener.shutdown(communication: "bgpdecode listen stopped")
         if let verdict, verdict.exitCode != 0 { throw ExitCode(verdict.exitCode) }
         if isVerifying && verdict == nil { throw ExitCode(ExitStatus.interrupted) }
     }
