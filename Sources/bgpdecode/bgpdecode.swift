@@ -65,10 +65,11 @@ struct BGPDecode: ParsableCommand {
             announced again; a session end is one SESSION-DOWN, not a flap).
             --table prints only the final table of each session, sorted, then
             the flap counts; a session that ended shows its last table, each
-            route marked "withdrawn at session end TIME". Then "note:" lines (MRT records not read,
-            why connections carried no BGP: TCP-MD5 SYNs unanswered, SYN answered
-            by RST, no OPEN) and "PARTIAL:" lines when the input was not read to
-            its end. Peer text (FQDN, shutdown communication) is escaped.
+            route marked "withdrawn at session end TIME". Then "note:" lines
+            (MRT records not read, why connections carried no BGP: TCP-MD5 SYNs
+            unanswered, SYN answered by RST, no OPEN) and "PARTIAL:" lines when
+            the input was not read to its end. Peer text (FQDN, shutdown
+            communication) is escaped.
             --json writes JSON Lines. "type" is open, announce, withdraw,
             end_of_rib, notification, route_refresh, session_down,
             malformed_attribute, error, note, state_change, gap,
