@@ -72,6 +72,10 @@ public struct BGPVerification: Sendable {
     /// Missing prefixes that were announced until a session end withdrew them (rather than never
     /// announced): the session, when it ended and why.
     public var lostAtSessionEnd: [BGPPrefix: (session: BGPSessionKey, at: Timestamp, reason: String)] = [:]
+    /// Every checked session sent End-of-RIB for each family of the expected prefixes that its speaker
+    /// announced in its OPEN (IPv4 unicast when it announced none): the speaker finished its initial
+    /// update (RFC 4724 section 2). A listener's verdict waits for this or for a quiet `--settle`.
+    public var endOfRIBFromEverySession = false
     /// Whether the input was read completely: a verdict on a partial input is not OK (see `exitCode`).
     public var input = BGPInputReport()
 
@@ -123,6 +127,12 @@ public struct BGPVerification: Sendable {
             }
         }
         unexpected = announced.keys.filter { !expectedPrefixes.contains($0) }.sorted()
+        let wanted = Set(expectations.map { $0.prefix.isIPv6 ? BGPAddressFamily.ipv6Unicast : .ipv4Unicast })
+        endOfRIBFromEverySession = !sessions.isEmpty && sessions.allSatisfy { session in
+            let offered = session.speakerOpen.map { $0.multiprotocolFamilies.isEmpty ? [.ipv4Unicast] : $0.multiprotocolFamilies }
+                ?? [.ipv4Unicast]
+            return wanted.intersection(offered).isSubset(of: session.endOfRIB)
+        }
         if !missing.isEmpty {
             let missingPrefixes = Set(missing.map(\.prefix))
             for session in sessions {

@@ -50,8 +50,9 @@ struct Listen: ParsableCommand {
             VERIFICATION
             With --expect-prefix/--expect-file, bgpdecode waits up to --wait
             seconds and exits as soon as every expected prefix is announced (with
-            its next hop, when given) by the peers; at the deadline it reports
-            what is missing. The report and codes are those of 'bgpdecode -r'.
+            its next hop, when given) by the peers and each of those sessions sent
+            End-of-RIB, or no UPDATE came for --settle seconds (default 5); at
+            the deadline it reports what is missing. The report and codes are those of 'bgpdecode -r'.
 
             EXIT STATUS
               0   stopped by a signal; or, verifying, every expected prefix is
@@ -116,6 +117,11 @@ struct Listen: ParsableCommand {
         "With --expect-*: the most seconds to wait for the expected prefixes (at most 2592000).", valueName: "s"))
     var waitText: String?
 
+    @Option(name: .customLong("settle"), parsing: .unconditional, help: ArgumentHelp(
+        "With --expect-*: without End-of-RIB from every checked session, the quiet seconds after the last "
+            + "UPDATE before a verdict (default 5).", valueName: "s"))
+    var settleText: String?
+
     var isVerifying: Bool { report.isVerifying }
 
     static let asRange: ClosedRange<UInt32> = 1...UInt32.max
@@ -129,6 +135,7 @@ struct Listen: ParsableCommand {
             ?? 90
     }
     var wait: Double? { waitText.flatMap { try? NumericOption.seconds($0, option: "--wait").get() } }
+    var settle: Double { settleText.flatMap { try? NumericOption.seconds($0, option: "--settle").get() } ?? 5 }
 
     /// `ADDR`, `ADDR:PORT` or `[V6]:PORT`.
     static func parseBind(_ text: String) -> (IPAddress, UInt16)? {
@@ -184,6 +191,10 @@ struct Listen: ParsableCommand {
         if isVerifying && waitText == nil { throw ValidationError("--expect-prefix/--expect-file need --wait SECONDS.") }
         if !isVerifying && waitText != nil { throw ValidationError("--wait applies to --expect-prefix/--expect-file.") }
         if let waitText, case .failure(let bad) = NumericOption.seconds(waitText, option: "--wait") {
+            throw ValidationError(bad.message)
+        }
+        if !isVerifying && settleText != nil { throw ValidationError("--settle applies to --expect-prefix/--expect-file.") }
+        if let settleText, case .failure(let bad) = NumericOption.seconds(settleText, option: "--settle") {
             throw ValidationError(bad.message)
         }
     }
@@ -243,7 +254,11 @@ struct Listen: ParsableCommand {
 
         var verdict: BGPVerification?
         let deadline = wait.map { ContinuousClock.now + NumericOption.duration($0) }
+        var lastUpdates = -1
         var lastMessages = -1
+        var cached: BGPVerification?
+        var lastChange = ContinuousClock.now
+        let settleTime = NumericOption.duration(settle)
         listener.run {
             if StopSignal.isRaised { return true }
             guard isVerifying else { return false }
@@ -252,12 +267,24 @@ struct Listen: ParsableCommand {
                     analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
                 return true
             }
-            // Re-check only when a message arrived since the last check.
-            guard analyzer.messages != lastMessages else { return false }
-            lastMessages = analyzer.messages
-            let current = BGPVerification(
+            // The expected set is not enough: the speaker may not have finished (ExaBGP announced .60, then
+            // .61 four seconds later). A verdict needs End-of-RIB from every checked session, or --settle
+            // seconds without an UPDATE (issue 16 item 8).
+            let updates = analyzer.sessions.values.reduce(0) { $0 + $1.updates }
+            if updates != lastUpdates {
+                lastUpdates = updates
+                lastChange = ContinuousClock.now
+            }
+            // Computed again only when a message arrived since the last check.
+            if analyzer.messages != lastMessages || cached == nil {
+                lastMessages = analyzer.messages
+                cached = BGPVerification(
                     analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
-            if current.missing.isEmpty, current.wrongNextHop.isEmpty, !current.sessionsChecked.isEmpty {
+            }
+            guard let current = cached else { return false }
+            if current.missing.isEmpty, current.wrongNextHop.isEmpty, !current.sessionsChecked.isEmpty,
+                current.endOfRIBFromEverySession || ContinuousClock.now - lastChange >= settleTime
+            {
                 verdict = current
                 return true
             }
