@@ -19,7 +19,11 @@ with other attributes. Both OPENs also offer IPv6 unicast. A withdrawn prefix is
 no two prefixes share a network address (tshark's prefix fields carry the address without its length), so
 the final table is the announced set minus the withdrawn set, whatever the order. A file only: nothing is
 sent anywhere.
-usage: gen-bgp-bench.py PCAP MRT [N] [shuffled|fulltable]
+With an ENDING of "fin" the speaker closes the session with a FIN after the last UPDATE (a speaker killed
+or restarted: the kernel closes its socket), with "cease" it first sends a NOTIFICATION Cease /
+Administrative Shutdown (6/2), as a MetalLB speaker that drains its node does; "open" (the default) leaves
+the session up. The MRT file has the NOTIFICATION too (a FIN has no MRT record).
+usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable] [open|fin|cease]
 """
 import math
 import struct
@@ -198,8 +202,9 @@ def main():
     pcap_path, mrt_path = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
     mode = sys.argv[4] if len(sys.argv) > 4 else "in-order"
-    if mode not in ("in-order", "shuffled", "fulltable"):
-        sys.exit("usage: gen-bgp-bench.py PCAP MRT [N] [shuffled|fulltable]")
+    ending = sys.argv[5] if len(sys.argv) > 5 else "open"
+    if mode not in ("in-order", "shuffled", "fulltable") or ending not in ("open", "fin", "cease"):
+        sys.exit("usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable] [open|fin|cease]")
     messages = full_table_updates(n) if mode == "fulltable" else updates(n, mode == "shuffled")
     t = [1_700_000_000, 0]
     with open(pcap_path, "wb") as pcap, open(mrt_path, "wb") as mrt:
@@ -250,6 +255,15 @@ def main():
             write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x18, bytes(pending), MAC_A, MAC_B))
             a_seq += len(pending)
         write(frame(PEER, SPEAKER, 40000, 179, b_seq, a_seq, 0x10, b"", MAC_B, MAC_A))
+        if ending == "cease":
+            cease = bgp(3, bytes([6, 2]))
+            write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x18, cease, MAC_A, MAC_B))
+            a_seq += len(cease)
+            log(True, cease)
+        if ending != "open":
+            write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x11, b"", MAC_A, MAC_B))
+            write(frame(PEER, SPEAKER, 40000, 179, b_seq, a_seq + 1, 0x11, b"", MAC_B, MAC_A))
+            write(frame(SPEAKER, PEER, 179, 40000, a_seq + 1, b_seq + 1, 0x10, b"", MAC_A, MAC_B))
 
 
 if __name__ == "__main__":
