@@ -13,7 +13,9 @@ struct Listen: ParsableCommand {
         usage: """
             bgpdecode listen --local-as <asn> --router-id <id> [--bind <addr[:port]>]
                              (--peer <ip> --peer-as <asn> ... | --accept-any)
-                             [--md5-password <ip=secret> ...] [--hold-time <s>]
+                             [--md5-password <ip=secret> ...]
+                             [--md5-password-file <ip=file> ...] [--hold-time <s>]
+                             [--max-prefixes <n>] [--settle <s>]
                              [--table] [--json]
                              [(--expect-prefix <prefix> ... | --expect-file <file>)
                               --wait <s>]
@@ -43,6 +45,13 @@ struct Listen: ParsableCommand {
             --md5-password PEER=SECRET sets a TCP-MD5 key (RFC 2385) for that peer
             on the listening socket; segments without it are dropped by the kernel,
             so a wrong password shows as a peer that never connects.
+            --md5-password-file PEER=FILE reads it from the first line of FILE
+            instead (not in the process list).
+            --max-prefixes N: a peer whose table grows past N routes gets Cease/
+            Maximum Number of Prefixes Reached (6/1) and is closed (a bound on
+            memory, like a daemon's maximum-prefix). A peer that sends bytes that
+            are not BGP gets Message Header Error (1/1, 1/2) and is closed; one
+            that sends no OPEN within 15 s gets Hold Timer Expired (4/0).
 
             Ctrl-C (SIGINT) or SIGTERM sends Cease/Administrative Shutdown (6/2) to
             every peer, then prints the final table of each session.
@@ -52,7 +61,8 @@ struct Listen: ParsableCommand {
             seconds and exits as soon as every expected prefix is announced (with
             its next hop, when given) by the peers and each of those sessions sent
             End-of-RIB, or no UPDATE came for --settle seconds (default 5); at
-            the deadline it reports what is missing. The report and codes are those of 'bgpdecode -r'.
+            the deadline it reports what is missing. The report and codes are
+            those of 'bgpdecode -r'.
 
             EXIT STATUS
               0   stopped by a signal; or, verifying, every expected prefix is
@@ -106,6 +116,15 @@ struct Listen: ParsableCommand {
     @Option(name: .customLong("md5-password"), help: ArgumentHelp(
         "TCP-MD5 password for a peer, as PEER=SECRET. Repeatable.", valueName: "ip=secret"))
     var md5Passwords: [String] = []
+
+    @Option(name: .customLong("md5-password-file"), help: ArgumentHelp(
+        "TCP-MD5 password for a peer from the first line of a file, as PEER=FILE. Repeatable.",
+        valueName: "ip=file"))
+    var md5PasswordFiles: [String] = []
+
+    @Option(name: .customLong("max-prefixes"), parsing: .unconditional, help: ArgumentHelp(
+        "The most routes a peer may announce; past it, Cease 6/1 and the connection closes.", valueName: "n"))
+    var maxPrefixesText: String?
 
     @Option(name: .customLong("hold-time"), parsing: .unconditional, help: ArgumentHelp(
         "Hold time to offer, in seconds: 0 or 3 to 65535 (default 90).", valueName: "s"))
@@ -188,6 +207,17 @@ struct Listen: ParsableCommand {
                 throw ValidationError("--md5-password must be PEER=SECRET, like 203.0.113.1=s3cret.")
             }
         }
+        for entry in md5PasswordFiles {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, IPAddress(parts[0]) != nil, !parts[1].isEmpty else {
+                throw ValidationError("--md5-password-file must be PEER=FILE, like 203.0.113.1=/etc/bgp/node1.key.")
+            }
+        }
+        if let maxPrefixesText,
+            case .failure(let bad) = NumericOption.integer(maxPrefixesText, option: "--max-prefixes", range: 1...100_000_000)
+        {
+            throw ValidationError(bad.message)
+        }
         if isVerifying && waitText == nil { throw ValidationError("--expect-prefix/--expect-file need --wait SECONDS.") }
         if !isVerifying && waitText != nil { throw ValidationError("--wait applies to --expect-prefix/--expect-file.") }
         if let waitText, case .failure(let bad) = NumericOption.seconds(waitText, option: "--wait") {
@@ -219,6 +249,17 @@ struct Listen: ParsableCommand {
             if parts.count == 2, let address = IPAddress(parts[0]) {
                 configuration.md5Passwords[address] = String(parts[1])
             }
+        }
+        for entry in md5PasswordFiles {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let address = IPAddress(parts[0]) else { continue }
+            switch Self.readSecret(String(parts[1])) {
+            case .success(let secret): configuration.md5Passwords[address] = secret
+            case .failure(let error): fail(error.message)
+            }
+        }
+        configuration.maximumPrefixes = maxPrefixesText.flatMap {
+            try? NumericOption.integer($0, option: "--max-prefixes", range: 1...100_000_000).get()
         }
 
         let showEvents = !report.table && !isVerifying
@@ -315,6 +356,29 @@ struct Listen: ParsableCommand {
         sink.renderer.flush()
         if let verdict, verdict.exitCode != 0 { throw ExitCode(verdict.exitCode) }
         if isVerifying && verdict == nil { throw ExitCode(ExitStatus.interrupted) }
+    }
+
+    /// The first line of a password file (RFC 2385 keys are at most 80 bytes; a larger file is refused).
+    static func readSecret(_ path: String) -> Result<String, ExpectationFileError> {
+        let shown = PrintableText.escaped(path)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            return .failure(ExpectationFileError(message: "cannot read the password file \(shown): "
+                + String(cString: strerror(errno)) + "; check the path"))
+        }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 1024)
+        let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        guard count >= 0 else {
+            return .failure(ExpectationFileError(message: "cannot read the password file \(shown): "
+                + String(cString: strerror(errno))))
+        }
+        let line = bytes[..<count].prefix { $0 != 0x0A && $0 != 0x0D }
+        guard !line.isEmpty, line.count <= 80, let secret = String(validating: line, as: UTF8.self) else {
+            return .failure(ExpectationFileError(message: "the password file \(shown) must hold a password of "
+                + "1 to 80 bytes on its first line"))
+        }
+        return .success(secret)
     }
 
     private func fail(_ message: String) -> Never {
