@@ -23,7 +23,9 @@ With an ENDING of "fin" the speaker closes the session with a FIN after the last
 or restarted: the kernel closes its socket), with "cease" it first sends a NOTIFICATION Cease /
 Administrative Shutdown (6/2), as a MetalLB speaker that drains its node does; "open" (the default) leaves
 the session up. The MRT file has the NOTIFICATION too (a FIN has no MRT record).
-usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable] [open|fin|cease]
+"fulltable-packed" is the same table in UPDATEs of about 900 IPv4 (or 450 IPv6) prefixes each, as a route
+server or a daemon with a full table packs them.
+usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable|fulltable-packed] [open|fin|cease]
 """
 import math
 import struct
@@ -93,8 +95,9 @@ def spread(total, chosen):
     return [(i * chosen) // total != ((i + 1) * chosen) // total for i in range(total)]
 
 
-def full_table_updates(n):
-    """The "fulltable" session's UPDATE messages, in order (see the module docstring)."""
+def full_table_updates(n, packed=False):
+    """The "fulltable" session's UPDATE messages, in order (see the module docstring); `packed`: the
+    "fulltable-packed" one, whose UPDATEs carry about 900 IPv4 or 450 IPv6 prefixes each."""
     v4_kept, v6_kept = n * 4 // 5, n - n * 4 // 5
     v4_gone, v6_gone = (n // 20) * 4 // 5, n // 20 - (n // 20) * 4 // 5
     # IPv4: /24 most often, like the real table; unicast space only (1.0.0.0 to 223.255.255.255, not 127/8).
@@ -105,15 +108,17 @@ def full_table_updates(n):
                              0x9E3779B97F4A7C15 % (1 << 45) | 1, lambda a: True)
     families = ([(4, p, g) for p, g in zip(v4, spread(len(v4), v4_gone))]
                 + [(6, p, g) for p, g in zip(v6, spread(len(v6), v6_gone))])
-    # Interleave the families deterministically: four IPv4 prefixes, then one IPv6, like the totals.
+    # Interleave the families deterministically: four IPv4 prefixes, then one IPv6, like the totals (in
+    # runs of 3,600 and 900 when packed, so that one UPDATE can hold many of one family).
+    run = 900 if packed else 1
     order = []
     a, b = 0, len(v4)
     while a < len(v4) or b < len(families):
-        order.extend(families[a:min(a + 4, len(v4))])
-        a = min(a + 4, len(v4))
+        order.extend(families[a:min(a + 4 * run, len(v4))])
+        a = min(a + 4 * run, len(v4))
         if b < len(families):
-            order.append(families[b])
-            b += 1
+            order.extend(families[b:min(b + run, len(families))])
+            b = min(b + run, len(families))
     ases = [64496 + k for k in range(16)] + [4200000000 + k * 7919 for k in range(48)]
     next_hop6 = bytes.fromhex("20010db8000000000000000000000001")
     pending_v4, pending_v6, kept = [], [], []
@@ -155,7 +160,7 @@ def full_table_updates(n):
 
     while position < len(order):
         family = order[position][0]
-        size = 1 + (group_index * 5) % 8
+        size = (900 if family == 4 else 450) if packed else 1 + (group_index * 5) % 8
         group = []
         while position < len(order) and len(group) < size and order[position][0] == family:
             group.append(order[position])
@@ -203,9 +208,12 @@ def main():
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
     mode = sys.argv[4] if len(sys.argv) > 4 else "in-order"
     ending = sys.argv[5] if len(sys.argv) > 5 else "open"
-    if mode not in ("in-order", "shuffled", "fulltable") or ending not in ("open", "fin", "cease"):
-        sys.exit("usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable] [open|fin|cease]")
-    messages = full_table_updates(n) if mode == "fulltable" else updates(n, mode == "shuffled")
+    if mode not in ("in-order", "shuffled", "fulltable", "fulltable-packed") or ending not in ("open", "fin", "cease"):
+        sys.exit("usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable|fulltable-packed] [open|fin|cease]")
+    if mode.startswith("fulltable"):
+        messages = full_table_updates(n, mode == "fulltable-packed")
+    else:
+        messages = updates(n, mode == "shuffled")
     t = [1_700_000_000, 0]
     with open(pcap_path, "wb") as pcap, open(mrt_path, "wb") as mrt:
         pcap.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
@@ -229,8 +237,8 @@ def main():
         write(frame(SPEAKER, PEER, 179, 40000, a_seq - 1, 0, 0x02, b"", MAC_A, MAC_B))
         write(frame(PEER, SPEAKER, 40000, 179, b_seq - 1, a_seq, 0x12, b"", MAC_B, MAC_A))
         write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x10, b"", MAC_A, MAC_B))
-        for sender_is_speaker, message in [(True, open_msg(4200000001, SPEAKER, mode == "fulltable")),
-                                           (False, open_msg(64512, PEER, mode == "fulltable")),
+        for sender_is_speaker, message in [(True, open_msg(4200000001, SPEAKER, mode.startswith("fulltable"))),
+                                           (False, open_msg(64512, PEER, mode.startswith("fulltable"))),
                                            (True, KEEPALIVE), (False, KEEPALIVE)]:
             if sender_is_speaker:
                 write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x18, message, MAC_A, MAC_B))
