@@ -227,8 +227,10 @@ public enum BGPRender {
     /// Per-prefix flap counts (withdrawn, then announced again), most first.
     public static func flapsText(_ analyzer: BGPAnalyzer) -> String {
         var out = ""
-        for session in analyzer.sortedSessions where !session.flaps.isEmpty {
+        for session in analyzer.sortedSessions {
+            // Computed once: each withdrawn key is looked up in the tables (BGPSession.flaps).
             let flaps = session.flaps
+            guard !flaps.isEmpty else { continue }
             out += "flaps \(session.key):"
             for (key, count) in mostFlapped(flaps, 50) { out += " \(key)=\(count)" }
             if flaps.count > 50 { out += " (+\(flaps.count - 50) more)" }
