@@ -20,6 +20,8 @@ let package = Package(
     dependencies: [
         // The only dependency: typed, tested, self-documenting command lines for every executable.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // YAML for MetalLB's custom resources (KubeInputs only): libyaml inside, no other dependency.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Pure Swift, no I/O, no dependencies: every frame decoder, address types, TCP reassembly.
@@ -78,6 +80,10 @@ let package = Package(
         .executableTarget(
             name: "svcprobe", dependencies: ["SvcProbeKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
+        // Kubernetes inputs: LoadBalancer Services and Nodes from kubectl's JSON, MetalLB's custom resources from
+        // YAML, turned into the expectations the tools check. Bounded against hostile files.
+        .target(name: "KubeInputs", dependencies: ["PacketCore", .product(name: "Yams", package: "Yams")]),
+
         // The measuring half of scripts/bench-core: a bare libpcap loop versus the core's full decode.
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
 
@@ -92,9 +98,17 @@ let package = Package(
         .testTarget(name: "ToolSupportTests", dependencies: ["ToolSupport", "PacketCore", "Capture", "TestSupport"]),
         .testTarget(
             name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
-        .testTarget(name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(
+            name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "TestSupport"]),
-        .testTarget(name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(
+            name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
+        .testTarget(name: "KubeInputsTests", dependencies: ["KubeInputs", "PacketCore", "TestSupport"],
+                    exclude: ["Inputs", "oracle.py"]),
+        // The deploy/ manifests against their contract, and the alert rules through promtool.
+        .testTarget(
+            name: "DeployTests",
+            dependencies: ["KubeInputs", "PacketCore", "TestSupport", .product(name: "Yams", package: "Yams")]),
         // Fuzz seeds and regression inputs replayed, resource bounds under hostile input, and every capture
         // decoded by us and by tshark with the fields compared.
         .testTarget(

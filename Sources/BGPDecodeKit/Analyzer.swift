@@ -50,6 +50,10 @@ public final class BGPAnalyzer {
 
     public var sortedSessions: [BGPSession] { sessions.values.sorted { $0.key < $1.key } }
 
+    /// The time of the last BGP message read (of any session): the `time` of objects with no message of their
+    /// own (session, route, verdict), so that a replayed capture prints the same. Nil when none was read.
+    public var lastMessageTime: Timestamp? { sessionList.lazy.map(\.lastSeen).max() }
+
     /// Every session's per-message state, by `BGPSession.index`, and the sessions in the same order.
     var hotStates: [BGPSessionHotState] = []
     private var sessionList: [BGPSession] = []

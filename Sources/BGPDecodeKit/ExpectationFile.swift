@@ -1,5 +1,5 @@
-import Glibc
 import PacketCore
+import ToolSupport
 
 /// Reads an `--expect-file` with bounded memory: a file larger than `maximumBytes` (say `/dev/zero`, or a
 /// capture given by mistake) or with a line longer than `maximumLineLength` is refused with one sentence,
@@ -14,27 +14,19 @@ public enum ExpectationFile {
     /// The whole file as UTF-8 text, or the sentence saying why it cannot be used.
     public static func read(path: String) -> Result<String, ExpectationFileError> {
         let shown = PrintableText.escaped(path)
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
+        let bytes: [UInt8]
+        switch BoundedFile.read(path, limit: maximumBytes, requireRegular: false) {
+        case .contents(let read): bytes = read
+        case .missing:
             return .failure(ExpectationFileError(message: "cannot read the expect file \(shown): "
-                + String(cString: strerror(errno)) + "; check the path"))
-        }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else {
-                return .failure(ExpectationFileError(message: "cannot read the expect file \(shown): "
-                    + String(cString: strerror(errno)) + "; check the path"))
-            }
-            if count == 0 { break }
-            guard bytes.count + count <= maximumBytes else {
-                return .failure(ExpectationFileError(message: "the expect file \(shown) is larger than "
-                    + "\(maximumBytes >> 20) MiB; give a file of prefixes, one per line"))
-            }
-            bytes += chunk[..<count]
+                + "no such file; check the path"))
+        case .failure(let reason):
+            return .failure(ExpectationFileError(message: "cannot read the expect file \(shown): \(reason)"))
+        case .tooLarge:
+            return .failure(ExpectationFileError(message: "the expect file \(shown) is larger than "
+                + "\(maximumBytes >> 20) MiB; give a file of prefixes, one per line"))
+        case .interrupted:
+            return .failure(ExpectationFileError(message: "interrupted while reading the expect file \(shown)"))
         }
         var lineLength = 0
         var line = 1

@@ -33,11 +33,11 @@ public struct BGPInputReport: Sendable, Equatable {
         return out
     }
 
-    /// The closing `summary` object of `--json` output, with the exit status the run ends with.
-    public func json(status: Int32? = nil) -> JSONLine {
-        var line = JSONLine()
-        line.add("type", "summary")
-        line.add("status", status ?? self.status)
+    /// The closing `summary` object of `--json` output, with the exit status the run ends with; `time` is the
+    /// last message's (`BGPAnalyzer.lastMessageTime`), or the wall clock when none was read or the run is live.
+    public func json(status: Int32? = nil, envelope: JSONEnvelope, time: Timestamp) -> JSONLine {
+        var line = envelope.object("summary", time: time)
+        line.add("exit_status", status ?? self.status)
         line.add("complete", isComplete)
         line.add("interrupted", interrupted)
         line.add("problems", list: problems)

@@ -2,7 +2,7 @@ import PacketCore
 import ToolSupport
 
 /// Text and JSON Lines for events, tables and summaries. Field names of the JSON output are documented in
-/// `bgpdecode --help` and are stable: add, never rename.
+/// `bgpdecode --help` and docs/json.md and are stable: add, never rename.
 public enum BGPRender {
     // MARK: Events
 
@@ -56,13 +56,15 @@ public enum BGPRender {
         }
     }
 
-    /// One JSON object per event; nil for KEEPALIVEs unless `keepalives` is set.
-    public static func json(_ event: BGPEvent, keepalives: Bool = false) -> JSONLine? {
+    /// One JSON object per event; nil for KEEPALIVEs unless `keepalives` is set. `interface` is a live
+    /// capture's (`-i`).
+    public static func json(
+        _ event: BGPEvent, keepalives: Bool = false, envelope: JSONEnvelope, interface: String? = nil
+    ) -> JSONLine? {
         let origin = event.origin
         var line = JSONLine()
-        func head(_ type: String) {
-            line.add("type", type)
-            line.add("time", origin.timestamp)
+        func head(_ event: String) {
+            line = envelope.object(event, time: origin.timestamp, interface: interface)
             line.add("speaker", origin.session.speaker)
             line.add("peer", origin.session.peer)
             line.add("offset", origin.offset)
@@ -264,27 +266,30 @@ public enum BGPRender {
         analyzer.sortedSessions.map { sessionHeader($0) + "\n" }.joined() + flapsText(analyzer)
     }
 
-    /// `--table --json`: one `route` object per route, then one `session` object per session.
-    public static func tableJSON(_ analyzer: BGPAnalyzer, routes: Bool = true) -> [JSONLine] {
+    /// `--table --json`: one `route` object per route, then one `session` object per session. `time` is the
+    /// last message's (`BGPAnalyzer.lastMessageTime`).
+    public static func tableJSON(
+        _ analyzer: BGPAnalyzer, routes: Bool = true, envelope: JSONEnvelope, time: Timestamp
+    ) -> [JSONLine] {
         var lines: [JSONLine] = []
         for session in analyzer.sortedSessions {
             if routes {
                 session.routes.forEachSorted { key, route in
-                    lines.append(routeJSON(session, key, route, analyzer.path(route.pathID)))
+                    lines.append(routeJSON(session, key, route, analyzer.path(route.pathID), envelope: envelope, time: time))
                 }
                 session.endedRoutes.forEachSorted { key, route in
-                    lines.append(routeJSON(session, key, route, analyzer.path(route.pathID), endedAt: session.endedAt))
+                    lines.append(routeJSON(session, key, route, analyzer.path(route.pathID), envelope: envelope, time: time,
+                        endedAt: session.endedAt))
                 }
             }
-            lines.append(sessionJSON(session))
+            lines.append(sessionJSON(session, envelope: envelope, time: time))
         }
         return lines
     }
 
     /// The `session` object of `--table --json`.
-    public static func sessionJSON(_ session: BGPSession) -> JSONLine {
-        var line = JSONLine()
-        line.add("type", "session")
+    public static func sessionJSON(_ session: BGPSession, envelope: JSONEnvelope, time: Timestamp) -> JSONLine {
+        var line = envelope.object("session", time: time)
         line.add("speaker", session.key.speaker)
         line.add("peer", session.key.peer)
         line.add("as", session.speakerAS)
@@ -305,24 +310,26 @@ public enum BGPRender {
         line.add("lost_bytes", session.lostBytes)
         line.add("truncated_messages", session.truncatedMessages)
         line.add("end_of_rib", list: session.endOfRIB.sorted())
-        // An array of objects, not an object keyed by prefix: no key depends on the data.
-        let flaps = session.flaps.sorted(by: { $0.key < $1.key }).map { key, count in
-            var flap = JSONLine()
-            addRoute(&flap, key)
-            flap.add("flaps", count)
-            return flap
+        // A list of objects, never keyed by prefix: keys are the schema, prefixes are data.
+        let flaps = session.flaps
+        if !flaps.isEmpty {
+            line.add("flaps", JSONValue(flaps.sorted(by: { $0.key < $1.key }).map { key, count in
+                var item = JSONLine()
+                addRoute(&item, key)
+                item.add("count", count)
+                return JSONValue(item)
+            }))
         }
-        if !flaps.isEmpty { line.add("flaps", JSONValue(flaps.map { JSONValue($0) })) }
         return line
     }
 
     /// The `route` object of `--table --json`.
     /// `endedAt`: the route is from the last table before the session ended at that time (`endedRoutes`).
     public static func routeJSON(
-        _ session: BGPSession, _ key: BGPRouteKey, _ route: BGPRoute, _ path: BGPPath, endedAt: Timestamp? = nil
+        _ session: BGPSession, _ key: BGPRouteKey, _ route: BGPRoute, _ path: BGPPath, envelope: JSONEnvelope,
+        time: Timestamp, endedAt: Timestamp? = nil
     ) -> JSONLine {
-        var line = JSONLine()
-        line.add("type", "route")
+        var line = envelope.object("route", time: time)
         line.add("speaker", session.key.speaker)
         line.add("peer", session.key.peer)
         addRoute(&line, key)

@@ -248,13 +248,15 @@ public struct BGPTextRenderer {
     /// `--table --json`: one `route` object per route (with `routes`), then one `session` object per
     /// session, exactly as `BGPRender.tableJSON`. A route object is assembled from its session's head, the
     /// prefix, its path's attribute fields (built once per path with `JSONLine`) and the time; routes with a
-    /// route distinguisher go through `BGPRender.routeJSON`.
-    public mutating func writeTableJSON(_ analyzer: BGPAnalyzer, routes: Bool) {
+    /// route distinguisher go through `BGPRender.routeJSON`. The common keys (event, time, host) are the same
+    /// on every line, so they are part of the head: constant bytes, nothing built per route.
+    public mutating func writeTableJSON(_ analyzer: BGPAnalyzer, routes: Bool, envelope: JSONEnvelope, time: Timestamp) {
         analyzer.sortTablesForOutput()
         var pathFields: [[UInt8]?] = []
+        let common = envelope.object("route", time: time).text.dropLast()
         for session in analyzer.sortedSessions {
             guard routes else {
-                output.appendLine(BGPRender.sessionJSON(session).text)
+                output.appendLine(BGPRender.sessionJSON(session, envelope: envelope, time: time).text)
                 continue
             }
             let speaker = "\"speaker\":\"\(session.key.speaker)\",\"peer\":\"\(session.key.peer)\""
@@ -266,12 +268,13 @@ public struct BGPTextRenderer {
                 table.forEachSorted { key, route in
                     guard key.routeDistinguisher == nil else {
                         let path = analyzer.path(route.pathID)
-                        output.appendLine(BGPRender.routeJSON(session, key, route, path, endedAt: endedAt).text)
+                        output.appendLine(BGPRender.routeJSON(
+                            session, key, route, path, envelope: envelope, time: time, endedAt: endedAt).text)
                         return
                     }
                     if key.family != family {
                         family = key.family
-                        head = Array("{\"type\":\"route\",\(speaker),\"family\":\"\(key.family)\",\"prefix\":\"".utf8)
+                        head = Array("\(common),\(speaker),\"family\":\"\(key.family)\",\"prefix\":\"".utf8)
                     }
                     let index = Int(route.pathID)
                     if index >= pathFields.count {
@@ -288,7 +291,7 @@ public struct BGPTextRenderer {
             }
             write(session.hot.table, endedAt: nil)
             if let endedAt = session.endedAt { write(session.endedRoutes, endedAt: endedAt) }
-            output.appendLine(BGPRender.sessionJSON(session).text)
+            output.appendLine(BGPRender.sessionJSON(session, envelope: envelope, time: time).text)
         }
         output.flushIfFull()
     }

@@ -156,12 +156,11 @@ public struct BGPVerification: Sendable {
         return 0
     }
 
-    /// A readable report, one finding per line, ending with the verdict.
-    /// The verdict as one `--json` object: `{"type":"verify","status":N,"matched":[...],...}`.
-    public var json: JSONLine {
-        var line = JSONLine()
-        line.add("type", "verify")
-        line.add("status", exitCode)
+    /// The verdict as one `--json` object: `{"event":"verdict",...,"exit_status":N,"matched":[...],...}`; `time`
+    /// is the last message's (`BGPAnalyzer.lastMessageTime`), or the wall clock when none was read.
+    public func json(envelope: JSONEnvelope, time: Timestamp) -> JSONLine {
+        var line = envelope.object("verdict", time: time)
+        line.add("exit_status", exitCode)
         line.add("matched", list: matched)
         line.add("missing", list: missing.map(\.prefix))
         line.add("wrong_next_hop", list: wrongNextHop.map(\.expected.prefix))
@@ -174,6 +173,7 @@ public struct BGPVerification: Sendable {
         return line
     }
 
+    /// A readable report, one finding per line, ending with the verdict.
     public var report: String {
         var lines: [String] = []
         if sessionsChecked.isEmpty { lines.append("verify: no BGP session from that speaker in the input") }

@@ -7,6 +7,7 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rtnl.h>
+#include <netlink/route/rule.h>
 
 // setns(2) for network namespaces. glibc declares setns only under _GNU_SOURCE, which Swift's Glibc module is
 // not built with, so go through syscall(2); errno is set as setns would set it.

@@ -110,13 +110,28 @@ public struct Analyzer: Sendable {
         if case .arp(let arp) = packet.network {
             let observation = Observation(arp: arp, vlans: VLANPath(packet.link.vlans))
             if observation.kind == .arpRequest || observation.kind == .arpProbe,
-                packet.link.destination?.isBroadcast == true
+                packet.link.destination?.isBroadcast == true, let target = observation.targetIP
             {
-                ask(observation, at: time)
+                // An ARP probe (`garpwatch --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to it.
+                let requester =
+                    observation.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : observation.key.ip
+                ask(BindingKey(vlans: observation.key.vlans, ip: target), from: requester, at: time)
             }
             observe(observation, at: time, linkSource: packet.link.source)
         } else if let observation = Observation.of(copy packet) {
-            observe(observation, at: time, linkSource: packet.link.source)
+            // IPv6: an NS to the solicited-node group is the broadcast who-has; a solicited NA answers the NS's
+            // source, which is the NA's destination.
+            var requester: IPAddress?
+            if case .ipv6(let header) = packet.network {
+                if observation.kind == .neighborSolicitation, packet.link.destination?.isMulticast == true,
+                    let target = observation.targetIP
+                {
+                    ask(BindingKey(vlans: observation.key.vlans, ip: target), from: .v6(header.source), at: time)
+                } else if observation.kind == .solicitedNA {
+                    requester = .v6(header.destination)
+                }
+            }
+            observe(observation, at: time, linkSource: packet.link.source, answering: requester)
         } else if !storage.isEmpty, let mac = packet.link.source {
             noteLife(packet, bytes: bytes, mac: mac, at: time)
         }
@@ -143,7 +158,8 @@ public struct Analyzer: Sendable {
         if case .other(let protocolNumber) = packet.transport, protocolNumber.rawValue == 112, let bytes,
             packet.payload.upperBound <= bytes.count
         {
-            var cursor = Cursor(UnsafeRawBufferPointer(rebasing: bytes[packet.payload]), origin: packet.payload.lowerBound)
+            var cursor = Cursor(
+                UnsafeRawBufferPointer(rebasing: bytes[packet.payload]), origin: packet.payload.lowerBound)
             if let advert = VRRPAdvert(parsing: &cursor, ipv6: isIPv6) {
                 let evidence: Takeover.Evidence = advert.priority == 0 ? .vrrpRelease : .vrrpAdvert
                 for address in advert.addresses {
@@ -154,12 +170,18 @@ public struct Analyzer: Sendable {
             }
             return
         }
-        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot), hot[slot].owner == mac else { return }
+        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot), hot[slot].owner == mac else {
+            return
+        }
         storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
     }
 
     /// Account for one frame's binding facts (what `process` does after decoding).
-    public mutating func observe(_ observation: Observation, at time: Timestamp, linkSource: MACAddress? = nil) {
+    /// `answering`: for a solicited NA, the address it answers (its destination); ARP replies carry theirs.
+    public mutating func observe(
+        _ observation: Observation, at time: Timestamp, linkSource: MACAddress? = nil, answering: IPAddress? = nil
+    ) {
+        let answered = observation.kind == .arpReply ? observation.targetIP : answering
         if observation.hopLimit == nil { counters.arp += 1 } else { counters.ndp += 1 }
         let key = observation.key
         if !options.scope.isEmpty && !inScope(key.ip) {
@@ -179,10 +201,12 @@ public struct Analyzer: Sendable {
             return
         }
 
+        // A reply: does it make a second MAC answering one broadcast who-has?
+        let twoOwners = answered.flatMap { questions.answer(key, from: mac, to: $0, at: time) }
         let slot: Int
         if let existing = index.find(key, in: hot) {
             slot = existing
-            if hot[slot].isQuiet && hot[slot].owner == mac && hot[slot].frames < HotBinding.foldLimit
+            if twoOwners == nil && hot[slot].isQuiet && hot[slot].owner == mac && hot[slot].frames < HotBinding.foldLimit
                 && observation.lint.isEmpty && !observation.anomalies.contains(.ethernetSourceMismatch)
             {
                 // The usual frame: the owner again, nothing pending. Same effect as `claim`, counted here.
@@ -193,9 +217,15 @@ public struct Analyzer: Sendable {
             }
             fold(slot)
             let wasInConflict = storage[slot].conflict != nil
+            storage[slot].dropQuestion(ifOverAt: time, events: &events)
             storage[slot].claim(mac: mac, kind: observation.kind, time: time, options: options, events: &events)
-            if storage[slot].question != nil && observation.kind == .arpReply {
-                storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
+            if let twoOwners, let answered {
+                storage[slot].startSplitBrain(
+                    answers: [twoOwners.first, mac], requester: answered, asked: twoOwners.asked, at: time,
+                    events: &events)
+            }
+            if storage[slot].question != nil, let answered {
+                storage[slot].answer(from: mac, to: answered, at: time, events: &events)
             }
             if wasInConflict || storage[slot].conflict != nil { count(wasInConflict, slot) }
         } else {
@@ -210,14 +240,6 @@ public struct Analyzer: Sendable {
             var event = Event(kind: .newStation, time: time, key: key, mac: mac)
             event.frameKind = observation.kind
             events.append(event)
-            // A who-has for the address came before any frame of it: this reply may be its first answer.
-            if !unknownAsked.isEmpty, let question = unknownAsked.removeValue(forKey: key) {
-                storage[slot].question = question
-                storage[slot].deadline = question.closes
-                if observation.kind == .arpReply {
-                    storage[slot].answer(from: mac, to: observation.targetIP, at: time, events: &events)
-                }
-            }
         }
         if let deadline = storage[slot].deadline {
             schedule(slot, deadline)
@@ -288,34 +310,19 @@ public struct Analyzer: Sendable {
         if wasInConflict && !isInConflict { openConflicts -= 1 }
     }
 
-    /// Broadcast who-has requests for addresses without a binding yet (bounded; see `ask`).
-    private var unknownAsked: [BindingKey: Question] = [:]
-    private var unknownAskedPurged = Timestamp.zero
-    static let unknownAskedLimit = 1024
+    /// The recent broadcast who-has requests and their first answerer.
+    private var questions = QuestionCache()
 
-    /// A broadcast who-has: the asked address's binding notes the question, so replies can show two owners
-    /// answering at once (split-brain) or one answering alone (the end of one). An ARP probe (`garpwatch
-    /// --probe`, RFC 5227) asks from 0.0.0.0, and the reply goes back to 0.0.0.0.
-    private mutating func ask(_ request: Observation, at time: Timestamp) {
-        guard let target = request.targetIP, !options.scope.isEmpty ? inScope(target) : true else { return }
-        let key = BindingKey(vlans: request.key.vlans, ip: target)
-        let requester = request.kind == .arpProbe ? IPAddress.v4(IPv4Address(rawValue: 0)) : request.key.ip
-        guard let slot = index.find(key, in: hot) else {
-            if unknownAsked.count >= Self.unknownAskedLimit {
-                // A scan: purge the closed questions at most once per reply window, then drop new ones.
-                guard time >= unknownAskedPurged.adding(nanoseconds: options.replyWindow) else { return }
-                unknownAskedPurged = time
-                unknownAsked = unknownAsked.filter { $0.value.closes >= time }
-                if unknownAsked.count >= Self.unknownAskedLimit { return }
-            }
-            unknownAsked[key] = Question(
-                requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
-            return
-        }
+    /// A broadcast who-has (ARP request or probe to ff:ff:ff:ff:ff:ff, NS to the solicited-node group) for
+    /// `key` from `requester`: noted in `questions`, so two owners answering it show; and, during a split-brain
+    /// of that address, in its binding too, so one owner answering it alone ends the split-brain.
+    private mutating func ask(_ key: BindingKey, from requester: IPAddress, at time: Timestamp) {
+        guard options.scope.isEmpty || inScope(key.ip) else { return }
+        questions.ask(key, from: requester, at: time, closes: time.adding(nanoseconds: options.replyWindow))
+        guard openConflicts > 0, let slot = index.find(key, in: hot), storage[slot].conflict != nil else { return }
         fold(slot)
-        let wasInConflict = storage[slot].conflict != nil
         storage[slot].ask(from: requester, at: time, options: options, events: &events)
-        count(wasInConflict, slot)
+        count(true, slot)
         if let deadline = storage[slot].deadline { schedule(slot, deadline) }
         refresh(slot)
     }

@@ -260,7 +260,7 @@ public struct Binding: Sendable, Hashable {
             close(question, events: &events)
         }
         deadline = pending?.deadline
-        if let closes = question?.closes { deadline = deadline.map { min($0, closes) } ?? closes }
+        if conflict != nil, let closes = question?.closes { deadline = deadline.map { min($0, closes) } ?? closes }
         return deadline
     }
 
@@ -286,33 +286,50 @@ public struct Binding: Sendable, Hashable {
     mutating func ask(from requester: IPAddress, at time: Timestamp, options: AnalyzerOptions, events: inout [Event]) {
         if let question { close(question, events: &events) }
         question = Question(requester: requester, asked: time, closes: time.adding(nanoseconds: options.replyWindow))
-        deadline = deadline.map { min($0, question?.closes ?? $0) } ?? question?.closes
+        // Only a split-brain needs the question's end on time (to resolve it); otherwise a second answer is
+        // seen as it comes, and the question is dropped lazily (`dropQuestion(ifOverAt:)`): no scheduling per
+        // request, which cost the whole table a scan on every frame (half the frames of a busy segment are
+        // who-has requests).
+        if conflict != nil { deadline = deadline.map { min($0, question?.closes ?? $0) } ?? question?.closes }
     }
 
-    /// A reply from `mac` to `requester`: it answers the open question when it came within the reply window.
-    /// A second MAC answering the same broadcast request is a second live owner: a split-brain, never a
-    /// takeover (a takeover cannot take microseconds), whatever the conflict window says.
+    /// Drop a question whose reply window is over by `time` (closing it, which can resolve a split-brain).
+    mutating func dropQuestion(ifOverAt time: Timestamp, events: inout [Event]) {
+        if let question, time > question.closes { close(question, events: &events) }
+    }
+
+    /// During a split-brain: a reply from `mac` to `requester` answers the open question when it came within
+    /// the reply window.
     mutating func answer(from mac: MACAddress, to requester: IPAddress?, at time: Timestamp, events: inout [Event]) {
         guard var open = question, let requester, requester == open.requester, time >= open.asked, time <= open.closes
         else { return }
         if !open.answered.contains(mac) { open.answered.append(mac) }
         open.lastAnswer = time
         question = open
-        guard open.answered.count >= 2 else { return }
-        if conflict != nil {
+        if open.answered.count >= 2 {
             for other in open.answered where conflict?.macs.contains(other) == false { conflict?.macs.append(other) }
+        }
+    }
+
+    /// Two MACs answered one broadcast who-has (`QuestionCache`): a second live owner, a split-brain, never a
+    /// takeover (a takeover cannot take microseconds), whatever the conflict window says.
+    mutating func startSplitBrain(
+        answers: [MACAddress], requester: IPAddress, asked: Timestamp, at time: Timestamp, events: inout [Event]
+    ) {
+        if conflict != nil {
+            for mac in answers where conflict?.macs.contains(mac) == false { conflict?.macs.append(mac) }
             return
         }
         // The takeover this reply started (or the one still waiting) was the second owner answering.
         pending = nil
-        conflict = Conflict(macs: open.answered, started: open.asked, lastFlip: time, flips: 1)
+        conflict = Conflict(macs: answers, started: asked, lastFlip: time, flips: 1)
         conflicts += 1
-        var event = Event(kind: .splitBrain, time: time, key: key, mac: mac)
-        event.oldMAC = open.answered.first { $0 != mac }
+        var event = Event(kind: .splitBrain, time: time, key: key, mac: answers.last ?? owner)
+        event.oldMAC = answers.first
         event.conflict = conflict
         event.evidence = requester
         events.append(event)
-        deadline = open.closes
+        deadline = nil
     }
 
     /// The reply window of `question` is over: one MAC alone answering ends the split-brain.

@@ -2,14 +2,25 @@ import PacketCore
 import ToolSupport
 
 /// Turns events, the binding table and verdicts into text lines (tcpdump-like, stable, greppable) or JSON
-/// Lines (one object per line, stable field names). Text is built only here, never on the per-frame path.
+/// Lines (one object per line, stable field names, docs/json.md). Text is built only here, never on the
+/// per-frame path.
 public struct Renderer: Sendable {
     public var nodes: NodeMap
     public var json: Bool
+    /// The common keys of every JSON object (`host` from `--node-name`).
+    public var envelope: JSONEnvelope
+    /// The live capture interface every object carries (one `-i`); nil for files, or several interfaces
+    /// where an object is not tied to one.
+    public var interface: String?
 
-    public init(nodes: NodeMap = NodeMap(), json: Bool = false) {
+    public init(
+        nodes: NodeMap = NodeMap(), json: Bool = false,
+        envelope: JSONEnvelope = JSONEnvelope(host: NodeNameOptions.hostname()), interface: String? = nil
+    ) {
         self.nodes = nodes
         self.json = json
+        self.envelope = envelope
+        self.interface = interface
     }
 
     // MARK: Events
@@ -24,10 +35,11 @@ public struct Renderer: Sendable {
         return text.string
     }
 
-    /// Append the event's line and a newline to `output` (text or JSON as configured).
-    public func write(_ event: Event, to output: inout TextBuffer) {
+    /// Append the event's line and a newline to `output` (text or JSON as configured). `interface`: the one
+    /// the event's frame came in on, when known (several `-i`).
+    public func write(_ event: Event, interface: String? = nil, to output: inout TextBuffer) {
         if json {
-            output.append(string: jsonLine(event).text)
+            output.append(string: jsonLine(event, interface: interface).text)
         } else {
             writeText(event, to: &output)
         }
@@ -141,10 +153,8 @@ public struct Renderer: Sendable {
         return text + " over \(Formatting.fixed(Double(burst.durationNanoseconds) / 1e9, decimals: 3)) s"
     }
 
-    public func jsonLine(_ event: Event) -> JSONLine {
-        var line = JSONLine()
-        line.add("event", event.kind.rawValue)
-        line.add("time", event.time)
+    public func jsonLine(_ event: Event, interface: String? = nil) -> JSONLine {
+        var line = envelope.object(event.kind.rawValue, time: event.time, interface: interface ?? self.interface)
         addKey(&line, event.key)
         line.add("mac", event.mac.description)
         line.add("node", nodes.name(of: event.mac))
@@ -187,26 +197,28 @@ public struct Renderer: Sendable {
 
     // MARK: Summary
 
-    public func summary(_ analyzer: Analyzer) -> [String] {
+    public func summary(_ analyzer: Analyzer, time: Timestamp = .zero) -> [String] {
         var text = TextBuffer()
-        writeSummary(analyzer, to: &text)
+        writeSummary(analyzer, time: time, to: &text)
         return text.string.split(separator: "\n").map(String.init)
     }
 
     /// Append the summary lines (each with its newline) to `output`.
-    /// `partial`: why the input was not read to its end (the summary says so).
-    public func writeSummary(_ analyzer: Analyzer, partial: String? = nil, to output: inout TextBuffer) {
+    /// `partial`: why the input was not read to its end (the summary says so). `time`: the JSON objects' (the
+    /// last frame's, or the wall clock when live or when no frame was read).
+    public func writeSummary(
+        _ analyzer: Analyzer, partial: String? = nil, time: Timestamp, to output: inout TextBuffer
+    ) {
         let counters = analyzer.counters
         let bindings = analyzer.bindings
         // Sort positions, not the (large) bindings themselves.
         let seen = bindings.indices.filter { bindings[$0].frames > 0 }.sorted { bindings[$0].key < bindings[$1].key }
         if json {
             for position in seen {
-                output.append(string: bindingJSON(bindings[position]).text)
+                output.append(string: bindingJSON(bindings[position], time: time).text)
                 output.append("\n")
             }
-            var line = JSONLine()
-            line.add("event", "summary")
+            var line = envelope.object("summary", time: time, interface: interface)
             line.add("frames", counters.frames)
             line.add("arp", counters.arp)
             line.add("ndp", counters.ndp)
@@ -272,9 +284,8 @@ public struct Renderer: Sendable {
         }
     }
 
-    public func bindingJSON(_ binding: Binding) -> JSONLine {
-        var line = JSONLine()
-        line.add("event", "binding")
+    public func bindingJSON(_ binding: Binding, time: Timestamp) -> JSONLine {
+        var line = envelope.object("binding", time: time, interface: interface)
         addKey(&line, binding.key)
         line.add("owner", binding.owner.description)
         line.add("owner_node", nodes.name(of: binding.owner))
@@ -302,14 +313,14 @@ public struct Renderer: Sendable {
 
     // MARK: Probes
 
-    /// Per probed address: every responder (`probe-responder`), then the totals (`probe`).
-    public func writeProbe(_ prober: Prober, to output: inout TextBuffer) {
+    /// Per probed address: every responder (`probe-responder`), then the totals (`probe`). `time`: when the
+    /// probing ended (the wall clock: probing is live).
+    public func writeProbe(_ prober: Prober, time: Timestamp, to output: inout TextBuffer) {
         for (index, ip) in prober.targets.enumerated() {
             let responders = prober.responders[index]
             for responder in responders {
                 if json {
-                    var line = JSONLine()
-                    line.add("event", "probe-responder")
+                    var line = envelope.object("probe-responder", time: time, interface: interface)
                     line.add("ip", ip.description)
                     line.add("mac", responder.mac.description)
                     line.add("node", nodes.name(of: responder.mac))
@@ -332,8 +343,7 @@ public struct Renderer: Sendable {
                 output.append("\n")
             }
             if json {
-                var line = JSONLine()
-                line.add("event", "probe")
+                var line = envelope.object("probe", time: time, interface: interface)
                 line.add("ip", ip.description)
                 line.add("requests", prober.requests[index])
                 line.add("responders", responders.count)
@@ -354,16 +364,15 @@ public struct Renderer: Sendable {
 
     // MARK: Verdicts
 
-    public func line(_ verdict: Verdict) -> String {
-        line(verdict, exitStatus: verdict.outcome.exitStatus, partial: nil)
+    public func line(_ verdict: Verdict, time: Timestamp = .zero) -> String {
+        line(verdict, exitStatus: verdict.outcome.exitStatus, partial: nil, time: time)
     }
 
     /// The verdict with the process's real exit status: when the input was not read to its end (`partial`:
     /// interrupted, cut short) that is 2 or 1, whatever the outcome from the frames seen so far.
-    public func line(_ verdict: Verdict, exitStatus: Int32, partial: String?) -> String {
+    public func line(_ verdict: Verdict, exitStatus: Int32, partial: String?, time: Timestamp) -> String {
         if json {
-            var line = JSONLine()
-            line.add("event", "verdict")
+            var line = envelope.object("verdict", time: time, interface: interface)
             line.add("expect", verdict.expectation.description)
             line.add("ip", verdict.expectation.ip.description)
             line.add("outcome", verdict.outcome.rawValue)

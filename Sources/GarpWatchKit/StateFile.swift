@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import PacketCore
+import ToolSupport
 
 /// `--state FILE`: the binding table kept across runs, like arpwatch's arp.dat but JSON.
 ///

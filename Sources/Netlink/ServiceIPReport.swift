@@ -42,17 +42,21 @@ public struct ServiceIPReport: Sendable {
     /// `local` routes (any table) covering the IP: one per assigned address, or an AnyIP prefix.
     public let localRoutes: [Route]
     public let neighbours: [NeighbourEntry]
-    /// For a non-local IP, the main-table route the kernel would pick for it (longest prefix, then lowest
-    /// metric; policy rules are not consulted).
+    /// For a non-local IP, the route the kernel would pick for traffic this host sends to it: policy rules in
+    /// priority order (`ip rule`), in each table the longest prefix, then the lowest metric (`throw` goes on to
+    /// the next rule), like `ip route get IP`.
     public let egress: Route?
+    /// The policy rule that chose `egress`, or that drops the traffic (blackhole, unreachable, prohibit).
+    public let egressRule: Rule?
     /// `net.ipv4.conf.all` and per-interface ARP settings, for IPv4 addresses.
     public let arpAll: ARPSettings?
     public let arpByInterface: [String: ARPSettings]
     public let verdict: Verdict
     public let reading: [String]
 
-    /// `arp` holds `all` and each interface's ARP settings by name (missing ones are shown as unknown).
-    public init(ip: IPAddress, snapshot: Snapshot, arp: [String: ARPSettings]) {
+    /// `arp` holds `all` and each interface's ARP settings by name (missing ones are shown as unknown). `rules`
+    /// are the policy rules; empty means the kernel's defaults (local, main, default).
+    public init(ip: IPAddress, snapshot: Snapshot, arp: [String: ARPSettings], rules: [Rule] = []) {
         self.ip = ip
         let linksByIndex = Dictionary(snapshot.links.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
         holders = snapshot.addresses.filter { $0.local == ip }
@@ -61,13 +65,13 @@ public struct ServiceIPReport: Sendable {
         neighbours = snapshot.neighbours.filter { $0.destination == ip }
             .map { NeighbourEntry(neighbour: $0, link: linksByIndex[$0.interfaceIndex]) }
         let isLocal = !holders.isEmpty || !localRoutes.isEmpty
-        // Only asked when the IP is not local: the local table wins over whatever main says.
-        egress = isLocal ? nil : snapshot.routes
-            .filter { $0.table == .main && $0.family == ip.family && $0.destination.contains(ip) }
-            .min { a, b in
-                a.destination.length != b.destination.length
-                    ? a.destination.length > b.destination.length : a.priority < b.priority
-            }
+        // Only asked when the IP is not local: the local table wins over whatever the other tables say.
+        if isLocal {
+            egress = nil
+            egressRule = nil
+        } else {
+            (egress, egressRule) = Self.route(to: ip, routes: snapshot.routes, rules: rules)
+        }
         arpAll = ip.family == .inet ? arp["all"] : nil
         arpByInterface = ip.family == .inet ? arp.filter { $0.key != "all" } : [:]
 
@@ -84,13 +88,47 @@ public struct ServiceIPReport: Sendable {
         }
         reading = Self.read(
             ip: ip, holders: holders, localRoutes: localRoutes, neighbours: neighbours, egress: egress,
+            egressRule: egressRule,
             links: snapshot.links, arpAll: arpAll, arpByInterface: arpByInterface, linksByIndex: linksByIndex)
+    }
+
+    /// The kernel's rules when none were read: `0: lookup local`, `32766: lookup main`, `32767: lookup default`.
+    public static func defaultRules(family: AddressFamily) -> [Rule] {
+        [Rule(family: family, priority: 0, table: .local), Rule(family: family, priority: 32766, table: .main),
+         Rule(family: family, priority: 32767, table: .defaultTable)]
+    }
+
+    /// The route `ip route get IP` would show, and the rule that led to it: rules in priority order; a matching
+    /// `lookup` rule's table gives its longest-prefix, lowest-metric route unless that is `throw` (or the table
+    /// has none), when the next rule is tried; a blackhole/unreachable/prohibit rule ends the walk with no
+    /// route. `goto` and `nop` go on to the next rule (a goto's target is at a later priority anyway).
+    public static func route(to ip: IPAddress, routes: [Route], rules: [Rule]) -> (Route?, Rule?) {
+        let ordered = rules.contains { $0.family == ip.family } ? rules : defaultRules(family: ip.family)
+        for rule in ordered where rule.matchesLocalOutput(to: ip) {
+            switch rule.action {
+            case .toTable:
+                let best = routes
+                    .filter { $0.table == rule.table && $0.family == ip.family && $0.destination.contains(ip) }
+                    .min { a, b in
+                        a.destination.length != b.destination.length
+                            ? a.destination.length > b.destination.length : a.priority < b.priority
+                    }
+                guard let best, best.type != .throwRoute else { continue }
+                return (best, rule)
+            case .blackhole, .unreachable, .prohibit:
+                return (nil, rule)
+            default:
+                continue
+            }
+        }
+        return (nil, nil)
     }
 
     // MARK: - The plain-words reading
 
     private static func read(
         ip: IPAddress, holders: [Holder], localRoutes: [Route], neighbours: [NeighbourEntry], egress: Route?,
+        egressRule: Rule?,
         links: [Link], arpAll: ARPSettings?, arpByInterface: [String: ARPSettings], linksByIndex: [Int32: Link]
     ) -> [String] {
         var lines: [String] = []
@@ -154,11 +192,18 @@ public struct ServiceIPReport: Sendable {
                     var line = "not local: traffic to it leaves"
                     if let gateway { line += " via \(gateway)" }
                     if let device { line += " dev \(device)" }
-                    line += " (route \(route.destination)" + (gateway == nil ? ", on-link)" : ")")
-                    lines.append(line)
+                    line += " (route \(route.destination)" + (gateway == nil ? ", on-link" : "")
+                    if route.table != .main { line += ", table \(route.table)" }
+                    if let egressRule, egressRule.priority != 32766 || egressRule.table != .main {
+                        line += ", policy rule \(egressRule.priority)"
+                    }
+                    lines.append(line + ")")
                 default:
                     lines.append("not local: route \(route.destination) is \(route.type), traffic to it is dropped")
                 }
+            } else if let egressRule {
+                lines.append(
+                    "not local: policy rule \(egressRule.priority) is \(egressRule.action), traffic to it is dropped")
             } else if neighbours.allSatisfy({ !$0.neighbour.hasUsableAddress }) {
                 lines.append("not local: no address, local route, neighbour entry or route covers it")
             }

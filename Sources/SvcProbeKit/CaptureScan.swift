@@ -24,6 +24,12 @@ public struct CaptureFinding: Sendable {
     /// Dropped from the scanner's flow table to bound its memory (`CaptureScanner.maxFlows`) before the
     /// connection ended: what it shows is what came before.
     public var evicted = false
+    /// Packet time of the latest segment read when the connection was reported (its `time` in JSON when no SYN
+    /// or greeting was captured: a mid-stream start).
+    public var reportedAt: Timestamp?
+
+    /// The object's `time`: the SYN, else the greeting, else when it was reported.
+    public var time: Timestamp? { synAt ?? greetingAt ?? reportedAt }
 
     public init(client: FlowEndpoint, server: FlowEndpoint) {
         self.client = client
@@ -80,6 +86,8 @@ public struct CaptureScanSummary: Sendable {
     /// are what came before. `readError` says what happened.
     public var partial: Bool { readError != nil }
     public var readError: String?
+    /// Time stamp of the last frame read: the summary's `time` (nil when no frame was read).
+    public var lastPacketAt: Timestamp?
 
     public init(path: String) { self.path = path }
 }
@@ -138,6 +146,7 @@ public struct CaptureScanner {
         do {
             try source.forEach { record in
                 scanner.summary.frames += 1
+                scanner.summary.lastPacketAt = record.timestamp
                 let packet = Packet.decode(record.bytes, linkType: record.linkType, originalLength: record.originalLength)
                 scanner.process(packet, bytes: record.bytes, timestamp: record.timestamp)
                 for finding in scanner.takeReady() { onFinding(finding) }
@@ -246,7 +255,8 @@ public struct CaptureScanner {
     /// The connection is over (or evicted): its finding goes out and its state is freed.
     private mutating func report(_ key: FlowKey) {
         guard let state = flows.removeValue(forKey: key) else { return }
-        let finding = state.finding
+        var finding = state.finding
+        finding.reportedAt = latest
         summary.connections += 1
         if finding.greeting != nil { summary.greetings += 1 }
         if finding.error != nil { summary.errors += 1 }

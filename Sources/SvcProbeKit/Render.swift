@@ -155,10 +155,12 @@ public enum ProbeRendering {
         return lines
     }
 
-    /// One JSON object (field names are the documented schema: add, never rename).
-    public static func json(_ result: ProbeResult, event: String = "probe") -> JSONLine {
-        var line = JSONLine()
-        line.add("event", event)
+    /// One JSON object (field names are the documented schema, docs/json.md: add, never rename). `time` is
+    /// the wall clock when the result is printed: a live probe has no packet time of its own.
+    public static func json(
+        _ result: ProbeResult, event: String = "probe", envelope: JSONEnvelope, time: Timestamp
+    ) -> JSONLine {
+        var line = envelope.object(event, time: time)
         line.add("target", result.target.description)
         line.add("address", result.address?.ip)
         line.add("port", Int(result.target.port))
@@ -196,8 +198,9 @@ public enum ProbeRendering {
         if greeting.flavour == .mariaDB { line.add("mariadb_capabilities", greeting.capabilities.mariaDBExtended) }
         line.add("collation_id", greeting.collation.map { Int($0.rawValue) })
         line.add("collation", greeting.collation.map { $0.description })
-        line.add("status", greeting.status.map { Int($0.rawValue) })
-        if let status = greeting.status { line.add("status_names", list: status.names) }
+        // The server status flags (SERVER_STATUS_*), named so that no key called status is ambiguous.
+        line.add("server_status", greeting.status.map { Int($0.rawValue) })
+        if let status = greeting.status { line.add("server_status_names", list: status.names) }
         line.add("auth_plugin", greeting.authPluginName)
         line.add("tls_offered", greeting.offersTLS)
     }
@@ -342,10 +345,11 @@ extension ProbeRendering {
         return parts.joined(separator: " ")
     }
 
-    public static func json(_ finding: CaptureFinding) -> JSONLine {
-        var line = JSONLine()
-        line.add("event", "handshake")
-        line.add("time", finding.synAt ?? finding.greetingAt)
+    /// `fallback` is the object's time when the finding has none (no packet at all: never from a scan).
+    public static func json(
+        _ finding: CaptureFinding, envelope: JSONEnvelope, fallback: Timestamp = .zero
+    ) -> JSONLine {
+        var line = envelope.object("handshake", time: finding.time ?? fallback)
         line.add("client", finding.client.description)
         line.add("server", finding.server.description)
         line.add("outcome", finding.outcome.rawValue)
@@ -378,9 +382,11 @@ extension ProbeRendering {
         return text
     }
 
-    public static func json(_ summary: CaptureScanSummary, exitStatus: Int32) -> JSONLine {
-        var line = JSONLine()
-        line.add("event", "summary")
+    /// `time` is the last frame read, or `now` when the file had none.
+    public static func json(
+        _ summary: CaptureScanSummary, exitStatus: Int32, envelope: JSONEnvelope, now: Timestamp
+    ) -> JSONLine {
+        var line = envelope.object("summary", time: summary.lastPacketAt ?? now)
         line.add("file", summary.path)
         line.add("frames", summary.frames)
         line.add("connections", summary.connections)
@@ -429,9 +435,10 @@ extension ProbeRendering {
     }
 
     /// The summary object; `exitStatus` is the status the run ends with.
-    public static func json(_ summary: WatchTimeline.Summary, exitStatus: Int32) -> JSONLine {
-        var line = JSONLine()
-        line.add("event", "summary")
+    public static func json(
+        _ summary: WatchTimeline.Summary, exitStatus: Int32, envelope: JSONEnvelope, time: Timestamp
+    ) -> JSONLine {
+        var line = envelope.object("summary", time: time)
         line.add("target", summary.target)
         line.add("probes", summary.probes)
         line.add("failed_probes", summary.failedProbes)

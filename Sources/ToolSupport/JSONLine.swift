@@ -35,6 +35,13 @@ public struct JSONLine: Sendable, CustomStringConvertible {
     public mutating func add<T: CustomStringConvertible>(_ key: String, _ value: T?) {
         add(key, value.map { JSONValue.init($0) })
     }
+    /// Another object's keys after this one's (an object's own keys after the common ones).
+    public mutating func append(contentsOf other: JSONLine) {
+        guard !other.body.isEmpty else { return }
+        if !body.isEmpty { body += "," }
+        body += other.body
+    }
+
     /// An array of strings (the elements' text).
     public mutating func add<T: CustomStringConvertible>(_ key: String, list: [T]) {
         add(key, JSONValue(list.map { JSONValue(String(describing: $0)) }))

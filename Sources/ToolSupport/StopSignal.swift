@@ -15,6 +15,11 @@ public enum StopSignal {
     /// Install the handler for `signals` (SIGINT and SIGTERM by default), and unblock them in the calling
     /// thread: a parent may start a tool with them blocked (a test runner's thread did, and some supervisors
     /// do), and a blocked signal never reaches the handler, so Ctrl-C or `kill` would not stop the loop.
+    ///
+    /// The handler is installed with `sigaction` and without SA_RESTART (glibc's `signal()` sets it): a
+    /// `read(2)` blocked on a FIFO or a stalled pipe (`-r fifo`, `--mrt -`) then fails with EINTR, the reader
+    /// reports it, and the loop sees `isRaised`, instead of the read restarting until SIGKILL. SA_RESETHAND
+    /// gives a second signal the default action.
     public static func install(_ signals: [Int32] = [SIGINT, SIGTERM]) {
         // Initialise the flag now: lazy initialisation inside a signal handler would not be async-signal-safe.
         raised.store(false, ordering: .relaxed)
@@ -22,10 +27,11 @@ public enum StopSignal {
         sigemptyset(&unblock)
         for signalNumber in signals {
             sigaddset(&unblock, signalNumber)
-            signal(signalNumber) { signalNumber in
-                StopSignal.raised.store(true, ordering: .relaxed)
-                signal(signalNumber, SIG_DFL)
-            }
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in StopSignal.raised.store(true, ordering: .relaxed) }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = Int32(truncatingIfNeeded: SA_RESETHAND)  // 0x80000000: the sign bit of sa_flags
+            sigaction(signalNumber, &action, nil)
         }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }

@@ -185,12 +185,13 @@ struct Renderer {
         fields.add("family", route.family.description)
         fields.add("table", route.table.description)
         fields.add("type", route.type.description)
-        fields.add("dst", route.destination.description)
+        // As `ip -j route` writes them: `default`, a host route without /32 or /128, no `metric` when it is 0.
+        fields.add("dst", Self.destinationText(route))
         fields.add("src", route.source?.description)
         if route.tos != 0 { fields.add("tos", route.tos) }
         fields.add("protocol", route.routingProtocol.description)
         fields.add("scope", route.scope.description)
-        fields.add("metric", route.priority)
+        if route.priority != 0 { fields.add("metric", route.priority) }
         fields.add("prefsrc", route.preferredSource?.description)
         if route.nexthops.count == 1, let nexthop = route.nexthops.first {
             fields.add("gateway", nexthop.gateway?.description)
@@ -237,7 +238,103 @@ struct Renderer {
         return line
     }
 
+    // MARK: ip -j compatibility (--ip-compat)
+
+    /// A link's keys as `ip -j addr` prints them before `addr_info` (no `link_netnsid`: libnl does not give it).
+    func ipLink(_ link: Link) -> JSONLine {
+        var line = JSONLine()
+        line.add("ifindex", link.index)
+        if let parent = link.linkIndex {
+            if let name = name(parent) { line.add("link", name) } else { line.add("link_index", parent) }
+        }
+        line.add("ifname", link.name)
+        line.add("flags", list: flagNames(link))
+        line.add("mtu", link.mtu)
+        line.add("qdisc", link.queueingDiscipline)
+        line.add("master", name(link.masterIndex))
+        line.add("operstate", link.operationalState.description)
+        line.add("group", link.group == 0 ? "default" : String(link.group))
+        line.add("txqlen", link.transmitQueueLength)
+        line.add("link_type", link.hardwareType.description)
+        line.add("address", link.address?.description)
+        line.add("broadcast", link.broadcast?.description)
+        return line
+    }
+
+    /// One `addr_info` entry as `ip -j addr` prints it: flags as `"name":true` keys, `dynamic` for an address
+    /// without the permanent flag, `valid_life_time`/`preferred_life_time`.
+    func ipAddressInfo(_ address: Address) -> JSONLine {
+        var line = JSONLine()
+        line.add("family", address.family.description)
+        line.add("local", address.local.description)
+        line.add("address", address.peer?.description)
+        line.add("prefixlen", address.prefixLength)
+        line.add("broadcast", address.broadcast?.description)
+        line.add("scope", address.scope.description)
+        let names = address.flags.names(family: address.family)
+        if !names.contains("permanent") { line.add("dynamic", true) }
+        for name in names where name != "permanent" { line.add(name, true) }
+        line.add("label", address.label)
+        line.add("valid_life_time", address.validLifetime)
+        line.add("preferred_life_time", address.preferredLifetime)
+        return line
+    }
+
+    /// One route as `ip -j route show table all` prints it: unicast, table main, protocol boot and scope global
+    /// left out; IPv6 routes always carry their metric. (No `pref` or `expires`: libnl does not give them.)
+    func ipRoute(_ route: Route) -> JSONLine {
+        var line = JSONLine()
+        if route.type != .unicast { line.add("type", route.type.description) }
+        line.add("dst", Self.destinationText(route))
+        line.add("from", route.source?.description)
+        if route.tos != 0 { line.add("tos", route.tos) }
+        if route.nexthops.count == 1, let nexthop = route.nexthops.first {
+            line.add("gateway", nexthop.gateway?.description)
+            line.add("dev", name(nexthop.interfaceIndex))
+        }
+        if route.table != .main { line.add("table", route.table.description) }
+        if route.routingProtocol != .boot { line.add("protocol", route.routingProtocol.description) }
+        if route.scope != .global { line.add("scope", route.scope.description) }
+        if route.priority != 0 || route.family == .inet6 { line.add("metric", route.priority) }
+        line.add("prefsrc", route.preferredSource?.description)
+        if route.nexthops.count > 1 {
+            line.add("nexthops", JSONValue(route.nexthops.map { nexthop in
+                var hop = JSONLine()
+                hop.add("gateway", nexthop.gateway?.description)
+                hop.add("dev", name(nexthop.interfaceIndex))
+                hop.add("weight", Int(nexthop.weight) + 1)
+                return JSONValue(hop)
+            }))
+        }
+        line.add("flags", list: route.flagNames)
+        return line
+    }
+
     // MARK: any object
+
+    /// The interface an object is tied to: its own (addr, neigh), itself (link), a single next hop's (route).
+    func interface(_ object: NetlinkObject) -> String? {
+        switch object {
+        case .link(let link): link.name
+        case .address(let address): name(address.interfaceIndex)
+        case .neighbour(let neighbour): name(neighbour.interfaceIndex)
+        case .route(let route): route.nexthops.count == 1 ? name(route.nexthops.first?.interfaceIndex) : nil
+        }
+    }
+
+    /// A listing's top-level object: event addr|link|neigh|route and the common keys, then the fields.
+    func line(_ object: NetlinkObject, envelope: JSONEnvelope, time: Timestamp) -> JSONLine {
+        let event: String
+        switch object {
+        case .link: event = "link"
+        case .address: event = "addr"
+        case .neighbour: event = "neigh"
+        case .route: event = "route"
+        }
+        var line = envelope.object(event, time: time, interface: interface(object))
+        line.append(contentsOf: fields(object).json)
+        return line
+    }
 
     func fields(_ object: NetlinkObject) -> Fields {
         switch object {
@@ -285,10 +382,20 @@ struct OutputBuffer {
 struct AddressJSONWriter {
     private var flagLists: [UInt64: [UInt8]] = [:]
     private var scopes: [UInt8: [UInt8]] = [:]
+    /// `{"event":"addr","time":...,"host":...` (the common keys are the same on every line of one listing).
+    private let prefix: [UInt8]
+
+    /// `envelope` is the common keys' object (`JSONEnvelope.object("addr", ...)`) as text.
+    init(prefix envelope: String) { prefix = Array(envelope.utf8.dropLast()) }
 
     /// `dev` is the interface name already quoted as a JSON string (nil: unknown interface, no `dev` field).
     mutating func write(_ address: Address, dev: [UInt8]?, into output: inout ByteOutput) {
-        output.append("{\"ifindex\":")
+        output.append(bytes: prefix)
+        if let dev {
+            output.append(",\"interface\":")
+            output.append(bytes: dev)
+        }
+        output.append(",\"ifindex\":")
         output.append(decimal: address.interfaceIndex)
         if let dev {
             output.append(",\"dev\":")

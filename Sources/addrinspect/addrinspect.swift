@@ -16,7 +16,9 @@ struct AddrInspect: ParsableCommand {
             network namespace or, with --netns NAME (-n NAME, before or after the
             command, as 'ip -n NAME addr' takes it), in the namespace 'ip netns add NAME'
             created. Text output is one line per object; --json prints JSON Lines (one
-            object per line, field names as 'ip -j' uses them).
+            object per line, field names as 'ip -j' uses them, after the common keys
+            event, time, host and interface: docs/json.md); --ip-compat (addr, route)
+            prints exactly what 'ip -j' prints.
 
             Examples:
               addrinspect has 198.51.100.10
@@ -61,8 +63,19 @@ struct CommonOptions: ParsableArguments {
         "Work in the named network namespace (/run/netns/NAME, as 'ip netns add' makes it).", valueName: "name"))
     var namespace: String?
 
-    @Flag(help: "Print JSON Lines: one object per line, with stable field names.")
+    @Flag(help: "Print JSON Lines: a start object, then one object per line, with stable field names (docs/json.md).")
     var json = false
+
+    @OptionGroup var node: NodeNameOptions
+
+    /// The common keys of every object, and the time of this reading of the kernel's tables (a live read: the
+    /// wall clock).
+    func envelope() -> (JSONEnvelope, Timestamp) { (node.envelope, WallClock.now()) }
+
+    /// The `start` object `--json` output begins with.
+    func start(_ envelope: JSONEnvelope, time: Timestamp, into output: inout OutputBuffer) {
+        if json { output.line(envelope.start(tool: "addrinspect", time: time).text) }
+    }
 
     /// The root command's `--netns`. swift-argument-parser matches a parent's options anywhere on the line, so
     /// the root takes `-n NAME` before or after the subcommand (the last one named wins); the option above keeps
@@ -100,7 +113,7 @@ struct AddressCommand: ParsableCommand {
         abstract: "List the IP addresses on each interface, with scope, flags and lifetimes.",
         usage: """
             addrinspect addr [--dev <dev>] [--family <4|6>] [--scope <scope>]
-                     [--netns <name>] [--json]
+                     [--netns <name>] [--json] [--node-name <name>] [--ip-compat]
             """,
         discussion: """
             One line per address, grouped by interface in index order. Flags are named
@@ -109,8 +122,12 @@ struct AddressCommand: ParsableCommand {
             stable-privacy); unknown bits are shown as hex. Lifetimes are seconds;
             4294967295 (text: forever) means no expiry.
 
-            JSON fields: ifindex, dev, family (inet|inet6), local, prefixlen, peer,
-            broadcast, scope, label, flags (list), valid_lft, preferred_lft.
+            JSON fields (event addr, then docs/json.md's common keys): ifindex, dev,
+            family (inet|inet6), local, prefixlen, peer, broadcast, scope, label,
+            flags (list), valid_lft, preferred_lft. --ip-compat prints instead what
+            'ip -j addr' prints: one JSON array of links with nested addr_info
+            (family, local, address, prefixlen, broadcast, scope, flags as true
+            keys, dynamic, label, valid_life_time, preferred_life_time).
 
             Examples:
               addrinspect addr
@@ -132,6 +149,9 @@ struct AddressCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only addresses of this scope: global, site, link, host or a number.",
                                valueName: "scope"))
     var scope: String?
+
+    @Flag(name: .customLong("ip-compat"), help: "Print what 'ip -j addr' prints (one array, nested addr_info).")
+    var ipCompat = false
 
     func validate() throws {
         _ = try parseFamily(family)
@@ -174,8 +194,23 @@ struct AddressCommand: ParsableCommand {
         }
 
         var output = OutputBuffer()
-        if common.json {
-            var writer = AddressJSONWriter()
+        if ipCompat {
+            // ip lists every link (all of them, or --dev's) and, with a filter, only the links with a match.
+            let renderer = Renderer(links: links)
+            var items: [JSONValue] = []
+            let filtered = wantedFamily != nil || wantedScope != nil
+            for (slot, link) in links.enumerated() where dev == nil || link.name == dev {
+                if filtered && starts[slot] == starts[slot + 1] { continue }
+                let infos = order[starts[slot]..<starts[slot + 1]].map { renderer.ipAddressInfo(addresses[Int($0)]) }
+                var item = renderer.ipLink(link)
+                item.add("addr_info", JSONValue(infos.map { JSONValue($0) }))
+                items.append(JSONValue(item))
+            }
+            output.line(JSONValue(items).encoded)
+        } else if common.json {
+            let (envelope, time) = common.envelope()
+            common.start(envelope, time: time, into: &output)
+            var writer = AddressJSONWriter(prefix: envelope.object("addr", time: time).text)
             for (slot, link) in links.enumerated() where starts[slot] < starts[slot + 1] {
                 var name = ByteOutput(descriptor: -1)
                 name.appendJSONString(link.name)
@@ -201,7 +236,8 @@ struct LinkCommand: ParsableCommand {
             shows kube-ipvs0 as a dummy with NOARP. Flags are named and ordered as
             'ip link' prints them (NO-CARRIER when UP without carrier).
 
-            JSON fields: ifindex, ifname, kind, flags (list), mtu, qdisc, operstate,
+            JSON fields (event link, interface = ifname, then docs/json.md's common
+            keys): ifindex, ifname, kind, flags (list), mtu, qdisc, operstate,
             txqlen, link_type, address, broadcast, master, master_ifindex, link,
             link_ifindex (a veth's peer or a VLAN's parent).
 
@@ -219,7 +255,12 @@ struct LinkCommand: ParsableCommand {
         let links = try common.perform { () throws(NetlinkError) in try RouteSocket().links() }
         let renderer = Renderer(links: links)
         var output = OutputBuffer()
-        for link in links { output.line(common.json ? renderer.fields(link).json.text : renderer.text(link)) }
+        let (envelope, time) = common.envelope()
+        common.start(envelope, time: time, into: &output)
+        for link in links {
+            output.line(
+                common.json ? renderer.line(.link(link), envelope: envelope, time: time).text : renderer.text(link))
+        }
         output.flush()
     }
 }
@@ -228,12 +269,17 @@ struct NeighbourCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neigh",
         abstract: "List the ARP and NDP neighbour entries: which MAC this node holds for each IP.",
+        usage: """
+            addrinspect neigh [--dev <dev>] [--netns <name>] [--json]
+                     [--node-name <name>]
+            """,
         discussion: """
             Every IPv4 and IPv6 entry in every state (INCOMPLETE, REACHABLE, STALE,
             DELAY, PROBE, FAILED, NOARP, PERMANENT), like 'ip neigh show nud all'.
             Bridge forwarding entries are not shown.
 
-            JSON fields: ifindex, dev, family, dst, lladdr, state (list), flags (list:
+            JSON fields (event neigh, interface = dev, then docs/json.md's common
+            keys): ifindex, dev, family, dst, lladdr, state (list), flags (list:
             router, proxy, ...).
 
             Examples:
@@ -262,8 +308,13 @@ struct NeighbourCommand: ParsableCommand {
         }
         let renderer = Renderer(links: links)
         var output = OutputBuffer()
+        let (envelope, time) = common.envelope()
+        common.start(envelope, time: time, into: &output)
         for neighbour in neighbours where wantedIndex == nil || neighbour.interfaceIndex == wantedIndex {
-            output.line(common.json ? renderer.fields(neighbour).json.text : renderer.text(neighbour))
+            output.line(
+                common.json
+                    ? renderer.line(.neighbour(neighbour), envelope: envelope, time: time).text
+                    : renderer.text(neighbour))
         }
         output.flush()
     }
@@ -275,17 +326,22 @@ struct RouteCommand: ParsableCommand {
         abstract: "List the routes of every table, including the local table the kernel delivers from.",
         usage: """
             addrinspect route [--table <table>] [--family <4|6>] [--netns <name>]
-                     [--json]
+                     [--json] [--node-name <name>] [--ip-compat]
             """,
         discussion: """
             Every IPv4 and IPv6 route in every table (like 'ip route show table all'),
             with its type: unicast, local (delivered to this host: one per assigned
             address, or an AnyIP prefix), broadcast, multicast, blackhole, unreachable,
-            prohibit, throw. 'dst' is always a prefix (0.0.0.0/0 for default).
+            prohibit, throw. 'dst' is written as 'ip -j route' writes it: 'default',
+            a host route without /32 or /128, else a prefix; metric 0 is left out.
 
-            JSON fields: family, table (main, local, default or a number), type, dst,
-            src, tos, protocol, scope, metric, prefsrc, gateway, dev, ifindex, nexthops
-            (list, for multipath), flags (list).
+            JSON fields (event route, interface = dev when there is one next hop,
+            then docs/json.md's common keys): family, table (main, local, default or
+            a number), type, dst, src, tos, protocol, scope, metric, prefsrc,
+            gateway, dev, ifindex, nexthops (list, for multipath), flags (list).
+            --ip-compat prints instead one JSON array with the keys and defaults of
+            'ip -j route show table all' (main table, unicast, boot protocol and
+            global scope left out; no pref or expires, which libnl does not give).
 
             Examples:
               addrinspect route
@@ -304,6 +360,9 @@ struct RouteCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only IPv4 (4) or IPv6 (6) routes.", valueName: "4|6"))
     var family: String?
 
+    @Flag(name: .customLong("ip-compat"), help: "Print what 'ip -j route show table all' prints (one array).")
+    var ipCompat = false
+
     func validate() throws {
         _ = try parseFamily(family)
         if let table, RouteTable(name: table) == nil {
@@ -320,11 +379,21 @@ struct RouteCommand: ParsableCommand {
         }
         let renderer = Renderer(links: links)
         var output = OutputBuffer()
+        let (envelope, time) = common.envelope()
+        if !ipCompat { common.start(envelope, time: time, into: &output) }
+        var compat: [JSONValue] = []
         for route in routes {
             if let wantedFamily, route.family != wantedFamily { continue }
             if let wantedTable, route.table != wantedTable { continue }
-            output.line(common.json ? renderer.fields(route).json.text : renderer.text(route))
+            if ipCompat {
+                compat.append(JSONValue(renderer.ipRoute(route)))
+            } else {
+                output.line(
+                    common.json
+                        ? renderer.line(.route(route), envelope: envelope, time: time).text : renderer.text(route))
+            }
         }
+        if ipCompat { output.line(JSONValue(compat).encoded) }
         output.flush()
     }
 }
@@ -355,12 +424,18 @@ struct HasCommand: ParsableCommand {
               1   failure (no such namespace, no permission)
               64  usage error
 
-            JSON fields: ip, verdict (local|not-local|neighbour-known|unknown),
-            exit_code, addresses (list of {dev, ifindex, kind, link_flags, prefixlen,
-            flags}), local_routes (list of {dst, table, dev}), neighbours (list of
-            {dev, lladdr, state}), route ({dst, type, gateway, dev}), arp ({all:
-            {arp_ignore, arp_announce}, <interface>: {...}}), reading (list of
-            sentences).
+            The route is the one 'ip route get IP' shows: policy rules (ip rule) in
+            priority order, then the longest prefix and lowest metric of the rule's
+            table ('not' rules and suppress_prefixlength are not modelled).
+
+            JSON (a start object, then one object with event verdict and
+            docs/json.md's common keys): ip, verdict (local|not-local|
+            neighbour-known|unknown), exit_status, addresses (list of {dev, ifindex,
+            kind, link_flags, prefixlen, flags}), local_routes (list of {dst, table,
+            dev}), neighbours (list of {dev, lladdr, state}), route ({dst, type,
+            table, gateway, dev, rule}), rule ({priority, action, table}: the
+            policy rule that dropped it), arp (list of {dev, arp_ignore,
+            arp_announce}, dev 'all' first), reading (list of sentences).
 
             Examples:
               addrinspect has 198.51.100.10 && echo "this node holds the VIP"
@@ -378,20 +453,27 @@ struct HasCommand: ParsableCommand {
 
     func run() throws {
         guard let address = IPAddress(ip) else { throw ExitCode(ExitStatus.usage) }
-        let (snapshot, arp) = try common.perform { () throws(NetlinkError) in
+        let (snapshot, arp, rules) = try common.perform { () throws(NetlinkError) in
             let socket = try RouteSocket()
             let snapshot = try socket.snapshot(of: Set(ObjectKind.allCases))
+            let rules = try socket.rules()
             // Sysctls belong to the namespace too, so they are read on the same thread as the socket was opened.
             var arp: [String: ARPSettings] = [:]
             if address.family == .inet {
                 for name in ["all"] + snapshot.links.map(\.name) { arp[name] = ARPSettings.read(interface: name) }
             }
-            return (snapshot, arp)
+            return (snapshot, arp, rules)
         }
-        let report = ServiceIPReport(ip: address, snapshot: snapshot, arp: arp)
+        let report = ServiceIPReport(ip: address, snapshot: snapshot, arp: arp, rules: rules)
         let renderer = Renderer(links: snapshot.links)
         if common.json {
-            StandardStreams.output(Self.json(report, renderer: renderer).text + "\n")
+            let (envelope, time) = common.envelope()
+            var output = OutputBuffer()
+            common.start(envelope, time: time, into: &output)
+            var line = envelope.object("verdict", time: time)
+            line.append(contentsOf: Self.json(report, renderer: renderer))
+            output.line(line.text)
+            output.flush()
         } else {
             var text = "\(report.ip): \(report.verdict.rawValue)\n"
             // The reading quotes interface names, which may hold any byte: escaped for the terminal.
@@ -405,7 +487,7 @@ struct HasCommand: ParsableCommand {
         var line = JSONLine()
         line.add("ip", report.ip.description)
         line.add("verdict", report.verdict.rawValue)
-        line.add("exit_code", report.verdict.exitCode)
+        line.add("exit_status", report.verdict.exitCode)
         line.add("addresses", JSONValue(report.holders.map { holder in
             var item = JSONLine()
             item.add("dev", holder.link?.name)
@@ -434,24 +516,33 @@ struct HasCommand: ParsableCommand {
             var item = JSONLine()
             item.add("dst", route.destination.description)
             item.add("type", route.type.description)
+            item.add("table", route.table.description)
             item.add("gateway", route.nexthops.first?.gateway?.description)
             item.add("dev", renderer.name(route.nexthops.first?.interfaceIndex))
+            item.add("rule", report.egressRule?.priority)
             line.add("route", item)
+        } else if let rule = report.egressRule {
+            var item = JSONLine()
+            item.add("priority", rule.priority)
+            item.add("action", rule.action.description)
+            item.add("table", rule.table.description)
+            line.add("rule", item)
         }
         if let all = report.arpAll {
-            var arp = JSONLine()
-            arp.add("all", Self.json(all))
+            // By interface as a list, never keyed by name: keys are the schema, names are data.
+            var entries = [JSONValue(Self.json(all, dev: "all"))]
             for (name, settings) in report.arpByInterface.sorted(by: { $0.key < $1.key }) {
-                arp.add(name, Self.json(settings))
+                entries.append(JSONValue(Self.json(settings, dev: name)))
             }
-            line.add("arp", arp)
+            line.add("arp", JSONValue(entries))
         }
         line.add("reading", list: report.reading)
         return line
     }
 
-    static func json(_ settings: ARPSettings) -> JSONLine {
+    static func json(_ settings: ARPSettings, dev: String) -> JSONLine {
         var item = JSONLine()
+        item.add("dev", dev)
         item.add("arp_ignore", settings.ignore)
         item.add("arp_announce", settings.announce)
         return item
@@ -465,6 +556,7 @@ struct WatchCommand: ParsableCommand {
         usage: """
             addrinspect watch [<kind> ...] [--duration <seconds>] [--count <changes>]
                      [--receive-buffer <bytes>] [--netns <name>] [--json]
+                     [--node-name <name>]
             """,
         discussion: """
             Reads the current state first (not printed), then one line per change with
@@ -478,7 +570,8 @@ struct WatchCommand: ParsableCommand {
             ends the catch-up: the stream never silently diverges. Note that the kernel
             sends no notification for IPv4 routes it flushes when a link goes down.
 
-            JSON fields: time (UTC), event (ready|added|removed|changed|overflow|
+            JSON fields (after a start object; docs/json.md's common keys event,
+            time, host, interface): event (ready|added|removed|changed|overflow|
             resynced), object (addr|link|neigh|route), resync (true on catch-up
             changes), old, new (objects with the fields of the matching list command),
             objects (ready, resynced: objects of the watched kinds), changes
@@ -533,11 +626,12 @@ struct WatchCommand: ParsableCommand {
         let deadline = duration.map { ContinuousClock.now + OptionRange.duration(seconds: $0) }
         var output = OutputBuffer()
         var reported = 0
+        let envelope = common.node.envelope
         do {
             let objects = try monitor.start()
-            var ready = JSONLine()
-            ready.add("time", Monitor.now())
-            ready.add("event", "ready")
+            let readyAt = Monitor.now()
+            common.start(envelope, time: readyAt, into: &output)
+            var ready = envelope.object("ready", time: readyAt)
             ready.add("objects", objects)
             ready.add("watching", list: ObjectKind.allCases.filter(wanted.contains).map(\.rawValue))
             output.line(common.json ? ready.text : "\(Monitor.now().iso8601) ready: watching "
@@ -554,7 +648,7 @@ struct WatchCommand: ParsableCommand {
                     timeout = Int32(clamping: min(250, max(1, milliseconds)))
                 }
                 for event in try monitor.poll(timeoutMilliseconds: timeout) {
-                    output.line(render(event, monitor: monitor))
+                    output.line(render(event, monitor: monitor, envelope: envelope))
                     if case .change = event { reported += 1 }
                     if let count, reported >= count { break }
                 }
@@ -569,9 +663,9 @@ struct WatchCommand: ParsableCommand {
         output.flush()
     }
 
-    private func render(_ event: MonitorEvent, monitor: Monitor) -> String {
+    private func render(_ event: MonitorEvent, monitor: Monitor, envelope: JSONEnvelope) -> String {
         let renderer = Renderer(links: monitor.state.links.values)
-        var line = JSONLine()
+        var line: JSONLine
         switch event {
         case .change(let change, let time):
             // A removed link is no longer in the state: name it from its own old value.
@@ -591,8 +685,8 @@ struct WatchCommand: ParsableCommand {
                 }
                 return text + (change.fromResync ? " (resync)" : "")
             }
-            line.add("time", time)
-            line.add("event", change.action.rawValue)
+            line = envelope.object(
+                change.action.rawValue, time: time, interface: (change.new ?? change.old).flatMap(renderer.interface))
             line.add("object", change.kind.rawValue)
             if change.fromResync { line.add("resync", true) }
             line.add("old", change.old.map { renderer.fields($0).json })
@@ -602,12 +696,10 @@ struct WatchCommand: ParsableCommand {
                 return "\(time.iso8601) overflow: the kernel dropped notifications (ENOBUFS); "
                     + "reading the full state again"
             }
-            line.add("time", time)
-            line.add("event", "overflow")
+            line = envelope.object("overflow", time: time)
         case .resynced(let changes, let objects, let time):
             if !common.json { return "\(time.iso8601) resynced: \(changes) differences, \(objects) objects" }
-            line.add("time", time)
-            line.add("event", "resynced")
+            line = envelope.object("resynced", time: time)
             line.add("changes", changes)
             line.add("objects", objects)
         }

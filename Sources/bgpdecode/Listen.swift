@@ -16,7 +16,7 @@ struct Listen: ParsableCommand {
                              [--md5-password <ip=secret> ...]
                              [--md5-password-file <ip=file> ...] [--hold-time <s>]
                              [--max-prefixes <n>] [--settle <s>]
-                             [--table] [--json]
+                             [--table] [--json] [--node-name <name>]
                              [(--expect-prefix <prefix> ... | --expect-file <file>)
                               --wait <s>]
             """,
@@ -265,12 +265,17 @@ struct Listen: ParsableCommand {
         let showEvents = !report.table && !isVerifying
         let json = report.json
         let keepalives = report.keepalives
+        let envelope = report.node.envelope
         let analyzer = BGPAnalyzer()
         let sink = OutputSink(BGPTextRenderer(descriptor: 1))
+        if json {
+            sink.renderer.output.appendLine(envelope.start(tool: "bgpdecode", time: WallClock.now()).text)
+            sink.renderer.flush()
+        }
         if showEvents {
             analyzer.onEvent = { event in
                 if json {
-                    if let line = BGPRender.json(event, keepalives: keepalives) {
+                    if let line = BGPRender.json(event, keepalives: keepalives, envelope: envelope) {
                         sink.renderer.output.appendLine(line.text)
                     }
                 } else {
@@ -335,9 +340,10 @@ struct Listen: ParsableCommand {
         // routes as withdrawn at that session end.
         analyzer.onEvent = nil
         listener.shutdown(communication: "bgpdecode listen stopped")
+        // A listener is live: its table and verdict are as of now.
         if let verdict {
             if json {
-                sink.renderer.output.appendLine(verdict.json.text)
+                sink.renderer.output.appendLine(verdict.json(envelope: envelope, time: WallClock.now()).text)
             } else {
                 sink.renderer.output.append(verdict.report)
             }
@@ -346,8 +352,9 @@ struct Listen: ParsableCommand {
             var input = BGPInputReport()
             input.interrupted = isVerifying
             if json {
-                sink.renderer.writeTableJSON(analyzer, routes: true)
-                if isVerifying { sink.renderer.output.appendLine(input.json().text) }
+                let now = WallClock.now()
+                sink.renderer.writeTableJSON(analyzer, routes: true, envelope: envelope, time: now)
+                if isVerifying { sink.renderer.output.appendLine(input.json(envelope: envelope, time: now).text) }
             } else {
                 sink.renderer.writeTable(analyzer)
                 if isVerifying { sink.renderer.output.append("PARTIAL: interrupted before a verdict\n") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BGPDecodeKit
+import ToolSupport
 
 /// What to print and what to verify: the options `bgpdecode -r/-i/--mrt` and `bgpdecode listen` share, so
 /// both parse, validate and load expectations the same way.
@@ -7,8 +8,10 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Print only the final table of each session (and flap counts), not the events.")
     var table = false
 
-    @Flag(help: "Write JSON Lines instead of text.")
+    @Flag(help: "Write JSON Lines instead of text (docs/json.md).")
     var json = false
+
+    @OptionGroup var node: NodeNameOptions
 
     @Flag(help: "Also show KEEPALIVE messages.")
     var keepalives = false

@@ -20,7 +20,7 @@ struct BGPDecode: ParsableCommand {
             bgpdecode -r <file> ... [--port <port> ...] [--table] [--json]
             bgpdecode -i <iface> [--port <port> ...] [--duration <s>] [--count <n>]
             bgpdecode listen --local-as <asn> --router-id <id> ...
-            bgpdecode --mrt <file> [--table] [--json]
+            bgpdecode --mrt <file> [--table] [--json] [--node-name <name>]
             bgpdecode (-r <file> ... | --mrt <file>) [--peer <ip>]
                       (--expect-prefix <prefix> ... | --expect-file <file>)
             """,
@@ -70,19 +70,24 @@ struct BGPDecode: ParsableCommand {
             unanswered, SYN answered by RST, no OPEN) and "PARTIAL:" lines when
             the input was not read to its end. Peer text (FQDN, shutdown
             communication) is escaped.
-            --json writes JSON Lines. "type" is open, announce, withdraw,
+            --json writes JSON Lines (docs/json.md), first a "start" object (tool,
+            version, schema_version). "event" is open, announce, withdraw,
             end_of_rib, notification, route_refresh, session_down,
             malformed_attribute, error, note, state_change, gap,
             truncated_message, other, or keepalive (with --keepalives). Every
-            object has time, speaker, peer and offset. The last object is
-            "summary" (status: the exit status, complete, problems, notes).
+            object has event, time, host (--node-name; with -i also interface);
+            events also speaker, peer and offset. The last object is "summary"
+            (exit_status: the exit status, complete, problems, notes).
             Routes have family, prefix, path_id, rd, next_hop, next_hop_link_local,
             as_path, as_path_numbers, origin, med, local_pref, atomic_aggregate,
             aggregator, communities, large_communities, extended_communities,
             originator_id, cluster_list, aigp and otc. --table --json writes
             "route" objects (also since, stale, flaps, withdrawn_at_session_end),
-            then "session" objects (ended_at, withdrawn_at_end, earlier_sessions,
-            flaps: an array of {family, prefix, flaps}).
+            then "session" objects (ended_at, withdrawn_at_end, earlier_sessions;
+            flaps: a list of {family, prefix, count}); both at the last
+            message's time. A verification ends with a "verdict" object
+            (exit_status, matched, missing, wrong_next_hop, unexpected, stale,
+            lost_at_session_end).
 
             VERIFICATION
             --expect-prefix (repeatable) and --expect-file (one prefix per line,
@@ -245,6 +250,8 @@ struct BGPDecode: ParsableCommand {
         let showEvents = !table && !isVerifying
         let json = report.json
         let keepalives = report.keepalives
+        let envelope = report.node.envelope
+        let liveInterface = interface
         let analyzer = BGPAnalyzer()
         // The tables are read once, at the end: changes can be applied in batches (see BGPRouteTable).
         analyzer.batchesTableChanges = !showEvents
@@ -255,10 +262,19 @@ struct BGPDecode: ParsableCommand {
         // table's --table run, for 2.4 MB more at its peak). Not for a verification, which prints none.
         if !json, !isVerifying { analyzer.pathSummaries = sink.renderer.summaries }
         defer { sink.renderer.flush() }
+        if json {
+            // A live capture's objects have no packet before the first one: the start is the wall clock's.
+            sink.renderer.output.appendLine(
+                envelope.start(tool: "bgpdecode", time: WallClock.now(), interface: liveInterface).text)
+        }
         if showEvents {
             analyzer.onEvent = { event in
                 if json {
-                    if let line = BGPRender.json(event, keepalives: keepalives) { sink.renderer.output.appendLine(line.text) }
+                    if let line = BGPRender.json(
+                        event, keepalives: keepalives, envelope: envelope, interface: liveInterface)
+                    {
+                        sink.renderer.output.appendLine(line.text)
+                    }
                 } else {
                     sink.renderer.write(event, keepalives: keepalives)
                 }
@@ -278,7 +294,8 @@ struct BGPDecode: ParsableCommand {
                 analyzer: analyzer, expectations: expectations, peer: peer.flatMap { IPAddress($0) })
             verdict.input = input
             if json {
-                sink.renderer.output.appendLine(verdict.json.text)
+                let time = analyzer.lastMessageTime ?? WallClock.now()
+                sink.renderer.output.appendLine(verdict.json(envelope: envelope, time: time).text)
             } else {
                 sink.renderer.output.append(input.notes.map { "note: \($0)\n" }.joined())
                 sink.renderer.output.append(verdict.report)
@@ -288,8 +305,9 @@ struct BGPDecode: ParsableCommand {
             return
         }
         if json {
-            sink.renderer.writeTableJSON(analyzer, routes: table)
-            sink.renderer.output.appendLine(input.json().text)
+            let time = analyzer.lastMessageTime ?? WallClock.now()
+            sink.renderer.writeTableJSON(analyzer, routes: table, envelope: envelope, time: time)
+            sink.renderer.output.appendLine(input.json(envelope: envelope, time: time).text)
         } else {
             if table {
                 sink.renderer.writeTable(analyzer)
@@ -308,7 +326,7 @@ struct BGPDecode: ParsableCommand {
         var input = BGPInputReport()
         let forcedAddPath = addPath.map { $0 == "on" }
         // SIGINT/SIGTERM stop a read of a FIFO or a stalled pipe too: the summary of what was read is printed.
-        InterruptibleReads.install()
+        StopSignal.install()
         if let mrt {
             let shown = PrintableText.escaped(mrt)
             let decoder = BGPMRTDecoder(analyzer: analyzer, asSize: asnSize, addPath: forcedAddPath)

@@ -56,6 +56,10 @@ struct GarpWatch: ParsableCommand {
             A summary follows: per IP the owner, first and last seen, frame and
             gratuitous counts, takeovers, conflicts, and the frames that could not
             be decoded (counted, never fatal).
+            --json (docs/json.md): a "start" object (tool, version,
+            schema_version), then every object with event, time, host
+            (--node-name) and, live on one -i, interface; "binding" objects and
+            the "summary" and "verdict" carry the last frame's time.
 
             PROBE (--probe IP, live, one -i; runs --duration, default 3 s)
               Sends a who-has for IP once a second: a broadcast ARP request
@@ -156,8 +160,10 @@ struct GarpWatch: ParsableCommand {
         valueName: "ip"))
     var probeSource: String?
 
-    @Flag(help: "Print events as JSON Lines.")
+    @Flag(help: "Print events as JSON Lines (docs/json.md).")
     var json = false
+
+    @OptionGroup var node: NodeNameOptions
 
     @Flag(help: "Print only the summary (and verdicts), no events.")
     var summaryOnly = false
@@ -208,7 +214,6 @@ struct GarpWatch: ParsableCommand {
     func run() throws {
         // First: a FIFO, standard input or a state file on a stalled pipe must never make SIGINT/SIGTERM wait.
         StopSignal.install()
-        Self.letSignalsInterruptReads()
         var options = AnalyzerOptions()
         options.conflictWindow = Int64((conflictWindow * 1e9).rounded())
         options.burstWindow = Int64((burstWindow * 1e9).rounded())
@@ -252,9 +257,19 @@ struct GarpWatch: ParsableCommand {
             fail(PrintableText.escaped(error.message))
         }
 
+        let renderer = Renderer(
+            nodes: nodes, json: json, envelope: node.envelope,
+            interface: capture.isLive && capture.interfaces.count == 1 ? capture.interfaces.first : nil)
+        if json {
+            // Printed before any frame is read: the start object is the one whose time is the wall clock's even
+            // for a capture file.
+            StandardStreams.output(
+                node.envelope.start(tool: "garpwatch", time: wallClock(), interface: renderer.interface).text + "\n")
+        }
         var pipeline = Pipeline(
             analyzer: Analyzer(options: options, restoring: restored.bindings),
-            renderer: Renderer(nodes: nodes, json: json), limit: capture.count ?? .max, quiet: summaryOnly)
+            renderer: renderer, limit: capture.count ?? .max, quiet: summaryOnly)
+        pipeline.isLive = capture.isLive
         if !probes.isEmpty { pipeline.prober = Prober(targets: probes.compactMap { IPAddress($0) }) }
         var end = ReadEnd()
         if capture.isLive {
@@ -285,8 +300,10 @@ struct GarpWatch: ParsableCommand {
             end.interrupted
             ? (expected.isEmpty && capture.isLive ? ExitStatus.ok : ExitStatus.interrupted)
             : !end.failures.isEmpty ? ExitStatus.failure : Verdict.exitStatus(verdicts)
+        let verdictTime = pipeline.tableTime
         for verdict in verdicts {
-            StandardStreams.output(pipeline.renderer.line(verdict, exitStatus: status, partial: partial) + "\n")
+            StandardStreams.output(
+                pipeline.renderer.line(verdict, exitStatus: status, partial: partial, time: verdictTime) + "\n")
         }
         for failure in end.failures { StandardStreams.error("garpwatch: \(failure)") }
         if end.interrupted && !expected.isEmpty {
@@ -304,18 +321,6 @@ struct GarpWatch: ParsableCommand {
     struct ReadEnd {
         var interrupted = false
         var failures: [String] = []
-    }
-
-    /// glibc's `signal()` installs handlers with SA_RESTART, so a `read(2)` blocked on a FIFO or a stalled pipe
-    /// restarted after StopSignal's handler and only SIGKILL ended garpwatch. Without SA_RESTART the read
-    /// fails with EINTR, libpcap reports a read error, and the loop sees the raised flag.
-    static func letSignalsInterruptReads() {
-        for signalNumber in [SIGINT, SIGTERM] {
-            var action = sigaction()
-            guard sigaction(signalNumber, nil, &action) == 0 else { continue }
-            action.sa_flags &= ~Int32(SA_RESTART)
-            _ = sigaction(signalNumber, &action, nil)
-        }
     }
 
     /// A signal arrived before any input was open: nothing was read, so nothing is summarised.
@@ -401,6 +406,8 @@ struct GarpWatch: ParsableCommand {
             var until = deadline.map { min($0, now + slice) } ?? now + slice
             if let probe { until = min(until, probe.nextRound) }
             for source in sources where !pipeline.isFull {
+                pipeline.currentInterface = sources.count > 1 ? source.name : nil
+                defer { pipeline.currentInterface = nil }
                 try source.forEach(until: until, shouldStop: { StopSignal.isRaised }) { record in
                     pipeline.handle(record)
                 }
@@ -469,8 +476,13 @@ struct Pipeline {
     var output = TextBuffer(capacity: Pipeline.flushThreshold + 4096)
     /// `--probe`: the responders to our requests.
     var prober: Prober?
+    /// Live capture: objects with no packet of their own carry the wall clock.
+    var isLive = false
+    /// With several `-i`: the interface whose frames are being read (events found on them carry it).
+    var currentInterface: String?
     private var packet = Packet()
     private var frames = 0
+    private var latest = Timestamp(seconds: .min, nanoseconds: 0)
 
     static let flushThreshold = 1 << 16
 
@@ -485,6 +497,15 @@ struct Pipeline {
 
     /// The earliest frame time of the run (for the "state file newer than the capture" note).
     var firstFrame: Timestamp? { frames > 0 ? earliest : nil }
+
+    /// The `time` of the binding, summary, probe and verdict objects: the last frame's, so a replayed capture
+    /// prints the same; the wall clock when live or when no frame was read.
+    var tableTime: Timestamp {
+        if isLive || frames == 0 || prober != nil { return Pipeline.wallClock() }
+        return latest
+    }
+
+    static func wallClock() -> Timestamp { WallClock.now() }
     private var earliest = Timestamp(seconds: .max, nanoseconds: 0)
 
     /// Times garpwatch can print and subtract: years 0001 to 9999. A forged capture's absurd timestamp is
@@ -506,6 +527,7 @@ struct Pipeline {
             timestamp.seconds = min(max(timestamp.seconds, Self.timeRange.lowerBound), Self.timeRange.upperBound)
         }
         if timestamp < earliest { earliest = timestamp }
+        if timestamp > latest { latest = timestamp }
         packet.decode(bytes, linkType: linkType, originalLength: originalLength)
         analyzer.process(packet, bytes: bytes, at: timestamp)
         if !analyzer.events.isEmpty { flushEvents() }
@@ -524,14 +546,15 @@ struct Pipeline {
     mutating func finish(partial: String? = nil) {
         analyzer.finish()
         flushEvents()
-        if let prober { renderer.writeProbe(prober, to: &output) }
-        renderer.writeSummary(analyzer, partial: partial, to: &output)
+        let time = tableTime
+        if let prober { renderer.writeProbe(prober, time: Pipeline.wallClock(), to: &output) }
+        renderer.writeSummary(analyzer, partial: partial, time: time, to: &output)
         output.flush()
     }
 
     private mutating func flushEvents() {
         if !quiet {
-            for event in analyzer.events { renderer.write(event, to: &output) }
+            for event in analyzer.events { renderer.write(event, interface: currentInterface, to: &output) }
         }
         analyzer.events.removeAll(keepingCapacity: true)
         if output.count >= Pipeline.flushThreshold { output.flush() }

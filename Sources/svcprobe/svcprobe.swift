@@ -73,11 +73,14 @@ struct SvcProbe: ParsableCommand {
             probed). Results print in argument order.
 
             OUTPUT: one line per target (-v adds details). --json prints one JSON
-            object per line with the fields event, target, address, port, outcome,
+            object per line (schema: docs/json.md), first a "start" object (tool,
+            version, schema_version), then objects with the fields event, time,
+            host (--node-name), target, address, port, outcome,
             up, connect_us, first_byte_us, greeting_us, tls_us, login_us, total_us,
             protocol, flavour, version, server_version, connection_id,
             capabilities, capability_names, mariadb_capabilities, collation_id,
-            collation, status, status_names, auth_plugin, tls_offered, error_code,
+            collation, server_status, server_status_names, auth_plugin,
+            tls_offered, error_code,
             error_name, error_sqlstate, error_message, banner, login (none,
             accepted, denied, incomplete), login_error_code, login_error_name,
             login_error_message, login_detail, detail; with --tls also tls
@@ -206,8 +209,10 @@ struct SvcProbe: ParsableCommand {
         "An extra BPF filter for -r captures.", valueName: "expr"))
     var filter: String?
 
-    @Flag(help: "Print JSON Lines instead of text.")
+    @Flag(help: "Print JSON Lines instead of text (docs/json.md).")
     var json = false
+
+    @OptionGroup var node: NodeNameOptions
 
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Add capability, status and login details.")
     var verbose = false
@@ -266,7 +271,9 @@ struct SvcProbe: ParsableCommand {
     var portValue: UInt16 { UInt16(port) ?? 3306 }
 
     func run() throws {
-        if !files.isEmpty { return try readCaptures() }
+        let envelope = node.envelope
+        if json { StandardStreams.output(envelope.start(tool: "svcprobe", time: WallClock.now()).text + "\n") }
+        if !files.isEmpty { return try readCaptures(envelope) }
         var parsed: [ProbeTarget] = []
         for target in targets { parsed += (try? ProbeTarget.parse(target)) ?? [] }
         var options = ProbeOptions()
@@ -283,22 +290,23 @@ struct SvcProbe: ParsableCommand {
             throw ExitCode(ExitStatus.failure)
         }
         let expression = expectVersion.flatMap { try? Regex($0) }
-        if watch { return try runWatch(options, parsed, expression) }
+        if watch { return try runWatch(options, parsed, expression, envelope) }
         let prober = Prober(options: options)
         // On-time results print in argument order as soon as the last is in; a probe that lingers for a
         // late greeting adds a `late` line when it ends (the exit status is the on-time verdict's).
         let results = prober.run(
-            parsed, onAllResults: { results in for result in results { emit(result) } },
-            onLate: { result in emit(result, event: "late") })
+            parsed, onAllResults: { results in for result in results { emit(result, envelope: envelope) } },
+            onLate: { result in emit(result, event: "late", envelope: envelope) })
         let status = ProbeVerdict.status(
             results, expectUp: expectUp, expectVersion: expression, expectTLS: expectTls,
             verifyTLS: options.tls.verify)
         if status != ExitStatus.ok { throw ExitCode(status) }
     }
 
-    private func emit(_ result: ProbeResult, event: String = "probe") {
+    private func emit(_ result: ProbeResult, event: String = "probe", envelope: JSONEnvelope) {
         if json {
-            StandardStreams.output(ProbeRendering.json(result, event: event).text + "\n")
+            StandardStreams.output(
+                ProbeRendering.json(result, event: event, envelope: envelope, time: WallClock.now()).text + "\n")
         } else {
             var text = (event == "probe" ? "" : event + " ") + ProbeRendering.text(result) + "\n"
             if verbose { for line in ProbeRendering.details(result) { text += line + "\n" } }
@@ -306,7 +314,9 @@ struct SvcProbe: ParsableCommand {
         }
     }
 
-    private func runWatch(_ options: ProbeOptions, _ parsed: [ProbeTarget], _ expression: Regex<AnyRegexOutput>?) throws {
+    private func runWatch(
+        _ options: ProbeOptions, _ parsed: [ProbeTarget], _ expression: Regex<AnyRegexOutput>?, _ envelope: JSONEnvelope
+    ) throws {
         StopSignal.install()
         let session = WatchSession(targets: parsed, options: options, intervalNanoseconds: intervalNanoseconds)
         let start = session.startedAt
@@ -323,8 +333,8 @@ struct SvcProbe: ParsableCommand {
         }
         let output: (WatchSession.Output) -> Void = { output in
             switch output {
-            case .event(let event, let result): emitWatch(event, result: result, start: start)
-            case .late(let result): emitLate(result, start: start)
+            case .event(let event, let result): emitWatch(event, result: result, start: start, envelope: envelope)
+            case .late(let result): emitLate(result, start: start, envelope: envelope)
             }
         }
         while !StopSignal.isRaised {
@@ -347,7 +357,9 @@ struct SvcProbe: ParsableCommand {
         if status == ExitStatus.ok, let tlsProblem { status = tlsProblem }
         for summary in session.summaries() {
             if json {
-                StandardStreams.output(ProbeRendering.json(summary, exitStatus: status).text + "\n")
+                StandardStreams.output(
+                    ProbeRendering.json(summary, exitStatus: status, envelope: envelope, time: WallClock.now()).text
+                        + "\n")
             } else {
                 StandardStreams.output(ProbeRendering.text(summary) + "\n")
             }
@@ -355,10 +367,11 @@ struct SvcProbe: ParsableCommand {
         if status != ExitStatus.ok { throw ExitCode(status) }
     }
 
-    private func emitWatch(_ event: WatchTimeline.Event, result: ProbeResult, start: Int64) {
+    private func emitWatch(_ event: WatchTimeline.Event, result: ProbeResult, start: Int64, envelope: JSONEnvelope) {
         let since = event.at.subtractingReportingOverflow(start).partialValue
         if json {
-            var line = ProbeRendering.json(result, event: event.change.rawValue)
+            var line = ProbeRendering.json(
+                result, event: event.change.rawValue, envelope: envelope, time: WallClock.now())
             line.add("elapsed_s", Double(since) / 1e9)
             line.add("state", event.state)
             if event.change == .up { line.add("outage_ms", event.duration.map { Double($0) / 1e6 }) }
@@ -372,10 +385,10 @@ struct SvcProbe: ParsableCommand {
         StandardStreams.output("\(realtimeNow().iso8601) +\(elapsed) " + ProbeRendering.text(event, result: result) + "\n")
     }
 
-    private func emitLate(_ result: ProbeResult, start: Int64) {
+    private func emitLate(_ result: ProbeResult, start: Int64, envelope: JSONEnvelope) {
         let since = Monotonic.now().subtractingReportingOverflow(start).partialValue
         if json {
-            var line = ProbeRendering.json(result, event: "late")
+            var line = ProbeRendering.json(result, event: "late", envelope: envelope, time: WallClock.now())
             line.add("elapsed_s", Double(since) / 1e9)
             StandardStreams.output(line.text + "\n")
             return
@@ -387,13 +400,15 @@ struct SvcProbe: ParsableCommand {
     /// Each file's connections as they end, then one summary per file that was opened (none for a file
     /// that could not be: its error is on stderr). A file cut mid-record prints what came before, is
     /// marked partial, and makes the exit status 1; summaries carry that status.
-    private func readCaptures() throws {
+    private func readCaptures(_ envelope: JSONEnvelope) throws {
         var summaries: [CaptureScanSummary] = []
         var status = ExitStatus.ok
         for path in files {
             do throws(CaptureError) {
                 let summary = try CaptureScanner.scan(path: path, port: portValue, extraFilter: filter) { finding in
-                    StandardStreams.output((json ? ProbeRendering.json(finding).text : ProbeRendering.text(finding)) + "\n")
+                    StandardStreams.output(
+                        (json ? ProbeRendering.json(finding, envelope: envelope).text : ProbeRendering.text(finding))
+                            + "\n")
                 }
                 if let problem = summary.readError {
                     StandardStreams.error("svcprobe: \(problem)")
@@ -407,7 +422,9 @@ struct SvcProbe: ParsableCommand {
         }
         for summary in summaries {
             StandardStreams.output(
-                (json ? ProbeRendering.json(summary, exitStatus: status).text : ProbeRendering.text(summary)) + "\n")
+                (json
+                    ? ProbeRendering.json(summary, exitStatus: status, envelope: envelope, now: WallClock.now()).text
+                    : ProbeRendering.text(summary)) + "\n")
         }
         if status != ExitStatus.ok { throw ExitCode(status) }
     }

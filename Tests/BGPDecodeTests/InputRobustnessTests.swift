@@ -77,9 +77,9 @@ struct InputRobustnessTests {
         let result = try ChildProcess.run(["timeout", "20", try Tool.bgpdecode(), "--mrt", "/dev/urandom", "--json"])
         #expect(result.status == 1, "\(result.standardError)")
         #expect(result.standardError.contains("MRT framing failed at byte"), "\(result.standardError)")
-        let summary = try #require(try JSONLines.objects(result.standardOutput).last)
-        #expect(summary["type"] as? String == "summary")
-        #expect(summary["status"] as? Int == 1)
+        let summary = try #require(try JSONLines.events(result.standardOutput, tool: "bgpdecode").last)
+        #expect(summary["event"] as? String == "summary")
+        #expect(summary["exit_status"] as? Int == 1)
         #expect(summary["complete"] as? Bool == false)
     }
 
@@ -105,8 +105,8 @@ struct InputRobustnessTests {
             "note: MRT: 3 records, 2 skipped (1 OSPFv2 not supported, 1 TABLE_DUMP not supported)"),
             "\(result.standardOutput)")
         let json = try Tool.run(["--mrt", path.path, "--json"])
-        let summary = try #require(try JSONLines.objects(json.standardOutput).last)
-        #expect(summary["status"] as? Int == 0)
+        let summary = try #require(try JSONLines.events(json.standardOutput, tool: "bgpdecode").last)
+        #expect(summary["exit_status"] as? Int == 0)
         #expect((summary["notes"] as? [String])?.first?.contains("1 TABLE_DUMP not supported") == true)
     }
 
@@ -186,12 +186,12 @@ struct InputRobustnessTests {
         #expect(text.standardOutput.contains("PARTIAL: "), "\(text.standardOutput)")
         let json = try Tool.run(["-r", path.path, "--json"])
         #expect(json.status == 1)
-        let summary = try #require(try JSONLines.objects(json.standardOutput).last)
-        #expect(summary["type"] as? String == "summary" && summary["status"] as? Int == 1)
+        let summary = try #require(try JSONLines.events(json.standardOutput, tool: "bgpdecode").last)
+        #expect(summary["event"] as? String == "summary" && summary["exit_status"] as? Int == 1)
         let verify = try Tool.run(["-r", path.path, "--expect-prefix", "198.51.100.10/32", "--json"])
         #expect(verify.status == 1)
-        let verdict = try #require(try JSONLines.objects(verify.standardOutput).last)
-        #expect(verdict["type"] as? String == "verify" && verdict["status"] as? Int == 1)
+        let verdict = try #require(try JSONLines.events(verify.standardOutput, tool: "bgpdecode").last)
+        #expect(verdict["event"] as? String == "verdict" && verdict["exit_status"] as? Int == 1)
         #expect(verdict["complete"] as? Bool == false)
     }
 
@@ -212,8 +212,8 @@ struct InputRobustnessTests {
         let path = Paths.captures.appendingPathComponent("bgp-bird-frr.pcap").path
         let json = try Tool.run(["-r", path, "--json"])
         #expect(json.status == 0)
-        let summary = try #require(try JSONLines.objects(json.standardOutput).last)
-        #expect(summary["type"] as? String == "summary" && summary["status"] as? Int == 0)
+        let summary = try #require(try JSONLines.events(json.standardOutput, tool: "bgpdecode").last)
+        #expect(summary["event"] as? String == "summary" && summary["exit_status"] as? Int == 0)
         #expect(summary["complete"] as? Bool == true)
         let text = try Tool.run(["-r", path])
         #expect(text.status == 0 && !text.standardOutput.contains("PARTIAL"))

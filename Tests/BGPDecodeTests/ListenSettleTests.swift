@@ -68,7 +68,7 @@ struct ListenSettleTests {
         try #require(second.status == 0, "\(second.output)")
         let status = lab.exitStatus(listener, within: 30)
         #expect(status == BGPVerification.unexpectedCode, "\(lab.read("settle.out")) \(lab.read("settle.err"))")
-        let verdict = ListenTests.jsonLines(lab.read("settle.out")).first { $0["type"] as? String == "verify" }
+        let verdict = ListenTests.jsonLines(lab.read("settle.out")).first { $0["event"] as? String == "verdict" }
         #expect(verdict?["unexpected"] as? [String] == ["198.51.100.61/32"], "\(lab.read("settle.out"))")
         #expect(verdict?["matched"] as? [String] == ["198.51.100.60/32"])
         // The verdict waited for --settle after the last UPDATE, not for --wait.

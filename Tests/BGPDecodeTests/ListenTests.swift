@@ -55,8 +55,8 @@ struct ListenTests {
         var table: Set<String> = []
         for event in events where event["speaker"] as? String == birdV4 {
             guard let prefix = event["prefix"] as? String else { continue }
-            if event["type"] as? String == "announce" { table.insert(prefix) }
-            if event["type"] as? String == "withdraw" { table.remove(prefix) }
+            if event["event"] as? String == "announce" { table.insert(prefix) }
+            if event["event"] as? String == "withdraw" { table.remove(prefix) }
         }
         return table
     }
@@ -81,12 +81,13 @@ struct ListenTests {
             "announced: \(Self.announced(Self.jsonLines(lab.read("listen.out")))); \(lab.read("listen.err"))")
         #expect(try Self.birdExports(lab) == all)
         let events = Self.jsonLines(lab.read("listen.out"))
-        for event in events where event["type"] as? String == "announce" {
+        #expect(events.first?["event"] as? String == "start" && events.first?["tool"] as? String == "bgpdecode")
+        for event in events where event["event"] as? String == "announce" {
             #expect(strings(event["communities"]) == ["65000:100"])
             #expect(strings(event["large_communities"]) == ["4200000001:1:2"])
             #expect(event["as_path"] as? String == Self.birdAS)
         }
-        let birdOpen = events.first { $0["type"] as? String == "open" && $0["speaker"] as? String == Self.birdV4 }
+        let birdOpen = events.first { $0["event"] as? String == "open" && $0["speaker"] as? String == Self.birdV4 }
         #expect(birdOpen?["as"] as? Int == 4_200_000_001)
 
         // A withdrawal: BIRD stops exporting the IPv4 statics.
@@ -100,16 +101,16 @@ struct ListenTests {
         #expect(lab.waitFor(10) { Self.announced(Self.jsonLines(lab.read("listen.out"))) == all })
 
         // A reconnect: the old session's routes are withdrawn, the new session announces them again.
-        let opensBefore = Self.jsonLines(lab.read("listen.out")).filter { $0["type"] as? String == "open" }.count
+        let opensBefore = Self.jsonLines(lab.read("listen.out")).filter { $0["event"] as? String == "open" }.count
         try lab.birdc("bird", "restart lis")
         let reconnected = lab.waitFor(15) {
             let events = Self.jsonLines(lab.read("listen.out"))
-            return events.filter { $0["type"] as? String == "open" }.count >= opensBefore + 2
+            return events.filter { $0["event"] as? String == "open" }.count >= opensBefore + 2
                 && Self.announced(events) == all
         }
         #expect(reconnected, "\(lab.read("listen.err"))")
         let down = Self.jsonLines(lab.read("listen.out")).filter {
-            $0["type"] as? String == "session_down" && $0["speaker"] as? String == Self.birdV4
+            $0["event"] as? String == "session_down" && $0["speaker"] as? String == Self.birdV4
         }
         #expect(down.contains { $0["withdrawn"] as? Int == 3 })
 
@@ -118,7 +119,7 @@ struct ListenTests {
         #expect(lab.exitStatus(listener, within: 5) == 0)
         let protocols = try lab.birdc("bird", "show protocols all lis").output
         #expect(protocols.contains("bgpdecode listen stopped"), "\(protocols)")
-        let table = Self.jsonLines(lab.read("listen.out")).filter { $0["type"] as? String == "route" }
+        let table = Self.jsonLines(lab.read("listen.out")).filter { $0["event"] as? String == "route" }
         #expect(Set(table.compactMap { $0["prefix"] as? String }) == all)
     }
 
@@ -137,7 +138,7 @@ struct ListenTests {
             try lab.birdc("bird", "show protocols all lis").output.contains("Bad peer AS")
         }
         #expect(birdSaw, "\((try? lab.birdc("bird", "show protocols all lis").output) ?? "")")
-        let sent = Self.jsonLines(lab.read("listen.out")).first { $0["type"] as? String == "notification" }
+        let sent = Self.jsonLines(lab.read("listen.out")).first { $0["event"] as? String == "notification" }
         #expect(sent?["speaker"] as? String == Self.listenerV4)
         #expect(sent?["code"] as? Int == 2 && sent?["subcode"] as? Int == 2)
         kill(listener.processIdentifier, SIGTERM)
@@ -159,9 +160,9 @@ struct ListenTests {
         let expired = lab.waitFor(6) { lab.read("listen.err").contains("sent Hold Timer Expired (4/0)") }
         #expect(expired, "\(lab.read("listen.err"))")
         let events = Self.jsonLines(lab.read("listen.out"))
-        #expect(events.contains { $0["type"] as? String == "notification" && $0["code"] as? Int == 4 })
+        #expect(events.contains { $0["event"] as? String == "notification" && $0["code"] as? Int == 4 })
         #expect(events.contains {
-            $0["type"] as? String == "session_down" && $0["speaker"] as? String == Self.birdV4
+            $0["event"] as? String == "session_down" && $0["speaker"] as? String == Self.birdV4
                 && $0["withdrawn"] as? Int == 3
         })
         kill(listener.processIdentifier, SIGINT)

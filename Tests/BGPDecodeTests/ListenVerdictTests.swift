@@ -24,8 +24,8 @@ struct ListenVerdictTests {
         // The OPEN did arrive and was refused: this is the case that used to say 10.
         #expect(lab.read("wrong.err").contains("expected 65999"), "\(lab.read("wrong.err"))")
         let verdict = ListenTests.jsonLines(lab.read("wrong.out")).last
-        #expect(verdict?["type"] as? String == "verify")
-        #expect(verdict?["status"] as? Int == Int(BGPVerification.noSessionCode))
+        #expect(verdict?["event"] as? String == "verdict")
+        #expect(verdict?["exit_status"] as? Int == Int(BGPVerification.noSessionCode))
     }
 
     /// SIGTERM before the verdict: exit 2, and the JSON output ends with a summary carrying that status.
@@ -39,9 +39,9 @@ struct ListenVerdictTests {
         kill(process.process.processIdentifier, SIGTERM)
         let result = process.wait()
         #expect(result.status == 2, "\(result.standardError)")
-        let summary = try #require(try JSONLines.objects(result.standardOutput).last)
-        #expect(summary["type"] as? String == "summary")
-        #expect(summary["status"] as? Int == 2 && summary["interrupted"] as? Bool == true)
+        let summary = try #require(try JSONLines.events(result.standardOutput, tool: "bgpdecode").last)
+        #expect(summary["event"] as? String == "summary")
+        #expect(summary["exit_status"] as? Int == 2 && summary["interrupted"] as? Bool == true)
     }
 }
 

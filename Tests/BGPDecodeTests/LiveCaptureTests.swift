@@ -75,8 +75,8 @@ struct LiveCaptureTests {
             var table: Set<String> = []
             for event in ListenTests.jsonLines(lab.read("live.out")) where event["speaker"] as? String == speaker {
                 guard let prefix = event["prefix"] as? String else { continue }
-                if event["type"] as? String == "announce" { table.insert(prefix) }
-                if event["type"] as? String == "withdraw" { table.remove(prefix) }
+                if event["event"] as? String == "announce" { table.insert(prefix) }
+                if event["event"] as? String == "withdraw" { table.remove(prefix) }
             }
             return table
         }
@@ -95,9 +95,11 @@ struct LiveCaptureTests {
             prefixes((try? lab.birdc("bird", "show route protocol frr").output) ?? "") == fromFRR
         })
         let frrRoutes = ListenTests.jsonLines(lab.read("live.out")).filter {
-            $0["type"] as? String == "announce" && $0["speaker"] as? String == "203.0.113.2"
+            $0["event"] as? String == "announce" && $0["speaker"] as? String == "203.0.113.2"
         }
         for route in frrRoutes {
+            // A live capture's objects name the interface they were captured on.
+            #expect(route["interface"] as? String == "eth0")
             #expect(strings(route["communities"]) == ["64520:7"])
             #expect(strings(route["large_communities"]) == ["64520:1:7"])
         }
@@ -105,7 +107,7 @@ struct LiveCaptureTests {
         kill(capture.processIdentifier, SIGINT)
         #expect(lab.exitStatus(capture, within: 5) == 0)
         // The closing summary: one "session" object per direction.
-        let sessions = ListenTests.jsonLines(lab.read("live.out")).filter { $0["type"] as? String == "session" }
+        let sessions = ListenTests.jsonLines(lab.read("live.out")).filter { $0["event"] as? String == "session" }
         #expect(sessions.count == 2, "\(lab.read("live.out").suffix(600))")
     }
 }

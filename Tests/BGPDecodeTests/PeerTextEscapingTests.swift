@@ -60,7 +60,8 @@ struct PeerTextEscapingTests {
         #expect(table.standardOutput.contains(Self.escapedForged), "the session line's down reason")
         // JSON keeps the peer's text as it was sent (quoting makes it safe).
         let json = try Tool.run(["-r", path, "--json"])
-        let notification = try #require(try JSONLines.objects(json.standardOutput).first { $0["type"] as? String == "notification" })
+        let notification = try #require(try JSONLines.events(json.standardOutput, tool: "bgpdecode")
+            .first { $0["event"] as? String == "notification" })
         #expect(notification["shutdown_communication"] as? String == Self.forged)
     }
 

@@ -4,6 +4,7 @@ import Foundation
 import PacketCore
 import TestSupport
 import Testing
+import ToolSupport
 
 /// The recorded BIRD <-> FRR sessions (captures/, made by scripts/record-captures) decoded end to end and
 /// compared with what tshark decoded at recording time (captures/expected/*.json).
@@ -280,12 +281,20 @@ struct BGPCaptureRenderingTests {
         }
         table += BGPRender.flapsText(decoded.analyzer)
         #expect(BGPRender.tableText(decoded.analyzer) == table)
-        // `--table --json` and `--json`'s closing session objects, against the JSONLine builder.
+        // `--table --json` and `--json`'s closing session objects, against the JSONLine builder; both carry the
+        // common keys, with the last message's time.
+        let envelope = JSONEnvelope(host: "node-1")
+        let time = decoded.analyzer.lastMessageTime ?? .zero
         for routes in [true, false] {
             var json = BGPTextRenderer()
-            json.writeTableJSON(decoded.analyzer, routes: routes)
-            let built = BGPRender.tableJSON(decoded.analyzer, routes: routes).map { $0.text + "\n" }.joined()
-            #expect(json.output.string == built, "\(json.output.string.split(separator: "\n").filter { !built.contains($0) })")
+            json.writeTableJSON(decoded.analyzer, routes: routes, envelope: envelope, time: time)
+            let built = BGPRender.tableJSON(decoded.analyzer, routes: routes, envelope: envelope, time: time)
+            #expect(json.output.string == built.map { $0.text + "\n" }.joined())
+            let common = #"","time":""# + time.iso8601 + #"","host":"node-1","speaker":"#
+            for line in json.output.string.split(separator: "\n") {
+                #expect(line.hasPrefix(#"{"event":"route"# + common) || line.hasPrefix(#"{"event":"session"# + common),
+                        "\(line.prefix(200))")
+            }
         }
 
         // Without events (`--table`), repeated plain UPDATEs take the analyzer's fast path, and with batched
@@ -296,8 +305,9 @@ struct BGPCaptureRenderingTests {
             quiet.batchesTableChanges = batches
             try Self.read(path, into: quiet)
             #expect(BGPRender.tableText(quiet) == table, "batches: \(batches)")
-            #expect(BGPRender.tableJSON(quiet, routes: true).map(\.text)
-                == BGPRender.tableJSON(decoded.analyzer, routes: true).map(\.text), "batches: \(batches)")
+            #expect(BGPRender.tableJSON(quiet, routes: true, envelope: envelope, time: time).map(\.text)
+                == BGPRender.tableJSON(decoded.analyzer, routes: true, envelope: envelope, time: time).map(\.text),
+                "batches: \(batches)")
             #expect(BGPRender.summaryText(quiet) == BGPRender.summaryText(decoded.analyzer), "batches: \(batches)")
         }
         // And as bgpdecode --table runs: batched, the renderer's summaries rendered by the analyzer as each

@@ -104,7 +104,8 @@ struct StreamLossTests {
             "\(text.standardOutput)")
         #expect(text.standardOutput.contains("1 gap (\(lost.count) bytes lost)"))
         let json = try Tool.run(["-r", path, "--json"])
-        let gap = try #require(try JSONLines.objects(json.standardOutput).first { $0["type"] as? String == "gap" })
+        let gap = try #require(try JSONLines.events(json.standardOutput, tool: "bgpdecode")
+            .first { $0["event"] as? String == "gap" })
         #expect(gap["start"] as? Int == Int(lost.lowerBound) && gap["end"] as? Int == Int(lost.upperBound))
         #expect(gap["speaker"] as? String == "203.0.113.2")
         // The prefixes that were captured are there, but the verdict cannot be OK: bytes were lost.
@@ -149,7 +150,7 @@ struct NoMessageDiagnosisTests {
         let path = try capture.write(name)
         let text = try Tool.run(["-r", path])
         let json = try Tool.run(["-r", path, "--json"])
-        let summary = try #require(try JSONLines.objects(json.standardOutput).last)
+        let summary = try #require(try JSONLines.events(json.standardOutput, tool: "bgpdecode").last)
         return (text, summary["notes"] as? [String] ?? [])
     }
 

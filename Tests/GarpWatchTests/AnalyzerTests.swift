@@ -2,6 +2,7 @@ import Foundation
 import GarpWatchKit
 import PacketCore
 import Testing
+import ToolSupport
 
 /// The binding table and event detection, from frames built by hand with known timing.
 @Suite struct AnalyzerTests {
@@ -119,8 +120,9 @@ import Testing
         let line = Renderer().textLine(event)
         #expect(line.contains("gap 610.000 ms from vrrp-priority-0 to gratuitous-request; burst 10 frames"), "\(line)")
         #expect(line.contains("clients saw 1000.000 ms without replies"), "\(line)")
-        let json = Renderer(json: true).jsonLine(event).text
+        let json = Renderer(json: true, envelope: JSONEnvelope(host: "n1"), interface: "eth0").jsonLine(event).text
         #expect(json.contains("\"gap_from\":\"vrrp-priority-0\"") && json.contains("\"client_gap_ms\":1000"), "\(json)")
+        #expect(json.hasPrefix(#"{"event":"takeover","time":""# + event.time.iso8601 + #"","host":"n1","interface":"eth0","#))
         // A reply from a MAC that does not own the address is not the owner's sign of life.
         #expect(feeder.analyzer.bindings.first { $0.key.ip.description == vip }?.takeovers == 1)
     }
@@ -153,6 +155,38 @@ import Testing
         #expect(feeder.kinds(.splitBrainResolved).isEmpty)
         let verdict = Verdict(try #require(Expectation("\(vip)=\(node1)")), bindings: feeder.analyzer.bindings, nodes: NodeMap())
         #expect(verdict.outcome == .multipleOwners && verdict.outcome.exitStatus == 11)
+    }
+
+    /// The same for IPv6: an NS to the solicited-node group answered by two solicited NAs is a split-brain; a
+    /// later NS answered by one MAC alone resolves it.
+    @Test func twoSolicitedNAsToOneMulticastNSAreSplitBrain() throws {
+        let vip6 = "2001:db8:51::30"
+        let clientIP = "2001:db8:51::9"
+        let client = "02:76:73:0c:00:09"
+        func ipv6(_ source: String, _ destination: String, _ icmp: [UInt8]) -> [UInt8] {
+            [0x60, 0, 0, 0] + Frames.be16(UInt16(icmp.count)) + [58, 255] + Frames.ip6(source) + Frames.ip6(destination) + icmp
+        }
+        let solicitation = Frames.ethernet(
+            source: client, destination: "33:33:ff:00:00:30", type: 0x86DD,
+            payload: ipv6(clientIP, "ff02::1:ff00:30", [135, 0, 0, 0, 0, 0, 0, 0] + Frames.ip6(vip6) + [1, 1] + Frames.mac(client)))
+        func advertisement(_ mac: String) -> [UInt8] {
+            Frames.ethernet(source: mac, destination: client, type: 0x86DD,
+                            payload: ipv6(vip6, clientIP, [136, 0, 0, 0, 0x60, 0, 0, 0] + Frames.ip6(vip6) + [2, 1] + Frames.mac(mac)))
+        }
+        var feeder = Feeder()
+        feeder.feed(solicitation, at: 1)
+        feeder.feed(advertisement(node1), at: 1.0001)
+        feeder.feed(advertisement(node2), at: 1.0002)
+        feeder.feed(solicitation, at: 10)
+        feeder.feed(advertisement(node2), at: 10.0001)
+        feeder.feed(Frames.arp(op: 1, sender: client, senderIP: "203.0.113.9", targetIP: "203.0.113.1"), at: 20)
+        feeder.finish()
+        #expect(feeder.kinds(.takeover).isEmpty)
+        let split = try #require(feeder.kinds(.splitBrain).first)
+        #expect(Set(split.conflict?.macs.map(\.description) ?? []) == [node1, node2])
+        #expect(split.evidence?.description == clientIP)
+        let resolved = try #require(feeder.kinds(.splitBrainResolved).first)
+        #expect(resolved.mac.description == node2 && resolved.evidence?.description == clientIP)
     }
 
     /// A who-has scan (thousands of unknown addresses within a second) is bounded, and a real split-brain

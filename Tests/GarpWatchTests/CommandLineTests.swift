@@ -54,6 +54,23 @@ import Testing
         #expect(output.lines.last?.contains("\"event\":\"summary\"") == true)
     }
 
+    /// The common keys (docs/json.md): a start object first, `host` from --node-name, no `interface` for a
+    /// file, and the binding, summary and verdict objects at the last frame's time, so a replay prints the same.
+    @Test func jsonObjectsCarryHostAndReplayableTimes() throws {
+        let arguments = [try Support.garpwatchBinary(), "-r", Support.capture("../failover-l2.pcap"), "--json",
+                         "--node-name", "node-7", "--expect", "198.51.100.20=02:76:73:03:00:03"]
+        let first = try JSONLines.events(try ChildProcess.run(arguments).standardOutput, tool: "garpwatch")
+        let second = try JSONLines.events(try ChildProcess.run(arguments).standardOutput, tool: "garpwatch")
+        func times(_ objects: [[String: Any]]) -> [String] { objects.map { "\($0["event"] ?? "")@\($0["time"] ?? "")" } }
+        #expect(times(first) == times(second))
+        #expect(first.allSatisfy { $0["host"] as? String == "node-7" && $0["interface"] == nil })
+        let lastFrame = try #require(try decodeCaptureFile(Support.capture("../failover-l2.pcap")).last).timestamp.iso8601
+        for event in ["binding", "summary", "verdict"] {
+            let object = try #require(first.first { $0["event"] as? String == event }, "no \(event)")
+            #expect(object["time"] as? String == lastFrame, "\(event): \(object)")
+        }
+    }
+
     @Test func badInputIsOneSentenceAndStatusOne() throws {
         let binary = try Support.garpwatchBinary()
         let missing = try ChildProcess.run([binary, "-r", "/nonexistent/x.pcap"])

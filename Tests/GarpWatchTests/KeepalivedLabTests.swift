@@ -44,7 +44,7 @@ import Testing
     }
 
     /// keepalived for node `number` (1 or 2), in the foreground so its PID is ours to signal.
-    func startKeepalived(_ number: Int, priority: Int) throws -> RunningProcess {
+    func startKeepalived(_ number: Int, priority: Int, routerID: Int = 51) throws -> RunningProcess {
         let config = "\(directory)/k\(number).conf"
         try """
             global_defs {
@@ -53,7 +53,7 @@ import Testing
             vrrp_instance VI_1 {
                 state BACKUP
                 interface eth0
-                virtual_router_id 51
+                virtual_router_id \(routerID)
                 advert_int 1
                 priority \(priority)
                 virtual_ipaddress {
@@ -161,5 +161,58 @@ import Testing
         let split = try #require(output.lines.first { $0.contains(" split-brain \(vip) ") }, "\(output.standardOutput)")
         #expect(split.contains(macs[0]) && split.contains(macs[1]) && split.contains("from 203.0.113.100"))
         #expect(!output.lines.contains { $0.contains(" takeover ") || $0.contains("split-brain-resolved") })
+    }
+
+    /// Issue 15 item 4: both keepalived nodes MASTER (two VRRP groups holding one VIP, as when adverts are
+    /// lost): arping's first request shows both, then arping asks node 1 alone by unicast for 7 s while node 2
+    /// says nothing. That silence is no evidence: no split-brain-resolved. Only after node 2 is stopped does
+    /// a broadcast who-has answered by node 1 alone resolve it.
+    @Test func bothMasterIsNotResolvedBySilenceOnlyByOneAnsweringAlone() throws {
+        defer { tearDown() }
+        tearDown()
+        try setUp()
+        try #require(ChildProcess.which("arping") != nil, "arping (iputils-arping) is not installed")
+        let first = try startKeepalived(1, priority: 150, routerID: 51)
+        defer { kill(first.process.processIdentifier, SIGTERM); _ = first.wait() }
+        let second = try startKeepalived(2, priority: 100, routerID: 52)
+        var secondStopped = false
+        defer { if !secondStopped { kill(second.process.processIdentifier, SIGTERM); _ = second.wait() } }
+        let deadline = Date().addingTimeInterval(8)
+        while !(holdsVIP(1) && holdsVIP(2)) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        try #require(holdsVIP(1) && holdsVIP(2), "both keepalived nodes did not become MASTER within 8 s")
+
+        let ip = try #require(ChildProcess.which("ip"))
+        let garpwatch = try RunningProcess(
+            ip, ["netns", "exec", "\(prefix)-n3", try Support.garpwatchBinary(), "-i", "eth0", "--duration", "13",
+                 "--ip", vip, "--json", "--expect", "\(vip)=\(macs[0])"])
+        Thread.sleep(forTimeInterval: 0.8)
+        let client = ["ip", "netns", "exec", "\(prefix)-n3", "arping", "-I", "eth0"]
+        _ = try ChildProcess.run(client + ["-c", "8", vip])  // 1 broadcast (both answer), 7 unicast to the first
+        kill(second.process.processIdentifier, SIGTERM)  // node 2 lets go of the VIP
+        _ = second.wait()
+        secondStopped = true
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = try ChildProcess.run(client + ["-c", "1", vip])  // broadcast: node 1 alone answers
+        let output = garpwatch.wait()
+        #expect(output.status == 11, "\(output.standardOutput)\(output.standardError)")
+        let objects = try JSONLines.objects(output.standardOutput)
+        let split = try #require(objects.first { $0["event"] as? String == "split-brain" }, "\(output.standardOutput)")
+        let resolved = objects.filter { $0["event"] as? String == "split-brain-resolved" }
+        #expect(resolved.count == 1, "\(output.standardOutput)")
+        #expect(resolved.first?["mac"] as? String == macs[0])
+        #expect(resolved.first?["evidence_requester"] as? String == "203.0.113.100")
+        // Not within the unicast phase: after it (about 7 s after the split-brain).
+        let splitTime = split["time"] as? String
+        let resolvedTime = resolved.first?["time"] as? String
+        let started = try #require(splitTime.flatMap { Self.seconds($0) })
+        let ended = try #require(resolvedTime.flatMap { Self.seconds($0) })
+        #expect(ended - started > 6.5, "resolved \(ended - started) s after the split-brain")
+    }
+
+    /// Seconds of the day of an ISO 8601 time (`2026-12-07T11:53:51.564422179Z`).
+    static func seconds(_ iso: String) -> Double? {
+        let time = iso.split(separator: "T").last?.dropLast() ?? ""
+        let parts = time.split(separator: ":").compactMap { Double($0) }
+        return parts.count == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2] : nil
     }
 }

@@ -8,8 +8,8 @@ struct NodeLab {
     let lab: NamespaceLab
     var name: String { lab.name }
 
-    init(tag: String) throws {
-        lab = try NamespaceLab(tag: tag)
+    init(tag: String, prefix: String = "an") throws {
+        lab = try NamespaceLab(tag: tag, prefix: prefix)
         do {
             try build()
         } catch {

@@ -24,12 +24,13 @@ enum Support {
     }
 }
 
-/// A network namespace of the test's own (`an<pid><tag>`), deleted by `tearDown` (which set-up failures run too).
+/// A network namespace of the test's own (`<prefix><pid><tag>`), deleted by `tearDown` (which set-up failures run
+/// too).
 struct NamespaceLab {
     let name: String
 
-    init(tag: String) throws {
-        try self.init(name: "an\(getpid())\(tag)")
+    init(tag: String, prefix: String = "an") throws {
+        try self.init(name: "\(prefix)\(getpid())\(tag)")
     }
 
     /// A namespace with exactly this name (made unique by the caller), replacing any left from an earlier run.

@@ -72,7 +72,9 @@ struct WatchTests {
         let watcher = try Watcher(["--netns", lab.name, "--duration", "30"])
         defer { _ = watcher.stop() }
         let ready = try watcher.wait(seconds: 10) { $0.contains { $0["event"] as? String == "ready" } }
-        try #require(ready.first?["event"] as? String == "ready", "watch never became ready")
+        try #require(
+            ready.first?["event"] as? String == "start" && ready.dropFirst().first?["event"] as? String == "ready",
+            "watch never became ready")
 
         let started = Date()
         try lab.ip("addr", "add", "198.51.100.40/32", "dev", "v0")
@@ -129,7 +131,9 @@ struct WatchTests {
         let watcher = try Watcher(arguments)
         defer { _ = watcher.stop() }
         let ready = try watcher.wait(seconds: 10) { $0.contains { $0["event"] as? String == "ready" } }
-        try #require(ready.first?["event"] as? String == "ready", "watch never became ready")
+        try #require(
+            ready.first?["event"] as? String == "start" && ready.dropFirst().first?["event"] as? String == "ready",
+            "watch never became ready")
         let before = Self.currentAddresses(lab: lab)
         try ChildProcess.mustRun(["ip", "-n", lab.name, "-batch", batch])
         let truth = Self.currentAddresses(lab: lab)

@@ -4,6 +4,7 @@ import PacketCore
 import TestSupport
 import Testing
 @testable import SvcProbeKit
+import ToolSupport
 
 /// Raw-IP TCP segments between 203.0.113.2 (client) and 203.0.113.1:3306, for `-r` corners a lab cannot
 /// easily produce (a SYN nobody answers, `nc -z`, clocks going back, far-future stamps, a million flows).
@@ -142,7 +143,9 @@ struct CaptureFindingTests {
         #expect(scanned.summary.countedAsConnectErrors == 2 && scanned.summary.connections == 4)
         let line = byPort[40001].map(ProbeRendering.text) ?? ""
         #expect(line.contains(" counts-toward-max_connect_errors"), "\(line)")
-        #expect(byPort[40003].map(ProbeRendering.json)?.text.contains("\"counts_as_connect_error\":false") == true)
+        let envelope = JSONEnvelope(host: "n1")
+        #expect(byPort[40003].map { ProbeRendering.json($0, envelope: envelope) }?.text
+            .contains("\"counts_as_connect_error\":false") == true)
     }
 
     /// A capture whose clock goes back gives no negative times; stamps at or past 2^62 s do not trap.
@@ -163,7 +166,7 @@ struct CaptureFindingTests {
         far[0] = Timestamp(seconds: 0, nanoseconds: 0)
         let future = Segments.scan(packets, times: far)
         let text = future.findings.map(ProbeRendering.text).joined()
-        let json = future.findings.map { ProbeRendering.json($0).text }.joined()
+        let json = future.findings.map { ProbeRendering.json($0, envelope: JSONEnvelope(host: "n1")).text }.joined()
         #expect(text.contains("greeting") && json.contains("\"outcome\":\"greeting\""))
     }
 
@@ -214,17 +217,28 @@ struct CaptureExitTests {
         #expect(lines.count == 2 && lines[0].contains(" greeting mariadb 10.11.19-MariaDB-0+deb12u1 "), "\(lines)")
         #expect(lines.last?.hasPrefix("summary ") == true && lines.last?.hasSuffix(" partial") == true)
         #expect(text.standardError.hasPrefix("svcprobe: ") && text.standardError.contains("truncated"))
-        let json = try JSONLines.objects(try ChildProcess.run([bin, "-r", cut, "--json"]).standardOutput)
+        let json = try JSONLines.events(
+            try ChildProcess.run([bin, "-r", cut, "--json"]).standardOutput, tool: "svcprobe")
         #expect(json.first?["event"] as? String == "handshake")
         #expect(json.last?["partial"] as? Bool == true && json.last?["exit_status"] as? Int == 1)
 
-        let whole = try JSONLines.objects(try ChildProcess.run([
+        let whole = try JSONLines.events(try ChildProcess.run([
             bin, "-r", Support.captures.appendingPathComponent("mariadb-greeting.pcap").path, "--json",
-        ]).standardOutput)
+            "--node-name", "node-a",
+        ]).standardOutput, tool: "svcprobe")
+        // Replays are stable: the summary's time is the last frame's, and every object names the node.
+        let again = try JSONLines.events(try ChildProcess.run([
+            bin, "-r", Support.captures.appendingPathComponent("mariadb-greeting.pcap").path, "--json",
+            "--node-name", "node-a",
+        ]).standardOutput, tool: "svcprobe")
+        #expect(whole.map { $0["time"] as? String } == again.map { $0["time"] as? String })
+        #expect(whole.allSatisfy { $0["host"] as? String == "node-a" })
+        #expect(whole.contains { $0["server_status"] is Int } && !whole.contains { $0["status"] != nil })
         #expect(whole.last?["partial"] as? Bool == false && whole.last?["exit_status"] as? Int == 0)
 
         let missing = try ChildProcess.run([bin, "-r", "/nonexistent", "--json"])
-        #expect(missing.status == 1 && missing.standardOutput.isEmpty, "no summary: \(missing.standardOutput)")
+        let missingObjects = try JSONLines.events(missing.standardOutput, tool: "svcprobe")
+        #expect(missing.status == 1 && missingObjects.isEmpty, "no summary: \(missing.standardOutput)")
     }
 
     @Test func unknownLinkTypeIsNotABadFilter() throws {

@@ -3,6 +3,7 @@ import PacketCore
 import TestSupport
 import Testing
 @testable import SvcProbeKit
+import ToolSupport
 
 /// Each outcome against a real listener on loopback (Python servers that misbehave on purpose).
 @Suite("svcprobe: outcomes against loopback servers", .serialized)
@@ -89,7 +90,8 @@ struct LoopbackProbeTests {
             return
         }
         #expect(error.code.rawValue == 1045)
-        #expect(ProbeRendering.json(late[0], event: "late").text.contains("\"late\":true"))
+        let lateLine = ProbeRendering.json(late[0], event: "late", envelope: JSONEnvelope(host: "n1"), time: .zero)
+        #expect(lateLine.text.contains("\"late\":true"))
     }
 
     /// A hostile server's version, auth plugin and error messages (CR/LF, ESC) cannot forge a line or
@@ -111,7 +113,7 @@ struct LoopbackProbeTests {
         #expect(!lines.contains { $0.hasPrefix("fake line") || $0.hasPrefix("summary") || $0.hasPrefix("2026") })
 
         let json = try ChildProcess.run([bin, "--timeout", "2s", "--json"] + targets)
-        let objects = try JSONLines.objects(json.standardOutput)
+        let objects = try JSONLines.events(json.standardOutput, tool: "svcprobe")
         #expect(objects.count == 2)
         #expect(objects.first?["version"] as? String == "10.11.19-MariaDB\r\nfake line \u{1B}[2J\u{1B}]0;owned\u{07}")
         #expect(objects.last?["error_message"] as? String == "Host blocked\r\nsummary forged\u{1B}[0m")

@@ -129,7 +129,7 @@ final class MariaDBLab {
     /// Run svcprobe in the client namespace with `--json`.
     func probe(_ arguments: [String]) throws -> (status: Int32, lines: [[String: Any]], stderr: String) {
         let output = try ChildProcess.run(["ip", "netns", "exec", client, try Support.svcprobe(), "--json"] + arguments)
-        return (output.status, try JSONLines.objects(output.standardOutput), output.standardError)
+        return (output.status, try JSONLines.events(output.standardOutput, tool: "svcprobe"), output.standardError)
     }
 
     func tearDown() {
@@ -302,7 +302,7 @@ struct MariaDBLabTests {
             kill(daemon.processIdentifier, SIGCONT)
             let (status, output) = watch.outputAfterExit(within: 30)
             #expect(status == 0, "\(output)")
-            return try JSONLines.objects(output)
+            return try JSONLines.events(output, tool: "svcprobe")
         }
 
         let polite = try watchThroughStall(extra: [])
@@ -358,7 +358,7 @@ struct MariaDBLabTests {
         try lab.sql("FLUSH HOSTS")
         let (flushStatus, flushOutput) = flushing.outputAfterExit(within: 20)
         #expect(flushStatus == 0)
-        let flushed = try JSONLines.objects(flushOutput)
+        let flushed = try JSONLines.events(flushOutput, tool: "svcprobe")
         #expect(flushed.map { $0["event"] as? String ?? "?" }.prefix(2) == ["initial", "up"], "\(flushed)")
         #expect(flushed.last?["outages"] as? Int == 1 && flushed.last?["down_at_start"] as? Bool == true)
         #expect(flushed.last?["down_at_end"] as? Bool == false)

@@ -3,6 +3,7 @@ import PacketCore
 import TestSupport
 import Testing
 @testable import SvcProbeKit
+import ToolSupport
 
 @Suite("svcprobe: targets, verdicts, watch timeline")
 struct ProbeUnitTests {
@@ -142,7 +143,7 @@ struct ProbeUnitTests {
         #expect(summary.outages == 1 && summary.downAtStart && summary.downAtEnd)
         #expect(summary.totalOutage == 2000 * ms && summary.longestOutage == 2000 * ms)
         #expect(ProbeRendering.text(summary).contains("outages=1 longest=2000.000ms total-down=2000.000ms"))
-        let json = ProbeRendering.json(summary, exitStatus: 10).text
+        let json = ProbeRendering.json(summary, exitStatus: 10, envelope: JSONEnvelope(host: "n1"), time: .zero).text
         #expect(json.contains("\"exit_status\":10") && json.contains("\"outages\":1"), "\(json)")
     }
 

@@ -612,7 +612,8 @@ def check_addresses(addrinspect_json, ip_json, expected):
         for line in f:
             if line.strip():
                 item = json.loads(line)
-                ours.add((item.get("dev"), item.get("local"), item.get("prefixlen")))
+                if item.get("event") == "addr":  # not the start object (docs/json.md)
+                    ours.add((item.get("dev"), item.get("local"), item.get("prefixlen")))
     theirs = set()
     with open(ip_json) as f:
         for link in json.load(f):
@@ -630,7 +631,9 @@ def check_probes(svcprobe_json, statuses, n):
     with open(svcprobe_json) as f:
         for line in f:
             if line.strip():
-                rows.append(json.loads(line))
+                row = json.loads(line)
+                if row.get("event") == "probe":  # not the start object (docs/json.md)
+                    rows.append(row)
     up = sum(1 for r in rows if r.get("up") is True)
     alive = sum(1 for code in statuses if code == 0)
     ok = up == n and alive == n

@@ -162,6 +162,8 @@ public struct RouteType: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let blackhole = RouteType(rawValue: 6)
     public static let unreachable = RouteType(rawValue: 7)
     public static let prohibit = RouteType(rawValue: 8)
+    /// Policy routing: stop looking in this table, go on to the next rule.
+    public static let throwRoute = RouteType(rawValue: 9)
 
     static let names = [
         "unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit",

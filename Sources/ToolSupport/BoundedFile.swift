@@ -1,9 +1,8 @@
 import Glibc
-import ToolSupport
 
-/// Reads a small input file (state file, node map) whole, with a size cap, without ever blocking for good: a
-/// FIFO or a stalled pipe is read with `read(2)`, and SIGINT/SIGTERM (which garpwatch lets interrupt system
-/// calls) end the wait instead of restarting it.
+/// Reads a small input file whole (garpwatch's state file and node map, bgpdecode's expect file), with a size
+/// cap, without ever blocking for good: a FIFO or a stalled pipe is read with `read(2)`, and SIGINT/SIGTERM
+/// (StopSignal's handlers interrupt system calls) end the wait instead of restarting it.
 public enum BoundedFile {
     public enum Outcome: Sendable, Hashable {
         case missing
