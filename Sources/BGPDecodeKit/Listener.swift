@@ -272,7 +272,7 @@ public final class BGPListener {
             guard configuration.acceptAny || configuration.peers[remote] != nil else {
                 // RFC 4486 section 4: Cease / Connection Rejected, then close.
                 _ = Self.send(descriptor, BGPMessageBuilder.notification(code: 6, subcode: 5))
-                close(descriptor)
+                Self.closeAfterReading(descriptor)
                 log("refused a connection from \(remote): it is not a configured peer (add --peer \(remote) "
                     + "--peer-as N, or --accept-any); sent Cease/Connection Rejected (6/5)")
                 continue
@@ -416,6 +416,19 @@ public final class BGPListener {
         let timestamp = Self.wallNow()
         analyzer.endSession(connection.sessionKey, reason: reason, timestamp: timestamp)
         analyzer.endSession(connection.sessionKey.reversed, reason: reason, timestamp: timestamp)
+    }
+
+    /// Close a refused connection after reading what the peer already sent: closing a socket with unread
+    /// bytes (the peer's OPEN) makes the kernel answer with RST, which can reach the peer before our
+    /// NOTIFICATION is read (BIRD then shows "Connection reset by peer" instead of the Cease).
+    static func closeAfterReading(_ descriptor: Int32) {
+        Glibc.shutdown(descriptor, Int32(SHUT_WR))
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<16 {
+            let count = scratch.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count <= 0 { break }
+        }
+        close(descriptor)
     }
 
     /// Send a whole message; false when the socket failed. Messages are small and the socket buffer is
