@@ -211,6 +211,39 @@ public struct BGPRouteTable: Sequence {
         return low
     }
 
+    /// Which of `keys` (sorted) have a route. Why not `self[key]` for each: a full table's tens of thousands
+    /// of withdrawn keys were each a binary search over a million entries (cache misses at every step, 4 %
+    /// of a full-table run, perf); in sorted mode the keys are found by galloping forward from the last one.
+    public func containsEach(sorted keys: [BGPRouteKey]) -> [Bool] {
+        precondition(pending.count == 0, "route table read with pending changes")
+        guard isSorted else { return keys.map { self[$0] != nil } }
+        var found: [Bool] = []
+        found.reserveCapacity(keys.count)
+        var low = 0
+        for key in keys {
+            if key.routeDistinguisher != nil {
+                found.append(distinguished[key] != nil)
+                continue
+            }
+            let probe = Entry(key, BGPRoute(pathID: 0, since: .zero, stale: false))
+            // Gallop: the first index at or after `low` whose entry is not below the probe.
+            var step = 1
+            var high = low
+            while high < entries.count, entries[high] < probe {
+                low = high + 1
+                high += step
+                step <<= 1
+            }
+            high = Swift.min(high, entries.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if entries[middle] < probe { low = middle + 1 } else { high = middle }
+            }
+            found.append(low < entries.count && entries[low].matches(probe.high, probe.low, probe.meta, probe.isIPv6))
+        }
+        return found
+    }
+
     // MARK: Changes
 
     /// Hint that the first prefixes of a run are about to be looked up: in hashed mode, start loading their

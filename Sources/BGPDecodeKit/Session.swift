@@ -28,9 +28,14 @@ public final class BGPSession {
     /// an announcement, else all but the last were. A session end is not a flap (`endedRoutes`).
     public var flaps: [BGPRouteKey: Int] {
         let hot = self.hot
+        let removed = hot.table.removals.sorted { $0.key < $1.key }
+        guard !removed.isEmpty else { return [:] }
+        let keys = removed.map(\.key)
+        let inTable = hot.table.containsEach(sorted: keys)
+        let inEnded = endedRoutes.isEmpty ? nil : endedRoutes.containsEach(sorted: keys)
         var flaps: [BGPRouteKey: Int] = [:]
-        for (key, removals) in hot.table.removals {
-            let present = hot.table[key] != nil || endedRoutes[key] != nil
+        for (index, (key, removals)) in removed.enumerated() {
+            let present = inTable[index] || (inEnded?[index] ?? false)
             let count = present ? removals : removals - 1
             if count > 0 { flaps[key] = count }
         }

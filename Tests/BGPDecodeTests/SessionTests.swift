@@ -512,3 +512,26 @@ struct BGPRenderingTests {
         #expect(String(decoding: received, as: UTF8.self) == expected)
     }
 }
+
+/// `BGPRouteTable.containsEach(sorted:)` (the flaps' lookups) against one lookup per key, in both modes.
+@Suite("Route table membership of sorted keys")
+struct RouteTableMembershipTests {
+    @Test(arguments: [false, true])
+    func agreesWithOneLookupPerKey(shuffled: Bool) {
+        var generator = SplitMix64(state: shuffled ? 7 : 8)
+        var table = BGPRouteTable()
+        var order = Array(0..<20_000)
+        if shuffled { order.shuffle(using: &generator) }
+        for value in order where value % 3 != 0 {
+            let key = BGPRouteKey(family: .ipv4Unicast,
+                prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32(value)), length: 32))
+            table.updateValue(BGPRoute(pathID: 0, since: .zero, stale: false), forKey: key)
+        }
+        let probes = (0..<25_000).filter { _ in UInt8.random(in: 0..<4, using: &generator) == 0 }.map {
+            BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32($0)), length: 32))
+        }.sorted()
+        let found = table.containsEach(sorted: probes)
+        #expect(found == probes.map { table[$0] != nil })
+        #expect(found.contains(true) && found.contains(false))
+    }
+}
