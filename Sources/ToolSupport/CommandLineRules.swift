@@ -12,6 +12,11 @@ import PacketCore
 ///     }
 public enum CommandRunner {
     public static func main<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]? = nil) -> Never {
+        if (arguments ?? Array(CommandLine.arguments.dropFirst())) == ["--exit-codes"],
+            let documented = type as? any DocumentedExitCodes.Type
+        {
+            printExitCodes(of: documented.exitCodes)
+        }
         do {
             var command = try type.parseAsRoot(arguments)
             try command.run()
@@ -86,4 +91,30 @@ public enum OptionRange {
         if value == value.rounded() { return String(Int64(value)) }
         return String(value)
     }
+}
+
+/// A tool's exit statuses, one line each, for its manual page: `scripts/install` replaces the boilerplate
+/// EXIT STATUS section that swift-argument-parser's generate-manual writes with what `TOOL --exit-codes`
+/// prints, and a test checks that every code here is also explained in the tool's `--help`.
+public protocol DocumentedExitCodes {
+    /// (status, meaning) in the order the manual lists them.
+    static var exitCodes: [(status: Int32, meaning: String)] { get }
+}
+
+extension CommandRunner {
+    /// The hidden `--exit-codes` request: `STATUS<TAB>MEANING` lines on standard output.
+    static func printExitCodes(of codes: [(status: Int32, meaning: String)]) -> Never {
+        var text = ""
+        for code in codes { text += "\(code.status)\t\(code.meaning)\n" }
+        StandardStreams.output(text)
+        Glibc.exit(ExitStatus.ok)
+    }
+
+    /// The codes every tool shares, in the words each tool's `--help` uses.
+    public static let sharedExitCodes: [(status: Int32, meaning: String)] = [
+        (ExitStatus.failure, "could not run (unreadable or missing input, no such interface, no permission), or an "
+            + "input could not be read to its end: what was decoded before the cut is printed and marked partial"),
+        (ExitStatus.interrupted, "interrupted by SIGINT or SIGTERM before a verdict could be reached"),
+        (ExitStatus.usage, "usage error (one line on standard error, and the --help hint)"),
+    ]
 }

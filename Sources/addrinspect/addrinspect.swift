@@ -49,11 +49,12 @@ struct AddrInspect: ParsableCommand {
         "Work in the named network namespace (/run/netns/NAME, as 'ip netns add' makes it).", valueName: "name"))
     var namespace: String?
 
+    /// A usage error is one line plus the `--help` hint, in every subcommand (ToolSupport.CommandRunner).
+    static func main() { CommandRunner.main(Self.self) }
+
     /// No subcommand: a usage error (64) with one sentence and where to look, not the whole help on stdout.
     func run() throws {
-        StandardStreams.error("addrinspect: name what to show: addr, link, neigh, route, has IP or watch.")
-        StandardStreams.error("See 'addrinspect --help' for each command and its options.")
-        throw ExitCode(ExitStatus.usage)
+        throw ValidationError("name what to show: addr, link, neigh, route, has IP or watch.")
     }
 }
 

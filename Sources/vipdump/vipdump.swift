@@ -25,6 +25,10 @@ struct VipDump: ParsableCommand {
               vipdump -r captures/garp-arping.pcap
               vipdump -r captures/bgp-bird-frr.pcap -c 10 tcp port 179
               vipdump -i eth0 --duration 30 -w evidence.pcapng arp or icmp6
+
+            Exit status: 0 decoded every frame (a live capture ended by --duration, -c or Ctrl-C \
+            included); 1 could not run, or a file could not be read to its end (the frames before the cut \
+            are printed); 64 usage error.
             """,
         version: VipscopeVersion.string)
 

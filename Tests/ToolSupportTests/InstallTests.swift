@@ -53,6 +53,19 @@ struct InstallTests {
             #expect(manual.contains("Fl -version"), "\(tool).1 does not document --version")
             #expect(manual.contains(".Sh PRIVILEGES"), "\(tool).1 has no PRIVILEGES section")
             #expect(!manual.contains("\n\n"), "\(tool).1 has empty lines (mdoc warns about each)")
+            // EXIT STATUS lists the tool's own codes (from `TOOL --exit-codes`), not the "exits 0 on success,
+            // and >0 if an error occurs" boilerplate; every code is explained in --help too.
+            let codes = try NodeReadiness.run([files[0], "--exit-codes"])
+            let statuses = codes.standardOutput.split(separator: "\n").compactMap { $0.split(separator: "\t").first }
+            #expect(codes.status == 0 && statuses.count >= 3, "\(tool) --exit-codes: \(codes.standardOutput)")
+            let exitSection = manual.components(separatedBy: ".Sh EXIT STATUS").dropFirst().first ?? ""
+            #expect(!exitSection.isEmpty && !exitSection.contains(".Ex -std"), "\(tool).1: boilerplate EXIT STATUS")
+            let help = try NodeReadiness.run([files[0], "--help"]).standardOutput
+            for status in statuses {
+                #expect(exitSection.contains(".It \(status)\n"), "\(tool).1 EXIT STATUS lacks \(status)")
+                #expect(help.range(of: "(^|[^0-9])\(status)( |\\)|,|:)", options: .regularExpression) != nil,
+                        "\(tool) --help does not explain exit status \(status)")
+            }
             // Completions are what each shell loads by name.
             let bash = (try? String(contentsOfFile: files[2], encoding: .utf8)) ?? ""
             let zsh = (try? String(contentsOfFile: files[3], encoding: .utf8)) ?? ""
