@@ -24,7 +24,7 @@ final class ListenLab {
     init(namespacePrefix: String? = nil) throws {
         try Self.prerequisites()
         // The PID keeps parallel runs apart, the random part the tests of one run (interface names <= 15).
-        let prefix = "bl\(getpid() % 100_000)r\(Int.random(in: 0..<100))"
+        let prefix = "bl\(getpid() % 100_000)r\(Int.random(in: 0..<1000))"
         self.prefix = prefix
         self.namespacePrefix = (namespacePrefix ?? "") + prefix
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
