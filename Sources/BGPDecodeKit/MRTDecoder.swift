@@ -125,7 +125,18 @@ public final class BGPMRTDecoder {
         return text
     }
 
+    /// Records read before giving up on an input none of whose records this decoder reads: /dev/zero frames
+    /// as an endless run of empty type-0 records, and was read for ever.
+    public static let recordsBeforeGivingUp = 1024
+
     private func handleRecord(_ record: Cursor) {
+        guard failure == nil else { return }
+        if recordCount == Self.recordsBeforeGivingUp && skippedCount == recordCount {
+            failure = ParseError(
+                .unsupported, at: record.offset, layer: .mrt,
+                "none of the first 1024 records is of a type bgpdecode reads (BGP4MP, TABLE_DUMP_V2)")
+            return
+        }
         recordCount += 1
         var cursor = record
         let header: MRTHeader

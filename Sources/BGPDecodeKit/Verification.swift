@@ -26,7 +26,9 @@ public struct BGPExpectation: Sendable, Hashable, CustomStringConvertible {
     /// expectations, or the number of the first bad line.
     public static func parseFile(_ text: String) -> Result<[BGPExpectation], BadLine> {
         var expectations: [BGPExpectation] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too, or a CR LF file reads as one line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (index, raw) in lines.enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
             guard let expectation = BGPExpectation(line: line.trimmingCharacters(in: " \t\r")) else {

@@ -64,11 +64,15 @@ extension CaptureError {
         return CaptureError(.other, "cannot read \(name): \(detail)")
     }
 
-    /// A failure of `pcap_dispatch` on a file after `delivered` packets.
-    static func readingFile(_ path: String, delivered: Int, libpcapMessage: String) -> CaptureError {
+    /// A failure of `pcap_dispatch` on a file after `delivered` packets. With a filter set, libpcap hands
+    /// over only the packets that match it, so `delivered` counts those, and the message says so (svcprobe
+    /// reads `tcp port 3306` only: "truncated after 0 packets" of a file of 92 would be wrong).
+    static func readingFile(
+        _ path: String, delivered: Int, filtered: Bool = false, libpcapMessage: String
+    ) -> CaptureError {
         let name = displayName(ofFile: path)
         if libpcapMessage.contains("truncated") {
-            let packets = delivered == 1 ? "1 packet" : "\(delivered) packets"
+            let packets = (delivered == 1 ? "1 packet" : "\(delivered) packets") + (filtered ? " matching the filter" : "")
             return CaptureError(
                 .truncatedFile,
                 "\(name) is truncated after \(packets) (\(libpcapMessage)); the packets before the cut were read, "

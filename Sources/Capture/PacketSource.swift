@@ -108,7 +108,11 @@ public final class PacketSource {
         guard pcap_setfilter(handle, &program) == 0 else {
             throw CaptureError.badFilter(expression, libpcapMessage: libpcapErrorText(handle))
         }
+        isFiltered = true
     }
+
+    /// Whether `setFilter` was called: then libpcap hands over only the matching packets.
+    private var isFiltered = false
 
     /// Hand each frame to `body` until the file ends, `body` returns `.stop`, `deadline` passes or `shouldStop()`
     /// says so. Both are checked at least every `stopCheckMilliseconds` while a live interface is quiet, and every
@@ -125,7 +129,7 @@ public final class PacketSource {
         _ body: (borrowing PacketRecord) throws -> IterationControl
     ) throws -> Int {
         let linkType = self.linkType
-        let nanosecondsPerTick = hasNanosecondTimestamps ? 1 : 1000
+        let nanosecondsPerTick: Int64 = hasNanosecondTimestamps ? 1 : 1000
         var delivered = 0
         var framesUntilStopCheck = 0
         var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -150,9 +154,9 @@ public final class PacketSource {
             }
             let capturedLength = Int(header.pointee.caplen)
             let record = PacketRecord(
-                timestamp: Timestamp(
-                    seconds: Int64(header.pointee.ts.tv_sec),
-                    nanoseconds: Int32(truncatingIfNeeded: header.pointee.ts.tv_usec &* nanosecondsPerTick)),
+                timestamp: PacketSource.timestamp(
+                    seconds: Int64(header.pointee.ts.tv_sec), fraction: Int64(header.pointee.ts.tv_usec),
+                    nanosecondsPerTick: nanosecondsPerTick, isLive: isLive),
                 capturedLength: capturedLength,
                 originalLength: Int(header.pointee.len),
                 linkType: linkType,
@@ -190,6 +194,15 @@ public final class PacketSource {
 
     // MARK: - Reading
 
+    /// A frame's time as libpcap reports it, saturated where libpcap wrapped it: a pcapng timestamp is an
+    /// unsigned 64-bit count since 1970, and one of 2^63 or more (in its interface's `if_tsresol` units)
+    /// reaches us as a negative `tv_sec`. Such a time is past every date, so it becomes `Timestamp.maximum`
+    /// (shown as 9999-12-31T23:59:59.999999999Z), the same in every tool, instead of a date before 1970.
+    static func timestamp(seconds: Int64, fraction: Int64, nanosecondsPerTick: Int64, isLive: Bool) -> Timestamp {
+        if seconds < 0 && !isLive { return .maximum }
+        return Timestamp(seconds: seconds, nanoseconds: Int32(truncatingIfNeeded: fraction &* nanosecondsPerTick))
+    }
+
     /// Frames between checks of `shouldStop` and the deadline while frames keep coming.
     private static let stopCheckPackets = 1024
     /// Longest single wait in `poll`, so that `shouldStop` is consulted even when no frame arrives.
@@ -214,7 +227,9 @@ public final class PacketSource {
 
     private func readFailure(status: Int32, delivered: Int) -> CaptureError {
         let message = libpcapErrorText(handle)
-        guard isLive else { return .readingFile(name, delivered: delivered, libpcapMessage: message) }
+        guard isLive else {
+            return .readingFile(name, delivered: delivered, filtered: isFiltered, libpcapMessage: message)
+        }
         if status == PCAP_ERROR_IFACE_NOT_UP || message.contains("went down") {
             return CaptureError(
                 .interfaceDown,

@@ -116,6 +116,9 @@ public struct CaptureScanner {
         var clientBuffer = StreamBuffer(capacity: 70_000, layer: .mysql)
         var serverPackets = 0
         var clientPackets = 0
+        /// The client SYN's sequence number: a SYN with the same one is a retransmission of this
+        /// connection's, not a new connection (as the reassembler reads it).
+        var synSequence: UInt32?
     }
 
     public init(port: UInt16 = 3306, maxFlows: Int = 32_768, path: String = "") {
@@ -191,13 +194,19 @@ public struct CaptureScanner {
         if tcp.flags.contains(.syn) {
             let serverEnd = tcp.flags.contains(.ack) ? from : to
             let clientEnd = tcp.flags.contains(.ack) ? to : from
-            if flows[key] == nil || (!tcp.flags.contains(.ack) && flows[key]?.finding.synAt != nil) {
+            // A client SYN on a flow that already had one starts the next connection, unless it is a
+            // retransmission (same sequence number): an unanswered connect is one timeout, not one per try.
+            let retransmitted = flows[key].map { $0.synSequence == tcp.sequence } ?? false
+            if flows[key] == nil
+                || (!tcp.flags.contains(.ack) && flows[key]?.finding.synAt != nil && !retransmitted)
+            {
                 startFlow(key, client: clientEnd, server: serverEnd)
             }
             if tcp.flags.contains(.ack) {
                 if flows[key]?.finding.synAckAt == nil { flows[key]?.finding.synAckAt = timestamp }
             } else if flows[key]?.finding.synAt == nil {
                 flows[key]?.finding.synAt = timestamp
+                flows[key]?.synSequence = tcp.sequence
             }
         }
         let segment = TCPSegment(

@@ -125,16 +125,16 @@ struct GarpWatch: ParsableCommand {
         "Report addresses outside these CIDRs as bogons (repeatable).", valueName: "cidr"))
     var localNets: [String] = []
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Seconds within which two interleaving owners are a split-brain, and an old owner must stay silent "
             + "for a clean takeover.", valueName: "seconds"))
     var conflictWindow: Double = 5
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Seconds after a new owner's first frame whose gratuitous frames count as its burst.", valueName: "seconds"))
     var burstWindow: Double = 6
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Most addresses tracked at once; frames about further new addresses are counted and reported.",
         valueName: "count"))
     var maxBindings = 65_536
@@ -174,15 +174,15 @@ struct GarpWatch: ParsableCommand {
     static let bindingsRange: ClosedRange<Int> = 1...1_048_576
 
     func validate() throws {
-        if !Self.bindingsRange.contains(maxBindings) {
-            throw ValidationError("--max-bindings must be between 1 and 1048576 addresses.")
-        }
-        if !Self.windowRange.contains(conflictWindow) {
-            throw ValidationError("--conflict-window must be between 0.001 and 3600 seconds.")
-        }
-        if !Self.windowRange.contains(burstWindow) {
-            throw ValidationError("--burst-window must be between 0.001 and 3600 seconds.")
-        }
+        // Declared with `parsing: .unconditional`, so `--max-bindings -5` reaches these checks ("must be
+        // positive") instead of swift-argument-parser reading -5 as an option ("Missing value").
+        try OptionRange.integer(maxBindings, option: "--max-bindings", in: Self.bindingsRange, unit: "addresses")
+        try OptionRange.seconds(
+            conflictWindow, option: "--conflict-window", minimum: Self.windowRange.lowerBound,
+            maximum: Self.windowRange.upperBound)
+        try OptionRange.seconds(
+            burstWindow, option: "--burst-window", minimum: Self.windowRange.lowerBound,
+            maximum: Self.windowRange.upperBound)
         for text in ips + nets where IPRange(text) == nil {
             throw ValidationError("'\(text)' is not an address, CIDR or range A-B (e.g. 198.51.100.200-198.51.100.250).")
         }

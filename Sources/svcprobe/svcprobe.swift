@@ -342,12 +342,18 @@ struct SvcProbe: ParsableCommand {
             session.step(until: end ?? .max, output: output)
         }
         // Probes still open finish politely: closing them now is what gets a client blocked. A second
-        // Ctrl-C ends the program at once (StopSignal restores the default action).
+        // Ctrl-C ends the program at once (StopSignal restores the default action). When --duration ended
+        // the watch, nobody pressed Ctrl-C yet: restore the default action now, so one Ctrl-C quits.
         if session.inFlight > 0 {
+            let interrupted = StopSignal.isRaised
+            if !interrupted {
+                signal(SIGINT, SIG_DFL)
+                signal(SIGTERM, SIG_DFL)
+            }
             StandardStreams.error(
                 "svcprobe: letting \(session.inFlight) probe(s) in flight finish politely (at most "
                     + "\(DurationText.describe(timeoutNanoseconds))+\(DurationText.describe(lingerNanoseconds))); "
-                    + "press Ctrl-C again to quit now.")
+                    + "press Ctrl-C \(interrupted ? "again " : "")to quit now.")
         }
         session.drain(shouldStop: { false }, output: output)
         var status = ExitStatus.ok

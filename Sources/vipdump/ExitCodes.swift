@@ -4,6 +4,6 @@ import ToolSupport
 extension VipDump: DocumentedExitCodes {
     static var exitCodes: [(status: Int32, meaning: String)] {
         [(0, "decoded every frame (a live capture ended by --duration, -c or Ctrl-C included)")]
-            + CommandRunner.sharedExitCodes.filter { $0.status != ExitStatus.interrupted }
+            + CommandRunner.sharedExitCodes
     }
 }

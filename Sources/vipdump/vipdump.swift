@@ -28,7 +28,7 @@ struct VipDump: ParsableCommand {
 
             Exit status: 0 decoded every frame (a live capture ended by --duration, -c or Ctrl-C \
             included); 1 could not run, or a file could not be read to its end (the frames before the cut \
-            are printed); 64 usage error.
+            are printed); 2 interrupted (SIGINT, SIGTERM) while reading a file; 64 usage error.
             """,
         version: VipscopeVersion.string)
 
@@ -48,9 +48,10 @@ struct VipDump: ParsableCommand {
 
     func run() throws {
         var totals = Totals()
+        // Files too: SIGINT/SIGTERM end a read of a FIFO or a stalled pipe (exit 2), like every other tool.
+        StopSignal.install()
         do {
             if let interface = capture.interfaces.first {
-                StopSignal.install()
                 let source = try capture.openInterface(interface)
                 let recorder = try capture.makeRecorder(for: [source])
                 try dump(source, totals: &totals, recorder: recorder)
@@ -67,10 +68,20 @@ struct VipDump: ParsableCommand {
             }
         } catch let error as CaptureError {
             if totals.frames > 0 { print(totals.report) }
+            if StopSignal.isRaised && !capture.isLive {
+                printError("vipdump: interrupted while reading (\(totals.frames) frames read)")
+                throw ExitCode(ExitStatus.interrupted)
+            }
             printError("vipdump: \(error.message)")
             throw ExitCode(ExitStatus.failure)
         }
         if summaryOnly || capture.files.count > 1 { print(totals.report) }
+        // A live capture ends by Ctrl-C as a matter of course (exit 0); a file read that was cut short did not
+        // read its input to the end.
+        if StopSignal.isRaised && !capture.isLive {
+            printError("vipdump: interrupted after \(totals.frames) frames; the rest of the input was not read")
+            throw ExitCode(ExitStatus.interrupted)
+        }
     }
 
     private func dump(_ source: PacketSource, totals: inout Totals, recorder: CaptureRecorder?) throws {

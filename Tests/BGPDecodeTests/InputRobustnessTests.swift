@@ -83,6 +83,19 @@ struct InputRobustnessTests {
         #expect(summary["complete"] as? Bool == false)
     }
 
+    /// /dev/zero frames as an endless run of empty records of type 0 (review of issue 18: it was read for ever).
+    @Test func anEndlessRunOfRecordsOfNoTypeWeReadStops() throws {
+        let result = try ChildProcess.run(["timeout", "20", try Tool.bgpdecode(), "--mrt", "/dev/zero"])
+        #expect(result.status == 1, "\(result.status): \(result.standardError)")
+        #expect(result.standardError.contains("none of the first 1024 records"), "\(result.standardError)")
+        // A file of 1,100 KEEPALIVE records is read to its end: only records we cannot read give up.
+        let path = Self.scratch.appendingPathComponent("keepalives.mrt")
+        let one = Array(Self.mrtWithUnsupportedTypes().prefix(12 + 20 + 19))
+        try Data((0..<1100).flatMap { _ in one }).write(to: path)
+        let keepalives = try Tool.run(["--mrt", path.path, "--keepalives"])
+        #expect(keepalives.status == 0, "\(keepalives.standardError)")
+    }
+
     /// One BGP4MP_MESSAGE_AS4 record holding a KEEPALIVE, a TABLE_DUMP (v1) record and an OSPFv2 record.
     static func mrtWithUnsupportedTypes() -> [UInt8] {
         typealias S = SyntheticCapture

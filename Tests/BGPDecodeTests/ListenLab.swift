@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -14,6 +15,9 @@ final class ListenLab {
     private(set) var namespaces: [String] = []
     private(set) var processes: [Process] = []
 
+    /// Labs started by this test process so far.
+    private static let labs = Atomic<Int>(0)
+
     static func prerequisites() throws {
         for tool in ["/usr/sbin/bird", "/usr/sbin/birdc", "/usr/sbin/ip"] {
             try #require(FileManager.default.isExecutableFile(atPath: tool), "\(tool) is missing (scripts/setup)")
@@ -23,8 +27,10 @@ final class ListenLab {
 
     init(namespacePrefix: String? = nil) throws {
         try Self.prerequisites()
-        // The PID keeps parallel runs apart, the random part the tests of one run (interface names <= 15).
-        let prefix = "bl\(getpid() % 100_000)r\(Int.random(in: 0..<1000))"
+        // The PID keeps parallel runs apart, a counter the labs of one run (a random number collided: two
+        // suites running at once shared a directory and one deleted the other's BIRD configuration). Interface
+        // names stay within 15 bytes.
+        let prefix = "bl\(getpid() % 100_000)r\(Self.labs.add(1, ordering: .relaxed).oldValue % 100)"
         self.prefix = prefix
         self.namespacePrefix = (namespacePrefix ?? "") + prefix
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)

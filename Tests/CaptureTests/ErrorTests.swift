@@ -80,6 +80,28 @@ struct ErrorTests {
         }
     }
 
+    /// With a filter, libpcap hands over only the matching packets: the count says "matching the filter",
+    /// not "truncated after 0 packets" for a file whose 3 packets before the cut were all read.
+    @Test func truncatedFilteredFileCountsMatchingPackets() throws {
+        let sample = SampleCapture()
+        try Support.withSampleFile(sample, named: "cut-filtered.pcap") { path in
+            try #require(truncate(path, off_t(sample.offset(afterRecords: 3) + 7)) == 0)
+            let source = try PacketSource.openFile(path)
+            try source.setFilter("tcp port 3306")
+            var delivered = 0
+            let error = #expect(throws: CaptureError.self) {
+                try source.forEach { _ in
+                    delivered += 1
+                    return .continue
+                }
+            }
+            #expect(delivered == 0)
+            #expect(error?.kind == .truncatedFile)
+            #expect(error?.message.hasPrefix("\(path) is truncated after 0 packets matching the filter (") == true,
+                "\(error?.message ?? "")")
+        }
+    }
+
     @Test("A pcapng cut inside a block delivers the blocks before the cut, then truncatedFile")
     func truncatedPcapng() throws {
         let directory = try Support.makeScratchDirectory()

@@ -105,8 +105,22 @@ import Testing
         #expect(output.status == 64, "\(arguments): \(output.standardError)")
         let lines = output.standardError.split(separator: "\n")
         #expect(lines.count == 2, "\(arguments): \(output.standardError)")
-        #expect(lines.first?.contains("must be between") == true, "\(arguments): \(output.standardError)")
+        #expect(lines.first?.contains("must be") == true, "\(arguments): \(output.standardError)")
+        #expect(lines.first?.contains(" to ") == true, "names the range: \(arguments): \(output.standardError)")
         #expect(lines.last?.contains("--help") == true)
+        #expect(output.standardOutput.isEmpty)
+    }
+
+    /// A negative value written as its own argument (`--max-bindings -5`, as users type it) is "must be
+    /// positive" with the range, not swift-argument-parser's "Missing value" (it read -5 as an option).
+    @Test(arguments: [["--max-bindings", "-5"], ["--conflict-window", "-1"], ["--burst-window", "-0.5"]])
+    func negativeValuesAreMustBePositive(_ arguments: [String]) throws {
+        let output = try ChildProcess.run([try Support.garpwatchBinary(), "-r", "/nonexistent.pcap"] + arguments)
+        #expect(output.status == 64, "\(arguments): \(output.standardError)")
+        let lines = output.standardError.split(separator: "\n")
+        #expect(lines.count == 2, "\(arguments): \(output.standardError)")
+        #expect(lines.first?.contains("\(arguments[0]) must be positive") == true, "\(arguments): \(output.standardError)")
+        #expect(lines.first?.contains("Missing value") == false)
         #expect(output.standardOutput.isEmpty)
     }
 

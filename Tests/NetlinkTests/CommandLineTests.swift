@@ -53,4 +53,20 @@ struct CommandLineTests {
         #expect(lines.first?.hasPrefix("addrinspect: ") == true)
         #expect(lines.dropFirst().first?.contains("'addrinspect --help'") == true)
     }
+
+    /// Every other usage error is one line too (`addrinspect: ...`) plus the `--help` hint, exit 64, as in
+    /// the other tools: not swift-argument-parser's `Error:` line followed by the usage synopsis.
+    @Test(arguments: [
+        ["bogus"], ["watch", "addr", "--duration", "-1"], ["watch", "--count", "1e300"], ["addr", "--family", "7"],
+        ["has"], ["route", "--no-such-option"],
+    ])
+    func usageErrorsAreOneLineAndTheHint(_ arguments: [String]) throws {
+        let output = try Support.addrinspect(arguments)
+        #expect(output.status == 64, "\(arguments): \(output.standardError)")
+        #expect(output.standardOutput.isEmpty)
+        let lines = output.standardError.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3 && lines.last == "", "\(arguments): two lines, each ended: \(output.standardError)")
+        #expect(lines.first?.hasPrefix("addrinspect: ") == true, "\(arguments): \(output.standardError)")
+        #expect(lines.dropFirst().first?.contains("'addrinspect --help'") == true)
+    }
 }

@@ -120,6 +120,24 @@ struct CaptureFindingTests {
         #expect(Segments.scan([syn, reset]).findings.map(\.outcome) == [.refused])
     }
 
+    /// A SYN nobody answers is retransmitted (1 s, 3 s, 7 s later, same sequence number): that is one
+    /// connection that timed out, not one per retransmission. A SYN with another sequence number on the same
+    /// ports is the next connection.
+    @Test func retransmittedSynIsOneConnection() {
+        let syn = Segments.packet(fromClient: true, flags: Segments.syn, sequence: 999)
+        let retried = Segments.scan([syn, syn, syn, syn])
+        #expect(retried.findings.map(\.outcome) == [.timeout])
+        #expect(retried.summary.connections == 1)
+        let next = Segments.packet(fromClient: true, flags: Segments.syn, sequence: 777_777)
+        #expect(Segments.scan([syn, syn, next]).findings.map(\.outcome) == [.timeout, .timeout])
+        // A retransmitted SYN before the SYN-ACK keeps the handshake together: one greeting.
+        var packets = Segments.connection(exchange: [(false, Segments.greeting()), (true, Segments.login)])
+        packets.insert(packets[0], at: 1)
+        let answered = Segments.scan(packets)
+        #expect(answered.findings.map(\.outcome) == [.greeting])
+        #expect(answered.summary.connections == 1)
+    }
+
     /// `nc -z` (connect, close) and a rude prober (greeting, close) count toward max_connect_errors; the
     /// polite login does not, nor does a server that turned the client away with ERR 1129 itself.
     @Test func closedBeforeLoginCountsTowardMaxConnectErrors() {

@@ -94,6 +94,20 @@ struct LoopbackProbeTests {
         #expect(lateLine.text.contains("\"late\":true"))
     }
 
+    /// A watch that ends at --duration with a probe still waiting for a greeting lets it finish, and says
+    /// so; it does not tell the user to press Ctrl-C "again" when nobody pressed it.
+    @Test func watchEndingAtItsDurationDoesNotSayCtrlCAgain() throws {
+        let (server, ports) = try TestServers.start(address: "127.0.0.1", modes: ["stall"])
+        defer { server.stop() }
+        let output = try ChildProcess.run([
+            try Support.svcprobe(), "127.0.0.1:\(ports[0])", "--watch", "--interval", "100ms", "--timeout", "200ms",
+            "--duration", "0.3s", "--linger", "2s",
+        ])
+        #expect(output.standardError.contains("in flight finish politely"), "\(output.standardError)")
+        #expect(output.standardError.contains("press Ctrl-C to quit now"), "\(output.standardError)")
+        #expect(!output.standardError.contains("again"), "\(output.standardError)")
+    }
+
     /// A hostile server's version, auth plugin and error messages (CR/LF, ESC) cannot forge a line or
     /// reach the terminal in text output, one line per probe and in -v details; JSON keeps them exactly.
     @Test func hostileServerTextCannotForgeLines() throws {

@@ -82,8 +82,17 @@ struct HostileInputTests {
             #expect(!output.standardError.contains("runtime failure") && !output.standardError.contains("crashed"),
                     "\(tool) on times \(name): \(output.standardError)")
             #expect(!output.standardOutput.isEmpty, "\(tool) printed nothing for \(capture) with times \(name)")
-            // Every RFC 3339 time printed has a four-digit year (saturated, never a negative or 12-digit year).
+            // Every RFC 3339 time printed has a four-digit year (saturated, never a negative or 12-digit year),
+            // and a time past 2^63 seconds (libpcap hands it over wrapped, negative) is the latest time, the same
+            // in every tool, never a date in 1969.
             #expect(!output.standardOutput.contains("-292277"), "\(tool): \(output.standardOutput.prefix(300))")
+            if name != "jumps" {
+                #expect(!output.standardOutput.contains("1969-12-31") && !output.standardOutput.contains("0000-01-01"),
+                        "\(tool) on times \(name): \(output.standardOutput.prefix(300))")
+                if arguments.isEmpty && tool != "svcprobe" {
+                    #expect(output.standardOutput.contains("9999-12-31T23:59:59"), "\(tool) on times \(name)")
+                }
+            }
         }
     }
 
@@ -116,6 +125,32 @@ struct HostileInputTests {
         #expect(lines.last == "See '\(tool) --help' for the options and examples.")
         for word in words { #expect(output.standardError.contains(word), "\(tool) \(arguments) lacks \(word)") }
         #expect(output.standardOutput.isEmpty)
+    }
+
+    /// A FIFO nobody writes to, or a writer that stalls: SIGINT and SIGTERM still end vipdump (exit 2).
+    @Test(arguments: [(SIGINT, false), (SIGTERM, true)])
+    func vipdumpOnAStalledFIFOStopsOnASignal(_ signal: Int32, _ withWriter: Bool) throws {
+        let binary = try #require(TestEnvironment.builtTool("vipdump"), "vipdump is not built (swift build)")
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("vipscope-fifo-\(getpid())-\(signal)")
+        try? FileManager.default.removeItem(at: fifo)
+        try #require(mkfifo(fifo.path, 0o600) == 0)
+        defer { try? FileManager.default.removeItem(at: fifo) }
+        let dump = try RunningProcess(binary, ["-r", fifo.path])
+        // With a writer: a whole capture, then the FIFO held open without another byte (a stalled tcpdump -w -).
+        var feeder: RunningProcess?
+        if withWriter {
+            let capture = TestEnvironment.captures.appendingPathComponent("garp-arping.pcap").path
+            feeder = try RunningProcess("/bin/sh", ["-c", "{ cat '\(capture)'; exec sleep 30; } > '\(fifo.path)'"])
+        }
+        Thread.sleep(forTimeInterval: 1)
+        kill(dump.process.processIdentifier, signal)
+        let started = Date()
+        let output = dump.wait()
+        if let feeder { kill(feeder.process.processIdentifier, SIGKILL); _ = feeder.wait() }
+        #expect(output.status == ExitStatus.interrupted, "\(output.status): \(output.standardError)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(output.standardError.contains("interrupted"), "\(output.standardError)")
+        if withWriter { #expect(output.lines.count >= 10, "the frames before the stall are printed") }
     }
 
     @Test func optionRangesNameTheRange() throws {
