@@ -219,6 +219,12 @@ public final class BGPAnalyzer {
     }
 
     func handleOpen(_ open: BGPOpen, _ session: BGPSession, _ origin: BGPEventOrigin) {
+        if session.speakerOpen != nil, !session.isUp {
+            // A new TCP session of a speaker that reconnected: its counters start again (the routes kept
+            // stale by graceful restart stay).
+            session.earlierSessions += 1
+            startCounters(session, origin.timestamp)
+        }
         session.speakerOpen = open
         session.gracefulRestart = open.gracefulRestart
         self.session(session.key.reversed, origin.timestamp).peerOpen = open
@@ -563,12 +569,12 @@ public final class BGPAnalyzer {
             if batchesTableChanges {
                 hotStates[session.index].table.queueWithdrawal(key)
             } else if hotStates[session.index].table.removeValue(forKey: key) != nil {
-                hotStates[session.index].table.flaps[key, default: 0] += 1
+                hotStates[session.index].table.removals[key, default: 0] += 1
             }
             return
         }
         let previous = hotStates[session.index].table.removeValue(forKey: key)
-        if previous != nil { hotStates[session.index].table.flaps[key, default: 0] += 1 }
+        if previous != nil { hotStates[session.index].table.removals[key, default: 0] += 1 }
         onEvent(.withdraw(origin, key, reason, wasPresent: previous != nil, rejected: rejected >= 0 ? paths[rejected] : nil))
     }
 
@@ -613,11 +619,53 @@ public final class BGPAnalyzer {
             if !(current.notificationSupport && peerN) || notification.isHardReset { restart = nil }
         }
         let covered: (BGPAddressFamily) -> Bool = { family in restart?.covers(family) ?? false }
+        // The withdrawn routes move to `endedRoutes` as they are: the last table before the session went
+        // down, and one event with a count rather than a removal per route. Why: withdrawing a million
+        // routes one by one (their keys listed and sorted, each queued and applied) cost more than the
+        // whole session had (issue 16 item 3).
+        var ended = BGPRouteTable()
         hotStates[session.index].table.applyPendingChanges()
-        let withdrawn = hotStates[session.index].table.keys(where: { key, _ in !covered(key.family) })
+        if restart == nil {
+            swap(&ended, &hotStates[session.index].table)
+            // The withdrawal counts (flaps) stay with the session until it reconnects.
+            swap(&ended.removals, &hotStates[session.index].table.removals)
+        } else {
+            for routeKey in hotStates[session.index].table.keys(where: { key, _ in !covered(key.family) }) {
+                if let route = hotStates[session.index].table.removeValue(forKey: routeKey) {
+                    ended.updateValue(route, forKey: routeKey)
+                }
+            }
+        }
         let stale = hotStates[session.index].table.markStale(where: covered)
-        for routeKey in withdrawn { remove(session, routeKey, origin, .sessionDown) }
-        eventHandler?(.sessionDown(origin, reason: reason, withdrawn: withdrawn.count, stale: stale))
+        let withdrawn = ended.count
+        if let onEvent = eventHandler {
+            ended.sortForOutput()
+            ended.forEachSorted { routeKey, _ in
+                onEvent(.withdraw(origin, routeKey, .sessionDown, wasPresent: true, rejected: nil))
+            }
+        }
+        session.endedRoutes = ended
+        session.endedAt = timestamp
+        eventHandler?(.sessionDown(origin, reason: reason, withdrawn: withdrawn, stale: stale))
+    }
+
+    /// Start a reconnected speaker's counters again (`BGPSession.earlierSessions`).
+    private func startCounters(_ session: BGPSession, _ timestamp: Timestamp) {
+        let previous = hotStates[session.index]
+        var fresh = BGPSessionHotState(lastSeenTime: timestamp)
+        fresh.messageCount = 1
+        fresh.contextSource = previous.contextSource
+        swap(&fresh.table, &hotStates[session.index].table)
+        fresh.table.removals = [:]
+        hotStates[session.index] = fresh
+        session.endedRoutes = BGPRouteTable()
+        session.endedAt = nil
+        session.firstSeen = timestamp
+        session.decodeErrors = 0
+        session.gaps = 0
+        session.lostBytes = 0
+        session.truncatedMessages = 0
+        session.lastNotification = nil
     }
 
     // MARK: MRT RIB entries

@@ -18,6 +18,11 @@ public final class BGPListener {
     private var listenDescriptor: Int32 = -1
     private var connections: [Connection] = []
 
+    /// Accepting failed for lack of file descriptors (logged once per episode), and until when the
+    /// listening socket is not polled.
+    private var outOfDescriptors = false
+    private var acceptPausedUntil: Int64 = 0
+
     final class Connection {
         let descriptor: Int32
         var session: BGPPeerSession
@@ -83,7 +88,9 @@ public final class BGPListener {
                 + (errno == EADDRINUSE ? " (is a BGP daemon already running here? use --bind ADDR:PORT)" : "")
                 + (errno == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : ""))
         }
-        guard listen(descriptor, 16) == 0 else {
+        // Room for a burst of peers (a node's speakers all reconnecting at once): the kernel caps it at
+        // net.core.somaxconn (4096 by default).
+        guard listen(descriptor, 1024) == 0 else {
             throw BGPListenerError(message: "cannot listen: \(Self.errnoText())")
         }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
@@ -205,7 +212,8 @@ public final class BGPListener {
             let now = Self.monotonicNow()
             let nextTimer = connections.map(\.session.nextDeadline).min() ?? .max
             let timeout = Int32(clamping: max(0, min(100, (nextTimer - now) / 1_000_000 + 1)))
-            var descriptors = [pollfd(fd: listenDescriptor, events: Int16(POLLIN), revents: 0)]
+            let listening = now >= acceptPausedUntil ? listenDescriptor : -1
+            var descriptors = [pollfd(fd: listening, events: Int16(POLLIN), revents: 0)]
             descriptors += connections.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0, errno != EINTR {
@@ -235,7 +243,23 @@ public final class BGPListener {
             let descriptor = withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenDescriptor, $0, &length) }
             }
-            guard descriptor >= 0 else { return }
+            guard descriptor >= 0 else {
+                if errno == EMFILE || errno == ENFILE {
+                    // Out of file descriptors: the pending connection stays queued and poll would report
+                    // it again at once (a 100 % CPU spin). Say so once per episode and stop polling the
+                    // listening socket for a second (`acceptPausedUntil`).
+                    if !outOfDescriptors {
+                        log("cannot accept a connection: \(Self.errnoText()) (raise the limit with ulimit -n, or "
+                            + "use fewer peers); retrying every second")
+                    }
+                    outOfDescriptors = true
+                    acceptPausedUntil = Self.monotonicNow() + 1_000_000_000
+                } else if errno != EAGAIN && errno != EINTR && errno != ECONNABORTED {
+                    log("cannot accept a connection: \(Self.errnoText())")
+                }
+                return
+            }
+            outOfDescriptors = false
             var localStorage = sockaddr_storage()
             var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             _ = withUnsafeMutablePointer(to: &localStorage) {
@@ -248,7 +272,7 @@ public final class BGPListener {
             guard configuration.acceptAny || configuration.peers[remote] != nil else {
                 // RFC 4486 section 4: Cease / Connection Rejected, then close.
                 _ = Self.send(descriptor, BGPMessageBuilder.notification(code: 6, subcode: 5))
-                close(descriptor)
+                Self.closeAfterReading(descriptor)
                 log("refused a connection from \(remote): it is not a configured peer (add --peer \(remote) "
                     + "--peer-as N, or --accept-any); sent Cease/Connection Rejected (6/5)")
                 continue
@@ -291,10 +315,22 @@ public final class BGPListener {
         buffer.withUnsafeBytes { raw in
             let bytes = raw.slice(0..<count)
             var messages: [[UInt8]] = []
+            var desync: ParseError?
             connection.stream.feed(bytes, at: connection.received, onMessage: { message in
                 messages.append(message.readRest())
-            }, onDesync: { _ in })
+            }, onDesync: { error in desync = desync ?? error })
             connection.received &+= UInt64(count)
+            if let desync {
+                // RFC 4271 section 6.1: a Message Header Error, and the connection closes (garbage before
+                // the OPEN, a bad marker, a length out of range).
+                let subcode: UInt8 = "\(desync.reason)".contains("length") ? 2 : 1
+                perform([.send(BGPMessageBuilder.notification(code: 1, subcode: subcode)),
+                    .log("\(connection.session.remote) sent bytes that are not a BGP message at stream byte "
+                        + "\(desync.offset) (\(desync.reason)): sent "
+                        + "\(BGPNotification.name(code: 1, subcode: subcode)) (1/\(subcode)) and closed the connection"),
+                    .close], connection)
+                return
+            }
             for message in messages where connection.session.state != .closed {
                 handle(message, connection)
             }
@@ -328,6 +364,20 @@ public final class BGPListener {
             connection.stream.maximumLength = BGPMessageHeader.extendedMaximumLength
         }
         perform(actions, connection)
+        if type == .update, let limit = configuration.maximumPrefixes, connection.session.state != .closed,
+            let session = analyzer.sessions[key], session.routes.count > limit
+        {
+            // RFC 4486 section 4: Cease / Maximum Number of Prefixes Reached; the data is the AFI, SAFI and
+            // the upper bound (RFC 4486 section 4).
+            var data: [UInt8] = [0, 1, 1]
+            let bound = UInt32(clamping: limit)
+            data += [UInt8(bound >> 24), UInt8(bound >> 16 & 0xFF), UInt8(bound >> 8 & 0xFF), UInt8(bound & 0xFF)]
+            connection.session.markClosed()
+            perform([.send(BGPMessageBuilder.notification(code: 6, subcode: 1, data: data)),
+                .log("\(connection.session.remote) announced more than --max-prefixes \(limit) routes: sent "
+                    + "Cease/Maximum Number of Prefixes Reached (6/1) and closed the connection"),
+                .close], connection)
+        }
     }
 
     /// Do what the state machine asked: NOTIFICATIONs are also fed to the analyzer (they end the session
@@ -368,6 +418,19 @@ public final class BGPListener {
         analyzer.endSession(connection.sessionKey.reversed, reason: reason, timestamp: timestamp)
     }
 
+    /// Close a refused connection after reading what the peer already sent: closing a socket with unread
+    /// bytes (the peer's OPEN) makes the kernel answer with RST, which can reach the peer before our
+    /// NOTIFICATION is read (BIRD then shows "Connection reset by peer" instead of the Cease).
+    static func closeAfterReading(_ descriptor: Int32) {
+        Glibc.shutdown(descriptor, Int32(SHUT_WR))
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<16 {
+            let count = scratch.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count <= 0 { break }
+        }
+        close(descriptor)
+    }
+
     /// Send a whole message; false when the socket failed. Messages are small and the socket buffer is
     /// far larger than anything a receive-only speaker sends, so a short write means a broken connection.
     static func send(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
@@ -393,12 +456,14 @@ public final class BGPListener {
     // MARK: Shutdown
 
     /// Send Cease / Administrative Shutdown (6/2, RFC 8203 text) to every peer and close every connection.
-    /// The analyzer is not told, so the final table still shows what the peers announced.
+    /// The analyzer is told, as of a NOTIFICATION in a capture: a session is not shown up after the Cease,
+    /// and its last table stays readable (`BGPSession.endedRoutes`).
     public func shutdown(communication: String) {
         let cease = BGPMessageBuilder.cease(subcode: 2, communication: communication)
         for connection in connections where connection.isOpen {
             _ = Self.send(connection.descriptor, cease)
             log("sent Cease/Administrative Shutdown (6/2) to \(connection.session.remote)")
+            if connection.session.state == .established { feedOwn(cease, connection) }
             close(connection.descriptor)
             connection.isOpen = false
             connection.session.markClosed()

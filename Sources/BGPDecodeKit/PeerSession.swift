@@ -15,6 +15,9 @@ public struct BGPListenerConfiguration: Sendable {
     public var md5Passwords: [IPAddress: String]
     /// The hold time offered in our OPEN (0, or 3 and up).
     public var holdTime: UInt16
+    /// Per peer, the most routes it may announce (like a daemon's maximum-prefix): past it, Cease /
+    /// Maximum Number of Prefixes Reached (6/1, RFC 4486) and the connection closes. nil: no limit.
+    public var maximumPrefixes: Int?
 
     public init(
         localAS: UInt32, routerID: IPv4Address, bindAddress: IPAddress? = nil, port: UInt16 = 179,
@@ -75,8 +78,10 @@ public struct BGPPeerSession: Sendable {
     /// Nanosecond clock values (any monotonic origin).
     var holdDeadline: Int64
     var nextKeepalive: Int64 = .max
-    /// RFC 4271 section 8.2.2: a large hold timer until the OPENs are exchanged.
-    static let initialHoldSeconds: Int64 = 240
+    /// How long a peer that connected has to send its OPEN. RFC 4271 section 8.2.2 suggests 4 minutes,
+    /// but the peer connected to us and has our OPEN: a speaker sends its own at once, and a connection
+    /// that sends nothing (a port scan, a stuck or hostile peer) held a socket for 240 s (issue 16 item 10).
+    static let initialHoldSeconds: Int64 = 15
 
     public init(remote: IPAddress, local: IPAddress, configuration: BGPListenerConfiguration, now: Int64) {
         self.remote = remote
@@ -118,7 +123,14 @@ public struct BGPPeerSession: Sendable {
         guard state != .closed else { return [] }
         if now >= holdDeadline {
             let seconds = state == .openSent ? Self.initialHoldSeconds : Int64(holdTime)
+            let noOpen = state == .openSent
             state = .closed
+            if noOpen {
+                return [.send(BGPMessageBuilder.notification(code: 4, subcode: 0)),
+                    .log("\(remote) sent no OPEN within \(seconds) s of connecting: sent Hold Timer Expired (4/0) "
+                        + "and closed the connection"),
+                    .close]
+            }
             return [.send(BGPMessageBuilder.notification(code: 4, subcode: 0)),
                 .log("\(remote) sent nothing for \(seconds) s (the hold time): sent Hold Timer Expired (4/0) and "
                     + "closed the session; is the speaker alive and is the path to it open?"),

@@ -206,6 +206,12 @@ public enum BGPRender {
         let stale = session.staleCount
         if stale > 0 { line += ", \(stale) stale" }
         line += session.isUp ? ", up" : ", down (\(session.downReason ?? "?"))"
+        if let endedAt = session.endedAt {
+            line += " at \(endedAt.iso8601), \(session.endedRoutes.count) withdrawn at session end"
+        }
+        if session.earlierSessions > 0 {
+            line += ", \(session.earlierSessions) earlier \(session.earlierSessions == 1 ? "session" : "sessions")"
+        }
         line += ", context \(session.contextSource.rawValue)"
         line += "; \(session.messages) messages, \(session.updates) updates, \(session.announcements) announced, "
             + "\(session.withdrawals) withdrawn"
@@ -220,11 +226,13 @@ public enum BGPRender {
         return line
     }
 
-    /// Per-prefix flap counts (announced, then withdrawn), most first.
+    /// Per-prefix flap counts (withdrawn, then announced again), most first.
     public static func flapsText(_ analyzer: BGPAnalyzer) -> String {
         var out = ""
-        for session in analyzer.sortedSessions where !session.flaps.isEmpty {
+        for session in analyzer.sortedSessions {
+            // Computed once: each withdrawn key is looked up in the tables (BGPSession.flaps).
             let flaps = session.flaps
+            guard !flaps.isEmpty else { continue }
             out += "flaps \(session.key):"
             for (key, count) in mostFlapped(flaps, 50) { out += " \(key)=\(count)" }
             if flaps.count > 50 { out += " (+\(flaps.count - 50) more)" }
@@ -269,6 +277,10 @@ public enum BGPRender {
                 session.routes.forEachSorted { key, route in
                     lines.append(routeJSON(session, key, route, analyzer.path(route.pathID), envelope: envelope, time: time))
                 }
+                session.endedRoutes.forEachSorted { key, route in
+                    lines.append(routeJSON(session, key, route, analyzer.path(route.pathID), envelope: envelope, time: time,
+                        endedAt: session.endedAt))
+                }
             }
             lines.append(sessionJSON(session, envelope: envelope, time: time))
         }
@@ -285,6 +297,9 @@ public enum BGPRender {
         line.add("stale", session.staleCount)
         line.add("up", session.isUp)
         line.add("down_reason", session.downReason)
+        line.add("ended_at", session.endedAt)
+        if session.endedAt != nil { line.add("withdrawn_at_end", session.endedRoutes.count) }
+        if session.earlierSessions > 0 { line.add("earlier_sessions", session.earlierSessions) }
         line.add("context", session.contextSource.rawValue)
         line.add("messages", session.messages)
         line.add("updates", session.updates)
@@ -296,8 +311,9 @@ public enum BGPRender {
         line.add("truncated_messages", session.truncatedMessages)
         line.add("end_of_rib", list: session.endOfRIB.sorted())
         // A list of objects, never keyed by prefix: keys are the schema, prefixes are data.
-        if !session.flaps.isEmpty {
-            line.add("flaps", JSONValue(session.flaps.sorted(by: { $0.key < $1.key }).map { key, count in
+        let flaps = session.flaps
+        if !flaps.isEmpty {
+            line.add("flaps", JSONValue(flaps.sorted(by: { $0.key < $1.key }).map { key, count in
                 var item = JSONLine()
                 addRoute(&item, key)
                 item.add("count", count)
@@ -308,9 +324,10 @@ public enum BGPRender {
     }
 
     /// The `route` object of `--table --json`.
+    /// `endedAt`: the route is from the last table before the session ended at that time (`endedRoutes`).
     public static func routeJSON(
         _ session: BGPSession, _ key: BGPRouteKey, _ route: BGPRoute, _ path: BGPPath, envelope: JSONEnvelope,
-        time: Timestamp
+        time: Timestamp, endedAt: Timestamp? = nil
     ) -> JSONLine {
         var line = envelope.object("route", time: time)
         line.add("speaker", session.key.speaker)
@@ -320,6 +337,7 @@ public enum BGPRender {
         line.add("since", route.since)
         line.add("stale", route.stale)
         if let flaps = session.flaps[key] { line.add("flaps", flaps) }
+        line.add("withdrawn_at_session_end", endedAt)
         return line
     }
 }

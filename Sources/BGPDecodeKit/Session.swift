@@ -22,8 +22,32 @@ public final class BGPSession {
     /// The analysis this session belongs to (it owns the sessions and outlives them in every use).
     unowned let owner: BGPAnalyzer
     let index: Int
-    /// Per prefix, how often a present route was withdrawn.
-    public var flaps: [BGPRouteKey: Int] { hot.table.flaps }
+    /// Per prefix, how often it flapped in this TCP session: was withdrawn and then announced again. From
+    /// the count of withdrawals that found a route (`BGPRouteTable.removals`): when the route is there at
+    /// the end (in the table, or in the last table before a session end) every withdrawal was followed by
+    /// an announcement, else all but the last were. A session end is not a flap (`endedRoutes`).
+    public var flaps: [BGPRouteKey: Int] {
+        let hot = self.hot
+        let removed = hot.table.removals.sorted { $0.key < $1.key }
+        guard !removed.isEmpty else { return [:] }
+        let keys = removed.map(\.key)
+        let inTable = hot.table.containsEach(sorted: keys)
+        let inEnded = endedRoutes.isEmpty ? nil : endedRoutes.containsEach(sorted: keys)
+        var flaps: [BGPRouteKey: Int] = [:]
+        for (index, (key, removals)) in removed.enumerated() {
+            let present = inTable[index] || (inEnded?[index] ?? false)
+            let count = present ? removals : removals - 1
+            if count > 0 { flaps[key] = count }
+        }
+        return flaps
+    }
+    /// The routes the last session end withdrew (those graceful restart did not keep): the table as it was
+    /// just before the session went down, for `--table` and a verification that finds them missing.
+    public internal(set) var endedRoutes = BGPRouteTable()
+    /// When the session last ended (nil: it has not, since its last OPEN).
+    public internal(set) var endedAt: Timestamp?
+    /// Earlier TCP sessions of this speaker to this peer in the input: the counters are this session's.
+    public internal(set) var earlierSessions = 0
     public internal(set) var speakerOpen: BGPOpen?
     public var contextSource: BGPContextSource { hot.contextSource }
     public internal(set) var isUp = true

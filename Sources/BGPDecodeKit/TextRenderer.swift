@@ -141,30 +141,41 @@ public struct BGPTextRenderer {
     // MARK: Tables
 
     /// `--table`: every session's header and routes in key order, then flap counts (`BGPRender.flapsText`).
-    /// Each route line is `  FAMILY KEY SUMMARY[ STALE]`.
+    /// Each route line is `  FAMILY KEY SUMMARY[ STALE]`; after a session end, the routes it withdrew follow
+    /// (its last table), each ending ` withdrawn at session end TIME`.
     public mutating func writeTable(_ analyzer: BGPAnalyzer) {
         analyzer.sortTablesForOutput()
         for session in analyzer.sortedSessions {
             output.appendLine(BGPRender.sessionHeader(session))
-            var line = TableLine()
-            let table = session.hot.table
-            if table.isSortedWithoutDistinguishers {
-                writeRoutes(table.entries, analyzer)
-            } else {
-                table.forEachSorted { key, route in writeRoute(key, route, &line, analyzer) }
+            writeTableRoutes(session.hot.table, analyzer, ended: nil)
+            if let endedAt = session.endedAt {
+                writeTableRoutes(session.endedRoutes, analyzer,
+                    ended: Array(" withdrawn at session end \(endedAt.iso8601)\n".utf8))
             }
         }
         output.append(BGPRender.flapsText(analyzer))
         output.flushIfFull()
     }
 
+    private mutating func writeTableRoutes(_ table: BGPRouteTable, _ analyzer: BGPAnalyzer, ended: [UInt8]?) {
+        var line = TableLine()
+        if table.isSortedWithoutDistinguishers {
+            writeRoutes(table.entries, analyzer, ended: ended)
+        } else {
+            table.forEachSorted { key, route in writeRoute(key, route, &line, analyzer, ended: ended) }
+        }
+    }
+
+    private static let staleEnd = Array(" STALE\n".utf8)
+    private static let plainEnd = Array("\n".utf8)
+
     /// The route lines of a table in sorted mode (entries in key order, no route distinguishers). First
     /// the summary of every path the table uses is rendered once (`PathSummaries`); then each line is
     /// the family, the prefix and a copy from the arena, in one reservation of the output. Why: with a
     /// summary array per path, fetching it for each line retained and released it and the path object,
     /// a tenth of the run time of a one-million-prefix full table (perf), whose neighbouring routes rarely
-    /// share a path.
-    private mutating func writeRoutes(_ entries: EntryStore, _ analyzer: BGPAnalyzer) {
+    /// share a path. `ended`: the line end of a route withdrawn at the session end.
+    private mutating func writeRoutes(_ entries: EntryStore, _ analyzer: BGPAnalyzer, ended: [UInt8]?) {
         // Every summary the table uses, first (the analyzer has rendered them when it shares `summaries`).
         summaries.reserve(paths: analyzer.paths.paths.count)
         for chunk in entries.segments {
@@ -183,26 +194,27 @@ public struct BGPTextRenderer {
                 }
                 let (block, start, length) = PathSummaries.parts(summaries.rendered(entry.path) ?? 0)
                 let key = entry.key
-                let stale = entry.stale
-                Self.appendRouteLine(&output, head, key, blocks[block], start, length, stale)
+                let end = ended ?? (entry.stale ? Self.staleEnd : Self.plainEnd)
+                Self.appendRouteLine(&output, head, key, blocks[block], start, length, end)
             }
         }
     }
 
-    /// `HEAD KEY SUMMARY[ STALE]` and a newline, the summary being `length` bytes of `block` from `start`.
+    /// `HEAD KEY SUMMARY` and `end` (a newline, or ` STALE` or the session end and a newline), the summary
+    /// being `length` bytes of `block` from `start`.
     private static func appendRouteLine(
         _ output: inout OutputBuffer, _ head: [UInt8], _ key: BGPRouteKey, _ block: [UInt8], _ start: Int,
-        _ length: Int, _ stale: Bool
+        _ length: Int, _ end: [UInt8]
     ) {
         precondition(start >= 0 && length >= 0 && start + length <= block.count, "summary outside its block")
         block.withUnsafeBufferPointer { bytes in
             let summary = UnsafeBufferPointer(rebasing: bytes[start..<start + length])
-            output.withSpace(head.count + maximumKey + length + 8) { writer in
+            output.withSpace(head.count + maximumKey + length + end.count + 1) { writer in
                 writer.append(head)
                 appendKey(key, &writer)
                 writer.append(byte: UInt8(ascii: " "))
                 writer.append(summary)
-                writer.append(stale ? " STALE\n" : "\n")
+                writer.append(end)
             }
         }
         output.flushIfFull()
@@ -216,7 +228,9 @@ public struct BGPTextRenderer {
         var tail: [UInt8] = []
     }
 
-    private mutating func writeRoute(_ key: BGPRouteKey, _ route: BGPRoute, _ line: inout TableLine, _ analyzer: BGPAnalyzer) {
+    private mutating func writeRoute(
+        _ key: BGPRouteKey, _ route: BGPRoute, _ line: inout TableLine, _ analyzer: BGPAnalyzer, ended: [UInt8]?
+    ) {
         if key.family != line.family {
             line.family = key.family
             line.head = Array("  \(key.family) ".utf8)
@@ -228,7 +242,7 @@ public struct BGPTextRenderer {
             // directly, not `analyzer.summary`: that caches it again as a String for the whole run.
             line.tail = summaryBytes(analyzer.path(route.pathID))
         }
-        Self.appendRouteLine(&output, line.head, key, line.tail, route.stale)
+        Self.appendRouteLine(&output, line.head, key, line.tail, ended ?? (route.stale ? Self.staleEnd : Self.plainEnd))
     }
 
     /// `--table --json`: one `route` object per route (with `routes`), then one `session` object per
@@ -245,30 +259,38 @@ public struct BGPTextRenderer {
                 output.appendLine(BGPRender.sessionJSON(session, envelope: envelope, time: time).text)
                 continue
             }
-            var family: BGPAddressFamily?
-            var head: [UInt8] = []
             let speaker = "\"speaker\":\"\(session.key.speaker)\",\"peer\":\"\(session.key.peer)\""
-            session.hot.table.forEachSorted { key, route in
-                guard key.routeDistinguisher == nil else {
-                    let path = analyzer.path(route.pathID)
-                    output.appendLine(
-                        BGPRender.routeJSON(session, key, route, path, envelope: envelope, time: time).text)
-                    return
+            let flaps = session.flaps
+            func write(_ table: BGPRouteTable, endedAt: Timestamp?) {
+                let ended = endedAt.map { Array(",\"withdrawn_at_session_end\":\"\($0.iso8601)\"".utf8) } ?? []
+                var family: BGPAddressFamily?
+                var head: [UInt8] = []
+                table.forEachSorted { key, route in
+                    guard key.routeDistinguisher == nil else {
+                        let path = analyzer.path(route.pathID)
+                        output.appendLine(BGPRender.routeJSON(
+                            session, key, route, path, envelope: envelope, time: time, endedAt: endedAt).text)
+                        return
+                    }
+                    if key.family != family {
+                        family = key.family
+                        head = Array("\(common),\(speaker),\"family\":\"\(key.family)\",\"prefix\":\"".utf8)
+                    }
+                    let index = Int(route.pathID)
+                    if index >= pathFields.count {
+                        pathFields.append(contentsOf: repeatElement(nil, count: index + 1 - pathFields.count))
+                    }
+                    if pathFields[index] == nil {
+                        var line = JSONLine()
+                        BGPRender.addPath(&line, analyzer.path(route.pathID))
+                        let body = line.text.dropFirst().dropLast()
+                        pathFields[index] = body.isEmpty ? [] : Array(("," + body).utf8)
+                    }
+                    Self.appendRouteJSON(&output, head, key, pathFields[index] ?? [], route, flaps[key], ended)
                 }
-                if key.family != family {
-                    family = key.family
-                    head = Array("\(common),\(speaker),\"family\":\"\(key.family)\",\"prefix\":\"".utf8)
-                }
-                let index = Int(route.pathID)
-                if index >= pathFields.count { pathFields.append(contentsOf: repeatElement(nil, count: index + 1 - pathFields.count)) }
-                if pathFields[index] == nil {
-                    var line = JSONLine()
-                    BGPRender.addPath(&line, analyzer.path(route.pathID))
-                    let body = line.text.dropFirst().dropLast()
-                    pathFields[index] = body.isEmpty ? [] : Array(("," + body).utf8)
-                }
-                Self.appendRouteJSON(&output, head, key, pathFields[index] ?? [], route, session.flaps[key])
             }
+            write(session.hot.table, endedAt: nil)
+            if let endedAt = session.endedAt { write(session.endedRoutes, endedAt: endedAt) }
             output.appendLine(BGPRender.sessionJSON(session, envelope: envelope, time: time).text)
         }
         output.flushIfFull()
@@ -276,10 +298,10 @@ public struct BGPTextRenderer {
 
     private static func appendRouteJSON(
         _ output: inout OutputBuffer, _ head: [UInt8], _ key: BGPRouteKey, _ fields: [UInt8], _ route: BGPRoute,
-        _ flaps: Int?
+        _ flaps: Int?, _ ended: [UInt8]
     ) {
         let second = output.secondText(route.since.seconds)
-        output.withSpace(head.count + maximumKey + fields.count + second.count + 80) { writer in
+        output.withSpace(head.count + maximumKey + fields.count + second.count + ended.count + 80) { writer in
             writer.append(head)
             writer.append(key.prefix)
             writer.append(byte: UInt8(ascii: "\""))
@@ -297,25 +319,26 @@ public struct BGPTextRenderer {
                 writer.append(",\"flaps\":")
                 writer.append(decimal: flaps)
             }
+            writer.append(ended)
             writer.append("}\n")
         }
         output.flushIfFull()
     }
 
-    /// `HEAD KEY TAIL[ STALE]` and a newline. The arrays come in as (borrowed) parameters, not captured
+    /// `HEAD KEY TAIL` and `end`. The arrays come in as (borrowed) parameters, not captured
     /// variables: read from a closure's captures, each was retained and released per line, a tenth of the
     /// run time of a million-route table (perf).
     private static func appendRouteLine(
-        _ output: inout OutputBuffer, _ head: [UInt8], _ key: BGPRouteKey, _ tail: [UInt8], _ stale: Bool
+        _ output: inout OutputBuffer, _ head: [UInt8], _ key: BGPRouteKey, _ tail: [UInt8], _ end: [UInt8]
     ) {
         if key.routeDistinguisher != nil {
             output.append(bytes: head)
             output.append(key.description)
             output.append(" ")
             output.append(bytes: tail)
-            output.append(stale ? " STALE\n" : "\n")
+            output.append(bytes: end)
         } else {
-            appendRouteLine(&output, head, key, tail, 0, tail.count, stale)
+            appendRouteLine(&output, head, key, tail, 0, tail.count, end)
             return
         }
         output.flushIfFull()

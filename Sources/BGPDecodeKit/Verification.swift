@@ -71,6 +71,13 @@ public struct BGPVerification: Sendable {
     /// Expected prefixes present only as stale (graceful restart) routes: counted as present, reported.
     public var staleOnly: [BGPPrefix] = []
     public var matched: [BGPPrefix] = []
+    /// Missing prefixes that were announced until a session end withdrew them (rather than never
+    /// announced): the session, when it ended and why.
+    public var lostAtSessionEnd: [BGPPrefix: (session: BGPSessionKey, at: Timestamp, reason: String)] = [:]
+    /// Every checked session sent End-of-RIB for each family of the expected prefixes that its speaker
+    /// announced in its OPEN (IPv4 unicast when it announced none): the speaker finished its initial
+    /// update (RFC 4724 section 2). A listener's verdict waits for this or for a quiet `--settle`.
+    public var endOfRIBFromEverySession = false
     /// Whether the input was read completely: a verdict on a partial input is not OK (see `exitCode`).
     public var input = BGPInputReport()
 
@@ -122,6 +129,21 @@ public struct BGPVerification: Sendable {
             }
         }
         unexpected = announced.keys.filter { !expectedPrefixes.contains($0) }.sorted()
+        let wanted = Set(expectations.map { $0.prefix.isIPv6 ? BGPAddressFamily.ipv6Unicast : .ipv4Unicast })
+        endOfRIBFromEverySession = !sessions.isEmpty && sessions.allSatisfy { session in
+            let offered = session.speakerOpen.map { $0.multiprotocolFamilies.isEmpty ? [.ipv4Unicast] : $0.multiprotocolFamilies }
+                ?? [.ipv4Unicast]
+            return wanted.intersection(offered).isSubset(of: session.endOfRIB)
+        }
+        if !missing.isEmpty {
+            let missingPrefixes = Set(missing.map(\.prefix))
+            for session in sessions {
+                guard let endedAt = session.endedAt else { continue }
+                for (key, _) in session.endedRoutes where missingPrefixes.contains(key.prefix) {
+                    lostAtSessionEnd[key.prefix] = (session.key, endedAt, session.downReason ?? "?")
+                }
+            }
+        }
     }
 
     /// 0 when the announced set matches; else the first that applies of 2 (interrupted), 1 (the input was
@@ -146,6 +168,7 @@ public struct BGPVerification: Sendable {
         line.add("wrong_next_hop", list: wrongNextHop.map(\.expected.prefix))
         line.add("unexpected", list: unexpected)
         line.add("stale", list: staleOnly)
+        line.add("lost_at_session_end", list: missing.map(\.prefix).filter { lostAtSessionEnd[$0] != nil })
         line.add("complete", input.isComplete)
         if !input.problems.isEmpty { line.add("problems", list: input.problems) }
         if input.interrupted { line.add("interrupted", true) }
@@ -156,7 +179,14 @@ public struct BGPVerification: Sendable {
     public var report: String {
         var lines: [String] = []
         if sessionsChecked.isEmpty { lines.append("verify: no BGP session from that speaker in the input") }
-        for expectation in missing { lines.append("verify: MISSING \(expectation)") }
+        for expectation in missing {
+            if let lost = lostAtSessionEnd[expectation.prefix] {
+                lines.append("verify: MISSING \(expectation) (withdrawn at session end \(lost.at.iso8601), "
+                    + "session \(lost.session) \(PrintableText.escaped(lost.reason)))")
+            } else {
+                lines.append("verify: MISSING \(expectation)")
+            }
+        }
         for (expectation, actual) in wrongNextHop {
             lines.append("verify: WRONG-NEXT-HOP \(expectation.prefix) expected \(expectation.nextHop.map(\.description) ?? "?") "
                 + "announced via \(actual.isEmpty ? "(none)" : actual.joined(separator: ","))")

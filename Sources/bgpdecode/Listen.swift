@@ -13,7 +13,9 @@ struct Listen: ParsableCommand {
         usage: """
             bgpdecode listen --local-as <asn> --router-id <id> [--bind <addr[:port]>]
                              (--peer <ip> --peer-as <asn> ... | --accept-any)
-                             [--md5-password <ip=secret> ...] [--hold-time <s>]
+                             [--md5-password <ip=secret> ...]
+                             [--md5-password-file <ip=file> ...] [--hold-time <s>]
+                             [--max-prefixes <n>] [--settle <s>]
                              [--table] [--json] [--node-name <name>]
                              [(--expect-prefix <prefix> ... | --expect-file <file>)
                               --wait <s>]
@@ -43,6 +45,13 @@ struct Listen: ParsableCommand {
             --md5-password PEER=SECRET sets a TCP-MD5 key (RFC 2385) for that peer
             on the listening socket; segments without it are dropped by the kernel,
             so a wrong password shows as a peer that never connects.
+            --md5-password-file PEER=FILE reads it from the first line of FILE
+            instead (not in the process list).
+            --max-prefixes N: a peer whose table grows past N routes gets Cease/
+            Maximum Number of Prefixes Reached (6/1) and is closed (a bound on
+            memory, like a daemon's maximum-prefix). A peer that sends bytes that
+            are not BGP gets Message Header Error (1/1, 1/2) and is closed; one
+            that sends no OPEN within 15 s gets Hold Timer Expired (4/0).
 
             Ctrl-C (SIGINT) or SIGTERM sends Cease/Administrative Shutdown (6/2) to
             every peer, then prints the final table of each session.
@@ -50,8 +59,10 @@ struct Listen: ParsableCommand {
             VERIFICATION
             With --expect-prefix/--expect-file, bgpdecode waits up to --wait
             seconds and exits as soon as every expected prefix is announced (with
-            its next hop, when given) by the peers; at the deadline it reports
-            what is missing. The report and codes are those of 'bgpdecode -r'.
+            its next hop, when given) by the peers and each of those sessions sent
+            End-of-RIB, or no UPDATE came for --settle seconds (default 5); at
+            the deadline it reports what is missing. The report and codes are
+            those of 'bgpdecode -r'.
 
             EXIT STATUS
               0   stopped by a signal; or, verifying, every expected prefix is
@@ -106,6 +117,15 @@ struct Listen: ParsableCommand {
         "TCP-MD5 password for a peer, as PEER=SECRET. Repeatable.", valueName: "ip=secret"))
     var md5Passwords: [String] = []
 
+    @Option(name: .customLong("md5-password-file"), help: ArgumentHelp(
+        "TCP-MD5 password for a peer from the first line of a file, as PEER=FILE. Repeatable.",
+        valueName: "ip=file"))
+    var md5PasswordFiles: [String] = []
+
+    @Option(name: .customLong("max-prefixes"), parsing: .unconditional, help: ArgumentHelp(
+        "The most routes a peer may announce; past it, Cease 6/1 and the connection closes.", valueName: "n"))
+    var maxPrefixesText: String?
+
     @Option(name: .customLong("hold-time"), parsing: .unconditional, help: ArgumentHelp(
         "Hold time to offer, in seconds: 0 or 3 to 65535 (default 90).", valueName: "s"))
     var holdTimeText: String?
@@ -115,6 +135,11 @@ struct Listen: ParsableCommand {
     @Option(name: .customLong("wait"), parsing: .unconditional, help: ArgumentHelp(
         "With --expect-*: the most seconds to wait for the expected prefixes (at most 2592000).", valueName: "s"))
     var waitText: String?
+
+    @Option(name: .customLong("settle"), parsing: .unconditional, help: ArgumentHelp(
+        "With --expect-*: without End-of-RIB from every checked session, the quiet seconds after the last "
+            + "UPDATE before a verdict (default 5).", valueName: "s"))
+    var settleText: String?
 
     var isVerifying: Bool { report.isVerifying }
 
@@ -129,6 +154,7 @@ struct Listen: ParsableCommand {
             ?? 90
     }
     var wait: Double? { waitText.flatMap { try? NumericOption.seconds($0, option: "--wait").get() } }
+    var settle: Double { settleText.flatMap { try? NumericOption.seconds($0, option: "--settle").get() } ?? 5 }
 
     /// `ADDR`, `ADDR:PORT` or `[V6]:PORT`.
     static func parseBind(_ text: String) -> (IPAddress, UInt16)? {
@@ -181,9 +207,24 @@ struct Listen: ParsableCommand {
                 throw ValidationError("--md5-password must be PEER=SECRET, like 203.0.113.1=s3cret.")
             }
         }
+        for entry in md5PasswordFiles {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, IPAddress(parts[0]) != nil, !parts[1].isEmpty else {
+                throw ValidationError("--md5-password-file must be PEER=FILE, like 203.0.113.1=/etc/bgp/node1.key.")
+            }
+        }
+        if let maxPrefixesText,
+            case .failure(let bad) = NumericOption.integer(maxPrefixesText, option: "--max-prefixes", range: 1...100_000_000)
+        {
+            throw ValidationError(bad.message)
+        }
         if isVerifying && waitText == nil { throw ValidationError("--expect-prefix/--expect-file need --wait SECONDS.") }
         if !isVerifying && waitText != nil { throw ValidationError("--wait applies to --expect-prefix/--expect-file.") }
         if let waitText, case .failure(let bad) = NumericOption.seconds(waitText, option: "--wait") {
+            throw ValidationError(bad.message)
+        }
+        if !isVerifying && settleText != nil { throw ValidationError("--settle applies to --expect-prefix/--expect-file.") }
+        if let settleText, case .failure(let bad) = NumericOption.seconds(settleText, option: "--settle") {
             throw ValidationError(bad.message)
         }
     }
@@ -208,6 +249,17 @@ struct Listen: ParsableCommand {
             if parts.count == 2, let address = IPAddress(parts[0]) {
                 configuration.md5Passwords[address] = String(parts[1])
             }
+        }
+        for entry in md5PasswordFiles {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let address = IPAddress(parts[0]) else { continue }
+            switch Self.readSecret(String(parts[1])) {
+            case .success(let secret): configuration.md5Passwords[address] = secret
+            case .failure(let error): fail(error.message)
+            }
+        }
+        configuration.maximumPrefixes = maxPrefixesText.flatMap {
+            try? NumericOption.integer($0, option: "--max-prefixes", range: 1...100_000_000).get()
         }
 
         let showEvents = !report.table && !isVerifying
@@ -248,7 +300,11 @@ struct Listen: ParsableCommand {
 
         var verdict: BGPVerification?
         let deadline = wait.map { ContinuousClock.now + NumericOption.duration($0) }
+        var lastUpdates = -1
         var lastMessages = -1
+        var cached: BGPVerification?
+        var lastChange = ContinuousClock.now
+        let settleTime = NumericOption.duration(settle)
         listener.run {
             if StopSignal.isRaised { return true }
             guard isVerifying else { return false }
@@ -257,19 +313,33 @@ struct Listen: ParsableCommand {
                     analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
                 return true
             }
-            // Re-check only when a message arrived since the last check.
-            guard analyzer.messages != lastMessages else { return false }
-            lastMessages = analyzer.messages
-            let current = BGPVerification(
+            // The expected set is not enough: the speaker may not have finished (ExaBGP announced .60, then
+            // .61 four seconds later). A verdict needs End-of-RIB from every checked session, or --settle
+            // seconds without an UPDATE (issue 16 item 8).
+            let updates = analyzer.sessions.values.reduce(0) { $0 + $1.updates }
+            if updates != lastUpdates {
+                lastUpdates = updates
+                lastChange = ContinuousClock.now
+            }
+            // Computed again only when a message arrived since the last check.
+            if analyzer.messages != lastMessages || cached == nil {
+                lastMessages = analyzer.messages
+                cached = BGPVerification(
                     analyzer: analyzer, expectations: expectations, peer: nil, speakers: listener.peersEverEstablished)
-            if current.missing.isEmpty, current.wrongNextHop.isEmpty, !current.sessionsChecked.isEmpty {
+            }
+            guard let current = cached else { return false }
+            if current.missing.isEmpty, current.wrongNextHop.isEmpty, !current.sessionsChecked.isEmpty,
+                current.endOfRIBFromEverySession || ContinuousClock.now - lastChange >= settleTime
+            {
                 verdict = current
                 return true
             }
             return false
         }
-        // The table first: the Cease below closes the sessions, which must not empty it.
+        // The Cease first, so that no session is shown up after it: the table then shows each session's
+        // routes as withdrawn at that session end.
         analyzer.onEvent = nil
+        listener.shutdown(communication: "bgpdecode listen stopped")
         // A listener is live: its table and verdict are as of now.
         if let verdict {
             if json {
@@ -291,9 +361,31 @@ struct Listen: ParsableCommand {
             }
         }
         sink.renderer.flush()
-        listener.shutdown(communication: "bgpdecode listen stopped")
         if let verdict, verdict.exitCode != 0 { throw ExitCode(verdict.exitCode) }
         if isVerifying && verdict == nil { throw ExitCode(ExitStatus.interrupted) }
+    }
+
+    /// The first line of a password file (RFC 2385 keys are at most 80 bytes; a larger file is refused).
+    static func readSecret(_ path: String) -> Result<String, ExpectationFileError> {
+        let shown = PrintableText.escaped(path)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            return .failure(ExpectationFileError(message: "cannot read the password file \(shown): "
+                + String(cString: strerror(errno)) + "; check the path"))
+        }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 1024)
+        let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        guard count >= 0 else {
+            return .failure(ExpectationFileError(message: "cannot read the password file \(shown): "
+                + String(cString: strerror(errno))))
+        }
+        let line = bytes[..<count].prefix { $0 != 0x0A && $0 != 0x0D }
+        guard !line.isEmpty, line.count <= 80, let secret = String(validating: line, as: UTF8.self) else {
+            return .failure(ExpectationFileError(message: "the password file \(shown) must hold a password of "
+                + "1 to 80 bytes on its first line"))
+        }
+        return .success(secret)
     }
 
     private func fail(_ message: String) -> Never {

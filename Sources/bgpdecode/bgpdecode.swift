@@ -60,12 +60,16 @@ struct BGPDecode: ParsableCommand {
             Text: one line per event (OPEN, announce, replace, withdraw, END-OF-RIB,
             NOTIFICATION, ROUTE-REFRESH, SESSION-DOWN, MALFORMED, ERROR with the
             byte offset, GAP for stream bytes lost, TRUNCATED for a message the
-            stream ends inside), then one summary line per session and per-prefix
-            flap counts. --table prints only the final table of each session,
-            sorted, then the flap counts. Then "note:" lines (MRT records not read,
-            why connections carried no BGP: TCP-MD5 SYNs unanswered, SYN answered
-            by RST, no OPEN) and "PARTIAL:" lines when the input was not read to
-            its end. Peer text (FQDN, shutdown communication) is escaped.
+            stream ends inside), then one summary line per session (counters of
+            its last TCP session) and per-prefix flap counts (withdrawn, then
+            announced again; a session end is one SESSION-DOWN, not a flap).
+            --table prints only the final table of each session, sorted, then
+            the flap counts; a session that ended shows its last table, each
+            route marked "withdrawn at session end TIME". Then "note:" lines
+            (MRT records not read, why connections carried no BGP: TCP-MD5 SYNs
+            unanswered, SYN answered by RST, no OPEN) and "PARTIAL:" lines when
+            the input was not read to its end. Peer text (FQDN, shutdown
+            communication) is escaped.
             --json writes JSON Lines (docs/json.md), first a "start" object (tool,
             version, schema_version). "event" is open, announce, withdraw,
             end_of_rib, notification, route_refresh, session_down,
@@ -78,18 +82,21 @@ struct BGPDecode: ParsableCommand {
             as_path, as_path_numbers, origin, med, local_pref, atomic_aggregate,
             aggregator, communities, large_communities, extended_communities,
             originator_id, cluster_list, aigp and otc. --table --json writes
-            "route" objects (also since, stale, flaps), then "session" objects
-            (flaps: a list of {family, prefix, count}); both at the last
+            "route" objects (also since, stale, flaps, withdrawn_at_session_end),
+            then "session" objects (ended_at, withdrawn_at_end, earlier_sessions;
+            flaps: a list of {family, prefix, count}); both at the last
             message's time. A verification ends with a "verdict" object
-            (exit_status, matched, missing, wrong_next_hop, unexpected, stale).
+            (exit_status, matched, missing, wrong_next_hop, unexpected, stale,
+            lost_at_session_end).
 
             VERIFICATION
             --expect-prefix (repeatable) and --expect-file (one prefix per line,
             optionally followed by its next hop; # starts a comment) are checked
             against the final announced routes of the sessions whose speaker is
-            --peer (of every session without --peer). The report lists MISSING,
-            WRONG-NEXT-HOP, UNEXPECTED and STALE (kept only by graceful restart)
-            prefixes, then OK or FAIL.
+            --peer (of every session without --peer). The report lists MISSING
+            (with the session end that withdrew it, if one did), WRONG-NEXT-HOP,
+            UNEXPECTED and STALE (kept only by graceful restart) prefixes, then
+            OK or FAIL.
 
             EXIT STATUS
               0   decoded; when verifying, the announced set is the expected one

@@ -120,9 +120,18 @@ struct RecordedSessionTests {
         // FRR announced 198.51.100.10-12, then withdrew .12: just before the shutdown, its table held .10,
         // .11 and BIRD's two routes echoed back (AS_PATH 64512 4200000001).
         let frr = try #require(analyzer.sessions[BGPSessionKey(speaker: IPAddress("203.0.113.2")!, peer: IPAddress("203.0.113.1")!)])
-        #expect(frr.flaps.keys.map(\.prefix.description).sorted() ==
-            ["198.51.100.10/32", "198.51.100.100/32", "198.51.100.101/32", "198.51.100.11/32", "198.51.100.12/32"])
-        #expect(frr.flaps[BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPPrefix("198.51.100.12/32")!))] == 1)
+        // .12 was withdrawn and not announced again (no flap); the shutdown is one session end whose last
+        // table is kept, not a flap per route.
+        #expect(frr.flaps.isEmpty)
+        #expect(frr.withdrawals == 1)
+        #expect(frr.endedRoutes.keys.map(\.prefix.description).sorted() ==
+            ["198.51.100.10/32", "198.51.100.100/32", "198.51.100.101/32", "198.51.100.11/32"])
+        #expect(frr.endedAt == decoded.events.compactMap {
+            if case .sessionDown(let origin, _, withdrawn: 4, stale: 0) = $0, origin.session == frr.key {
+                origin.timestamp
+            } else { nil }
+        }.first)
+        #expect(BGPRender.tableText(analyzer).components(separatedBy: "withdrawn at session end 2026-").count - 1 == 8)
     }
 
     @Test func segmentedSessionTableIsComplete() throws {
@@ -262,6 +271,12 @@ struct BGPCaptureRenderingTests {
             for (key, route) in session.routes.sorted(by: { $0.key < $1.key }) {
                 table += "  \(key.family) \(key) \(decoded.analyzer.path(route.pathID).summary)"
                     + (route.stale ? " STALE" : "") + "\n"
+            }
+            // After a session end, its last table, each route marked with the end's time.
+            for (key, route) in session.endedRoutes.sorted(by: { $0.key < $1.key }) {
+                let endedAt = try #require(session.endedAt)
+                table += "  \(key.family) \(key) \(decoded.analyzer.path(route.pathID).summary)"
+                    + " withdrawn at session end \(endedAt.iso8601)\n"
             }
         }
         table += BGPRender.flapsText(decoded.analyzer)

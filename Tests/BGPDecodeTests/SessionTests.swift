@@ -72,7 +72,32 @@ struct SessionTests {
         harness.analyzer.endSession(Self.speaker, reason: "TCP FIN", timestamp: Timestamp(seconds: 10, nanoseconds: 0))
         let session = try #require(harness.analyzer.sessions[Self.speaker])
         #expect(session.routes.isEmpty)
-        #expect(session.flaps.values.reduce(0, +) == 1)
+        // One session end, not a flap per route: the last table stays readable, marked with the end.
+        #expect(session.flaps.isEmpty)
+        #expect(session.withdrawals == 0)
+        #expect(session.endedRoutes.keys.map(\.prefix.description) == ["198.51.100.10/32"])
+        #expect(session.endedAt == Timestamp(seconds: 10, nanoseconds: 0))
+        #expect(BGPRender.sessionHeader(session).contains(
+            "0 routes, down (TCP FIN) at 1970-01-01T00:00:10.000000000Z, 1 withdrawn at session end"))
+        let table = BGPRender.tableText(harness.analyzer).split(separator: "\n")
+        #expect(table.filter { $0.hasPrefix("  ipv4-unicast 198.51.100.10/32 via 203.0.113.1 ")
+            && $0.hasSuffix(" withdrawn at session end 1970-01-01T00:00:10.000000000Z") }.count == 1, "\(table)")
+        // A flap is a withdrawal and a new announcement: the same route withdrawn, announced, withdrawn and
+        // announced again after the speaker reconnects counts per TCP session.
+        let flapping = Harness()
+        flapping.send(Self.open(asn: 1, gracefulRestart: false), from: Self.speaker)
+        flapping.send(Self.open(asn: 2, gracefulRestart: false), from: Self.speaker.reversed)
+        flapping.send(Self.announce(10), from: Self.speaker)
+        flapping.send(Self.message(2, [0, 5, 32, 198, 51, 100, 10, 0, 0]), from: Self.speaker)
+        let one = try #require(flapping.analyzer.sessions[Self.speaker])
+        #expect(one.flaps.isEmpty, "withdrawn, not announced again: no flap")
+        flapping.send(Self.announce(10), from: Self.speaker)
+        #expect(one.flaps.values.reduce(0, +) == 1)
+        flapping.analyzer.endSession(Self.speaker, reason: "TCP RST", timestamp: Timestamp(seconds: 20, nanoseconds: 0))
+        #expect(one.flaps.values.reduce(0, +) == 1 && one.announcements == 2 && one.withdrawals == 1)
+        flapping.send(Self.open(asn: 1, gracefulRestart: false), from: Self.speaker)
+        #expect(one.isUp && one.earlierSessions == 1 && one.flaps.isEmpty && one.announcements == 0
+            && one.withdrawals == 0 && one.messages == 1 && one.endedAt == nil)
     }
 
     @Test(arguments: [(UInt8(2), true), (UInt8(9), false)])
@@ -113,8 +138,12 @@ struct SessionTests {
                 harness.send(Self.message(2, [0, 5, 32, 198, 51, 100, last, 0, 0]), from: Self.speaker)
             }
         }
+        // Each withdrawal was followed by an announcement: every one is a flap.
+        for last in UInt8(0)..<120 { harness.send(Self.announce(last), from: Self.speaker) }
         let session = try #require(harness.analyzer.sessions[Self.speaker])
         #expect(session.flaps.count == 120)
+        #expect(session.flaps[BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPv4Address(198, 51, 100, 2), length: 32))]
+            == 2 * 7 % 5 + 1)
         let expected = session.flaps.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(50)
             .map { " \($0.key)=\($0.value)" }.joined()
         #expect(BGPRender.flapsText(harness.analyzer) == "flaps \(Self.speaker):\(expected) (+70 more)\n")
@@ -326,12 +355,12 @@ struct BGPRouteTableTests {
             if step % 2500 == 0 {
                 batch.applyPendingChanges()
                 Self.check(batch, model, step)
-                #expect(batch.flaps == flaps, "flaps, step \(step)")
+                #expect(batch.removals == flaps, "flaps, step \(step)")
             }
         }
         batch.applyPendingChanges()
         Self.check(batch, model, -1)
-        #expect(batch.flaps == flaps)
+        #expect(batch.removals == flaps)
         #expect(flaps.values.reduce(0, +) > 1000)
     }
 
@@ -375,7 +404,7 @@ struct BGPRouteTableTests {
         #expect(batch.hasPendingChanges)
         batch.applyPendingChanges()
         Self.check(batch, model, -1)
-        #expect(batch.flaps == flaps)
+        #expect(batch.removals == flaps)
         #expect(model.count > 30_000 && flaps.count > 10_000)
     }
 
@@ -481,5 +510,28 @@ struct BGPRenderingTests {
         }
         close(descriptors[0])
         #expect(String(decoding: received, as: UTF8.self) == expected)
+    }
+}
+
+/// `BGPRouteTable.containsEach(sorted:)` (the flaps' lookups) against one lookup per key, in both modes.
+@Suite("Route table membership of sorted keys")
+struct RouteTableMembershipTests {
+    @Test(arguments: [false, true])
+    func agreesWithOneLookupPerKey(shuffled: Bool) {
+        var generator = SplitMix64(state: shuffled ? 7 : 8)
+        var table = BGPRouteTable()
+        var order = Array(0..<20_000)
+        if shuffled { order.shuffle(using: &generator) }
+        for value in order where value % 3 != 0 {
+            let key = BGPRouteKey(family: .ipv4Unicast,
+                prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32(value)), length: 32))
+            table.updateValue(BGPRoute(pathID: 0, since: .zero, stale: false), forKey: key)
+        }
+        let probes = (0..<25_000).filter { _ in UInt8.random(in: 0..<4, using: &generator) == 0 }.map {
+            BGPRouteKey(family: .ipv4Unicast, prefix: BGPPrefix(IPv4Address(rawValue: 0x6440_0000 + UInt32($0)), length: 32))
+        }.sorted()
+        let found = table.containsEach(sorted: probes)
+        #expect(found == probes.map { table[$0] != nil })
+        #expect(found.contains(true) && found.contains(false))
     }
 }

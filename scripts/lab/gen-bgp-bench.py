@@ -19,7 +19,13 @@ with other attributes. Both OPENs also offer IPv6 unicast. A withdrawn prefix is
 no two prefixes share a network address (tshark's prefix fields carry the address without its length), so
 the final table is the announced set minus the withdrawn set, whatever the order. A file only: nothing is
 sent anywhere.
-usage: gen-bgp-bench.py PCAP MRT [N] [shuffled|fulltable]
+With an ENDING of "fin" the speaker closes the session with a FIN after the last UPDATE (a speaker killed
+or restarted: the kernel closes its socket), with "cease" it first sends a NOTIFICATION Cease /
+Administrative Shutdown (6/2), as a MetalLB speaker that drains its node does; "open" (the default) leaves
+the session up. The MRT file has the NOTIFICATION too (a FIN has no MRT record).
+"fulltable-packed" is the same table in UPDATEs of about 900 IPv4 (or 450 IPv6) prefixes each, as a route
+server or a daemon with a full table packs them.
+usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable|fulltable-packed] [open|fin|cease]
 """
 import math
 import struct
@@ -89,8 +95,9 @@ def spread(total, chosen):
     return [(i * chosen) // total != ((i + 1) * chosen) // total for i in range(total)]
 
 
-def full_table_updates(n):
-    """The "fulltable" session's UPDATE messages, in order (see the module docstring)."""
+def full_table_updates(n, packed=False):
+    """The "fulltable" session's UPDATE messages, in order (see the module docstring); `packed`: the
+    "fulltable-packed" one, whose UPDATEs carry about 900 IPv4 or 450 IPv6 prefixes each."""
     v4_kept, v6_kept = n * 4 // 5, n - n * 4 // 5
     v4_gone, v6_gone = (n // 20) * 4 // 5, n // 20 - (n // 20) * 4 // 5
     # IPv4: /24 most often, like the real table; unicast space only (1.0.0.0 to 223.255.255.255, not 127/8).
@@ -101,15 +108,17 @@ def full_table_updates(n):
                              0x9E3779B97F4A7C15 % (1 << 45) | 1, lambda a: True)
     families = ([(4, p, g) for p, g in zip(v4, spread(len(v4), v4_gone))]
                 + [(6, p, g) for p, g in zip(v6, spread(len(v6), v6_gone))])
-    # Interleave the families deterministically: four IPv4 prefixes, then one IPv6, like the totals.
+    # Interleave the families deterministically: four IPv4 prefixes, then one IPv6, like the totals (in
+    # runs of 3,600 and 900 when packed, so that one UPDATE can hold many of one family).
+    run = 900 if packed else 1
     order = []
     a, b = 0, len(v4)
     while a < len(v4) or b < len(families):
-        order.extend(families[a:min(a + 4, len(v4))])
-        a = min(a + 4, len(v4))
+        order.extend(families[a:min(a + 4 * run, len(v4))])
+        a = min(a + 4 * run, len(v4))
         if b < len(families):
-            order.append(families[b])
-            b += 1
+            order.extend(families[b:min(b + run, len(families))])
+            b = min(b + run, len(families))
     ases = [64496 + k for k in range(16)] + [4200000000 + k * 7919 for k in range(48)]
     next_hop6 = bytes.fromhex("20010db8000000000000000000000001")
     pending_v4, pending_v6, kept = [], [], []
@@ -151,7 +160,7 @@ def full_table_updates(n):
 
     while position < len(order):
         family = order[position][0]
-        size = 1 + (group_index * 5) % 8
+        size = (900 if family == 4 else 450) if packed else 1 + (group_index * 5) % 8
         group = []
         while position < len(order) and len(group) < size and order[position][0] == family:
             group.append(order[position])
@@ -198,9 +207,13 @@ def main():
     pcap_path, mrt_path = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
     mode = sys.argv[4] if len(sys.argv) > 4 else "in-order"
-    if mode not in ("in-order", "shuffled", "fulltable"):
-        sys.exit("usage: gen-bgp-bench.py PCAP MRT [N] [shuffled|fulltable]")
-    messages = full_table_updates(n) if mode == "fulltable" else updates(n, mode == "shuffled")
+    ending = sys.argv[5] if len(sys.argv) > 5 else "open"
+    if mode not in ("in-order", "shuffled", "fulltable", "fulltable-packed") or ending not in ("open", "fin", "cease"):
+        sys.exit("usage: gen-bgp-bench.py PCAP MRT [N] [in-order|shuffled|fulltable|fulltable-packed] [open|fin|cease]")
+    if mode.startswith("fulltable"):
+        messages = full_table_updates(n, mode == "fulltable-packed")
+    else:
+        messages = updates(n, mode == "shuffled")
     t = [1_700_000_000, 0]
     with open(pcap_path, "wb") as pcap, open(mrt_path, "wb") as mrt:
         pcap.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
@@ -224,8 +237,8 @@ def main():
         write(frame(SPEAKER, PEER, 179, 40000, a_seq - 1, 0, 0x02, b"", MAC_A, MAC_B))
         write(frame(PEER, SPEAKER, 40000, 179, b_seq - 1, a_seq, 0x12, b"", MAC_B, MAC_A))
         write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x10, b"", MAC_A, MAC_B))
-        for sender_is_speaker, message in [(True, open_msg(4200000001, SPEAKER, mode == "fulltable")),
-                                           (False, open_msg(64512, PEER, mode == "fulltable")),
+        for sender_is_speaker, message in [(True, open_msg(4200000001, SPEAKER, mode.startswith("fulltable"))),
+                                           (False, open_msg(64512, PEER, mode.startswith("fulltable"))),
                                            (True, KEEPALIVE), (False, KEEPALIVE)]:
             if sender_is_speaker:
                 write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x18, message, MAC_A, MAC_B))
@@ -250,6 +263,15 @@ def main():
             write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x18, bytes(pending), MAC_A, MAC_B))
             a_seq += len(pending)
         write(frame(PEER, SPEAKER, 40000, 179, b_seq, a_seq, 0x10, b"", MAC_B, MAC_A))
+        if ending == "cease":
+            cease = bgp(3, bytes([6, 2]))
+            write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x18, cease, MAC_A, MAC_B))
+            a_seq += len(cease)
+            log(True, cease)
+        if ending != "open":
+            write(frame(SPEAKER, PEER, 179, 40000, a_seq, b_seq, 0x11, b"", MAC_A, MAC_B))
+            write(frame(PEER, SPEAKER, 40000, 179, b_seq, a_seq + 1, 0x11, b"", MAC_B, MAC_A))
+            write(frame(SPEAKER, PEER, 179, 40000, a_seq + 1, b_seq + 1, 0x10, b"", MAC_A, MAC_B))
 
 
 if __name__ == "__main__":
