@@ -4,6 +4,7 @@ import PacketCore
 import Synchronization
 import TestSupport
 import Testing
+import ToolSupport
 
 /// Issue 18 regressions for bgpdecode, each from an input made here: numeric options that trapped,
 /// MRT inputs that were read for ever after a framing error, an expect file that grew without bound,

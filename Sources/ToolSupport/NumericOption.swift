@@ -1,6 +1,9 @@
 import PacketCore
 
-/// Range checks for numeric command-line options, as one sentence that names the allowed range.
+/// Range checks for numeric command-line options read as text, as one sentence that names the allowed range:
+/// the companion of `OptionRange` (CommandLineRules.swift) for options a tool declares as `String`, so that a
+/// value too large for any integer type (`99999999999999999999`) is still answered with the range rather than
+/// swift-argument-parser's "not a valid value". bgpdecode and its `listen` use it.
 ///
 /// The options are read as text (with swift-argument-parser's `.unconditional` parsing, so `-5` reaches
 /// the check instead of reading as an option) and checked here: an absurd value (`1e300`, `9999999999`)
@@ -58,8 +61,6 @@ public enum NumericOption {
 
     /// `seconds` (already checked by `seconds(_:option:)`) as a `Duration`, saturating instead of trapping.
     public static func duration(_ seconds: Double) -> Duration {
-        let milliseconds = seconds * 1000
-        guard milliseconds.isFinite, milliseconds > 0 else { return .zero }
-        return .milliseconds(Int64(min(milliseconds, Double(Int64.max / 2))))
+        seconds.isFinite ? OptionRange.duration(seconds: seconds) : .zero
     }
 }
