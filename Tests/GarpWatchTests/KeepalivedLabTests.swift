@@ -19,21 +19,9 @@ import Testing
         try #require(ChildProcess.which("keepalived") != nil, "keepalived is not installed (scripts/setup)")
         try #require(ChildProcess.which("python3") != nil, "python3 is not installed (the client's pinger)")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let sw = "\(prefix)-sw"
-        try ChildProcess.mustRun(["ip", "netns", "add", sw])
-        try ChildProcess.mustRun(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0",
-                                  "forward_delay", "0"])
-        try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "br0", "up"])
-        for (index, mac) in macs.enumerated() {
-            let node = "\(prefix)-n\(index + 1)"
-            try ChildProcess.mustRun(["ip", "netns", "add", node])
-            try ChildProcess.mustRun(["ip", "-n", node, "link", "add", "eth0", "address", mac, "type", "veth",
-                                      "peer", "name", "p\(index + 1)", "netns", sw])
-            try ChildProcess.mustRun(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+        try BridgeLab.build(prefix: prefix, macs: macs) { node, index in
             let address = index == 2 ? "203.0.113.100/24" : "203.0.113.\(index + 1)/24"
             try ChildProcess.mustRun(["ip", "-n", node, "addr", "add", address, "dev", "eth0"])
-            try ChildProcess.mustRun(["ip", "-n", node, "link", "set", "eth0", "up"])
-            try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "p\(index + 1)", "master", "br0", "up"])
         }
         try ChildProcess.mustRun(["ip", "-n", "\(prefix)-n3", "route", "add", "198.51.100.0/24", "dev", "eth0"])
     }

@@ -14,20 +14,7 @@ import Testing
     func setUp() throws {
         try #require(getuid() == 0, "the split-brain lab needs root (network namespaces, capture)")
         try #require(ChildProcess.which("arping") != nil, "arping (iputils-arping) is not installed")
-        let sw = "\(prefix)-sw"
-        try ChildProcess.mustRun(["ip", "netns", "add", sw])
-        try ChildProcess.mustRun(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0",
-                                  "forward_delay", "0"])
-        try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "br0", "up"])
-        for (index, mac) in macs.enumerated() {
-            let node = "\(prefix)-n\(index + 1)"
-            try ChildProcess.mustRun(["ip", "netns", "add", node])
-            try ChildProcess.mustRun(["ip", "-n", node, "link", "add", "eth0", "address", mac, "type", "veth",
-                                      "peer", "name", "p\(index + 1)", "netns", sw])
-            try ChildProcess.mustRun(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
-            try ChildProcess.mustRun(["ip", "-n", node, "link", "set", "eth0", "up"])
-            try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "p\(index + 1)", "master", "br0", "up"])
-        }
+        try BridgeLab.build(prefix: prefix, macs: macs)
         for node in 1...2 {
             try ChildProcess.mustRun(["ip", "-n", "\(prefix)-n\(node)", "addr", "add", "\(vip)/32", "dev", "eth0"])
         }

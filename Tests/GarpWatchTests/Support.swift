@@ -118,3 +118,26 @@ struct Feeder {
 
     func kinds(_ kind: Event.Kind) -> [Event] { events.filter { $0.kind == kind } }
 }
+
+/// The layer-2 lab the garpwatch labs share: namespace `PREFIX-sw` holds bridge `br0`; each MAC gets a node
+/// namespace `PREFIX-nK` whose `eth0` (that MAC, IPv6 off) is port `pK` of the bridge. `configure(node, index)`
+/// runs before `eth0` comes up (addresses, sysctls). The caller deletes the namespaces (`PREFIX-sw`, `-nK`).
+enum BridgeLab {
+    static func build(prefix: String, macs: [String], configure: (String, Int) throws -> Void = { _, _ in }) throws {
+        let sw = "\(prefix)-sw"
+        try ChildProcess.mustRun(["ip", "netns", "add", sw])
+        try ChildProcess.mustRun(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0",
+                                  "forward_delay", "0"])
+        try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "br0", "up"])
+        for (index, mac) in macs.enumerated() {
+            let node = "\(prefix)-n\(index + 1)"
+            try ChildProcess.mustRun(["ip", "netns", "add", node])
+            try ChildProcess.mustRun(["ip", "-n", node, "link", "add", "eth0", "address", mac, "type", "veth",
+                                      "peer", "name", "p\(index + 1)", "netns", sw])
+            try ChildProcess.mustRun(["ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+            try configure(node, index)
+            try ChildProcess.mustRun(["ip", "-n", node, "link", "set", "eth0", "up"])
+            try ChildProcess.mustRun(["ip", "-n", sw, "link", "set", "p\(index + 1)", "master", "br0", "up"])
+        }
+    }
+}
