@@ -23,6 +23,16 @@ public final class BGPListener {
     private var outOfDescriptors = false
     private var acceptPausedUntil: Int64 = 0
 
+    /// Connections we closed ourselves, after a NOTIFICATION: our side is shut (the peer reads the
+    /// NOTIFICATION, then a FIN) and what the peer still sends is read and dropped until it closes or
+    /// `lingerNanoseconds` pass. Closing at once with unread bytes makes the kernel answer with RST, which
+    /// can reach the peer before the NOTIFICATION is read (the peer then logs "Connection reset by peer"
+    /// instead of the Cease, and a peer still sending UPDATEs always has unread bytes).
+    private var lingering: [(descriptor: Int32, until: Int64)] = []
+    static let lingerNanoseconds: Int64 = 2_000_000_000
+    /// At most this many lingering sockets (a burst of refused peers): beyond it the oldest is closed.
+    static let maximumLingering = 256
+
     final class Connection {
         let descriptor: Int32
         var session: BGPPeerSession
@@ -46,6 +56,7 @@ public final class BGPListener {
 
     deinit {
         for connection in connections { close(connection.descriptor) }
+        for socket in lingering { close(socket.descriptor) }
         if listenDescriptor >= 0 { close(listenDescriptor) }
     }
 
@@ -210,15 +221,29 @@ public final class BGPListener {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while !shouldStop() {
             let now = Self.monotonicNow()
-            let nextTimer = connections.map(\.session.nextDeadline).min() ?? .max
+            let nextTimer = min(connections.map(\.session.nextDeadline).min() ?? .max,
+                lingering.map(\.until).min() ?? .max)
             let timeout = Int32(clamping: max(0, min(100, (nextTimer - now) / 1_000_000 + 1)))
             let listening = now >= acceptPausedUntil ? listenDescriptor : -1
             var descriptors = [pollfd(fd: listening, events: Int16(POLLIN), revents: 0)]
             descriptors += connections.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            descriptors += lingering.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0, errno != EINTR {
                 log("poll failed: \(Self.errnoText())")
                 return
+            }
+            // Lingering sockets first, while `lingering` is still the list that was polled.
+            let lingerBase = 1 + connections.count
+            let expiry = Self.monotonicNow()
+            var index = 0
+            lingering.removeAll { socket in
+                defer { index += 1 }
+                let done = descriptors[lingerBase + index].revents != 0
+                    && Self.discardPending(socket.descriptor, &buffer)
+                guard done || socket.until <= expiry else { return false }
+                close(socket.descriptor)
+                return true
             }
             let polled = connections
             for (index, connection) in polled.enumerated() where descriptors[index + 1].revents != 0 {
@@ -272,7 +297,7 @@ public final class BGPListener {
             guard configuration.acceptAny || configuration.peers[remote] != nil else {
                 // RFC 4486 section 4: Cease / Connection Rejected, then close.
                 _ = Self.send(descriptor, BGPMessageBuilder.notification(code: 6, subcode: 5))
-                Self.closeAfterReading(descriptor)
+                linger(descriptor)
                 log("refused a connection from \(remote): it is not a configured peer (add --peer \(remote) "
                     + "--peer-as N, or --accept-any); sent Cease/Connection Rejected (6/5)")
                 continue
@@ -304,12 +329,13 @@ public final class BGPListener {
         let count = buffer.withUnsafeMutableBytes { recv(connection.descriptor, $0.baseAddress, $0.count, 0) }
         if count < 0 {
             if errno == EAGAIN || errno == EINTR { return }
-            endTransport(connection, reason: errno == ECONNRESET ? "TCP RST" : "TCP error: \(Self.errnoText())")
+            endTransport(connection, reason: errno == ECONNRESET ? "TCP RST" : "TCP error: \(Self.errnoText())",
+                peerIsGone: true)
             return
         }
         if count == 0 {
             log("\(connection.session.remote) closed the connection (TCP FIN)")
-            endTransport(connection, reason: "TCP FIN")
+            endTransport(connection, reason: "TCP FIN", peerIsGone: true)
             return
         }
         buffer.withUnsafeBytes { raw in
@@ -407,9 +433,11 @@ public final class BGPListener {
         analyzer.setContextSource(.open, session: connection.sessionKey.reversed, timestamp: timestamp)
     }
 
-    private func endTransport(_ connection: Connection, reason: String) {
+    /// End a connection and its session. We close our side after reading what the peer still sends
+    /// (`linger`) unless the peer is gone already (its FIN, a RST, a socket error).
+    private func endTransport(_ connection: Connection, reason: String, peerIsGone: Bool = false) {
         if connection.isOpen {
-            close(connection.descriptor)
+            if peerIsGone { close(connection.descriptor) } else { linger(connection.descriptor) }
             connection.isOpen = false
         }
         connection.session.markClosed()
@@ -418,17 +446,28 @@ public final class BGPListener {
         analyzer.endSession(connection.sessionKey.reversed, reason: reason, timestamp: timestamp)
     }
 
-    /// Close a refused connection after reading what the peer already sent: closing a socket with unread
-    /// bytes (the peer's OPEN) makes the kernel answer with RST, which can reach the peer before our
-    /// NOTIFICATION is read (BIRD then shows "Connection reset by peer" instead of the Cease).
-    static func closeAfterReading(_ descriptor: Int32) {
+    /// Shut our side of a connection we end (after our NOTIFICATION) and keep reading it for a while:
+    /// see `lingering`.
+    private func linger(_ descriptor: Int32) {
         Glibc.shutdown(descriptor, Int32(SHUT_WR))
         var scratch = [UInt8](repeating: 0, count: 4096)
+        if Self.discardPending(descriptor, &scratch) {
+            close(descriptor)
+            return
+        }
+        if lingering.count >= Self.maximumLingering { close(lingering.removeFirst().descriptor) }
+        lingering.append((descriptor, Self.monotonicNow() + Self.lingerNanoseconds))
+    }
+
+    /// Read and drop what a lingering socket holds (a bounded number of reads); true when the peer has
+    /// closed or the socket failed, so it can be closed without a RST.
+    static func discardPending(_ descriptor: Int32, _ scratch: inout [UInt8]) -> Bool {
         for _ in 0..<16 {
             let count = scratch.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if count <= 0 { break }
+            if count == 0 { return true }
+            if count < 0 { return !(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) }
         }
-        close(descriptor)
+        return false
     }
 
     /// Send a whole message; false when the socket failed. Messages are small and the socket buffer is
@@ -464,11 +503,18 @@ public final class BGPListener {
             _ = Self.send(connection.descriptor, cease)
             log("sent Cease/Administrative Shutdown (6/2) to \(connection.session.remote)")
             if connection.session.state == .established { feedOwn(cease, connection) }
-            close(connection.descriptor)
+            linger(connection.descriptor)
             connection.isOpen = false
             connection.session.markClosed()
         }
         connections = []
+        // We are exiting: a last read of what each peer still sent, then close.
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        for socket in lingering {
+            _ = Self.discardPending(socket.descriptor, &scratch)
+            close(socket.descriptor)
+        }
+        lingering = []
         if listenDescriptor >= 0 {
             close(listenDescriptor)
             listenDescriptor = -1
