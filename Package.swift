@@ -18,10 +18,13 @@ let package = Package(
         .executable(name: "svcprobe", targets: ["svcprobe"]),
     ],
     dependencies: [
-        // The only dependency: typed, tested, self-documenting command lines for every executable.
+        // Typed, tested, self-documenting command lines for every executable.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // YAML for MetalLB's custom resources (KubeInputs only): libyaml inside, no other dependency.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The Prometheus text exposition for --metrics-listen (MetricsSink only); brings swift-metrics' CoreMetrics
+        // and swift-atomics.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure Swift, no I/O, no dependencies: every frame decoder, address types, TCP reassembly.
@@ -46,6 +49,13 @@ let package = Package(
         // sockaddr_in/in6 <-> IPAddress helpers. Only the core below it, so the libnl wrapper can use it too; the
         // stop signal (ToolSupport.StopSignal) is checked by each loop between turns.
         .target(name: "EventLoop", dependencies: ["PacketCore"]),
+        // --metrics-listen: a small HTTP responder (/metrics, /healthz) on its own thread over swift-prometheus's
+        // registry, and the label conventions of deploy/METRICS.md. Each Kit maps its model onto it.
+        .target(
+            name: "MetricsSink",
+            dependencies: [
+                "PacketCore", "EventLoop", .product(name: "Prometheus", package: "swift-prometheus"), argumentParser,
+            ]),
         // -r/-i/--filter/--duration/--count as one argument group, for the tools that read captures.
         .target(name: "CaptureCLI", dependencies: ["Capture", "ToolSupport", argumentParser]),
 
@@ -54,10 +64,13 @@ let package = Package(
             name: "vipdump", dependencies: ["PacketCore", "Capture", "CaptureCLI", "ToolSupport", argumentParser]),
 
         // garpwatch: who announces each IP (ARP, NDP), failover timing, split-brain. Logic in the Kit.
-        .target(name: "GarpWatchKit", dependencies: ["PacketCore", "ToolSupport"]),
+        .target(name: "GarpWatchKit", dependencies: ["PacketCore", "ToolSupport", "MetricsSink"]),
         .executableTarget(
             name: "garpwatch",
-            dependencies: ["GarpWatchKit", "ToolSupport", "CaptureCLI", "Capture", "PacketCore", argumentParser]),
+            dependencies: [
+                "GarpWatchKit", "MetricsSink", "ToolSupport", "CaptureCLI", "Capture", "PacketCore",
+                argumentParser,
+            ]),
 
         // bgpdecode: BGP from captures, MRT and a passive listener; per-session RIBs. BGP/MRT parsers are
         // in PacketCore; sessions, RIBs and rendering in the Kit.
@@ -105,8 +118,10 @@ let package = Package(
         .testTarget(name: "GoldenTests", dependencies: ["Capture", "PacketCore", "TestSupport"]),
         .testTarget(
             name: "ToolSupportTests", dependencies: ["ToolSupport", "EventLoop", "PacketCore", "Capture", "TestSupport"]),
+        .testTarget(name: "MetricsSinkTests", dependencies: ["MetricsSink", "PacketCore", "TestSupport"]),
         .testTarget(
-            name: "GarpWatchTests", dependencies: ["GarpWatchKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
+            name: "GarpWatchTests",
+            dependencies: ["GarpWatchKit", "MetricsSink", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(
             name: "BGPDecodeTests", dependencies: ["BGPDecodeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "ToolSupport", "TestSupport"]),

@@ -4,6 +4,7 @@ import CaptureCLI
 import FoundationEssentials
 import Glibc
 import GarpWatchKit
+import MetricsSink
 import PacketCore
 import ToolSupport
 
@@ -181,6 +182,8 @@ struct GarpWatch: ParsableCommand {
     @Flag(help: "Print only the summary (and verdicts), no events.")
     var summaryOnly = false
 
+    @OptionGroup var metrics: MetricsOptions
+
     /// Allowed values of the numeric options (checked in `validate()`, so an absurd value is a usage error
     /// naming the range, never an overflow in the nanosecond arithmetic).
     static let windowRange: ClosedRange<Double> = 0.001...3600
@@ -207,6 +210,11 @@ struct GarpWatch: ParsableCommand {
         }
         for text in probes where IPAddress(text) == nil {
             throw ValidationError("--probe '\(text)' is not an IPv4 or IPv6 address (e.g. 198.51.100.20).")
+        }
+        if metrics.listen != nil && !capture.isLive {
+            throw ValidationError(
+                "--metrics-listen serves while garpwatch captures live: give -i IFACE (for a capture file, "
+                    + "--metrics-file FILE writes the metrics at the end).")
         }
         if !probes.isEmpty && capture.interfaces.count != 1 {
             throw ValidationError("--probe sends on one interface: give exactly one -i IFACE (not -r).")
@@ -259,6 +267,24 @@ struct GarpWatch: ParsableCommand {
                 + "\(PrintableText.escaped(nodeMap ?? "-")))")
         }
 
+        // Metrics: series for the expected addresses only (--expect, a single --ip), bounded by what was declared.
+        // The port is bound now, so one in use fails before any capture starts.
+        var metricsOutput: MetricsOutput?
+        if metrics.isRequested {
+            var seen = Set<IPAddress>()
+            var declared: [GarpMetrics.Expected] = []
+            for ip in expected.map(\.ip) + options.scope.filter({ $0.first == $0.last }).map(\.first)
+            where seen.insert(ip).inserted {
+                declared.append(GarpMetrics.Expected(ip: ip, service: ""))
+            }
+            let model = GarpMetrics(node: node.resolved, expected: declared, scope: options.scope)
+            do {
+                metricsOutput = MetricsOutput(model: model, publisher: try MetricsPublisher(metrics, registry: model.registry))
+            } catch {
+                fail(error.message)
+            }
+        }
+
         // Every input is opened before anything is printed: an input never opened gets no summary.
         var sources: [PacketSource] = []
         do {
@@ -285,10 +311,13 @@ struct GarpWatch: ParsableCommand {
             analyzer: Analyzer(options: options, restoring: restored.bindings),
             renderer: renderer, limit: capture.count ?? .max, quiet: summaryOnly)
         pipeline.isLive = capture.isLive
+        pipeline.metrics = metricsOutput?.model
+        pipeline.nodes = nodes
         if !probes.isEmpty { pipeline.prober = Prober(targets: probes.compactMap { IPAddress($0) }) }
         var end = ReadEnd()
         if capture.isLive {
-            readLive(sources, into: &pipeline, end: &end)
+            metricsOutput?.publisher.start()
+            readLive(sources, into: &pipeline, end: &end, metrics: &metricsOutput)
         } else {
             readFiles(sources, into: &pipeline, end: &end)
         }
@@ -297,6 +326,7 @@ struct GarpWatch: ParsableCommand {
         if end.interrupted { end.failures.removeAll() }
         let partial: String? = end.interrupted ? "interrupted" : end.failures.isEmpty ? nil : "input cut short"
         pipeline.finish(partial: partial)
+        metricsOutput?.publish(pipeline, sources: sources, force: true)
         if let state {
             do { try StateFile.save(pipeline.analyzer.bindings, to: state) } catch { fail("\(error)") }
             if let newest = restored.newest, let first = pipeline.firstFrame, newest > first {
@@ -409,9 +439,11 @@ struct GarpWatch: ParsableCommand {
         PrintableText.escaped((error as? CaptureError)?.message ?? "cannot read \(name): \(error)")
     }
 
-    private func readLive(_ sources: [PacketSource], into pipeline: inout Pipeline, end: inout ReadEnd) {
+    private func readLive(
+        _ sources: [PacketSource], into pipeline: inout Pipeline, end: inout ReadEnd, metrics: inout MetricsOutput?
+    ) {
         do {
-            try readLiveFrames(sources, into: &pipeline)
+            try readLiveFrames(sources, into: &pipeline, metrics: &metrics)
         } catch {
             end.failures.append(Self.describe(error, reading: capture.interfaces.joined(separator: ", ")))
         }
@@ -419,7 +451,9 @@ struct GarpWatch: ParsableCommand {
     }
 
     /// Feed every frame of the interfaces to the pipeline until --duration, --count or a signal.
-    private func readLiveFrames(_ sources: [PacketSource], into pipeline: inout Pipeline) throws {
+    private func readLiveFrames(
+        _ sources: [PacketSource], into pipeline: inout Pipeline, metrics: inout MetricsOutput?
+    ) throws {
         var probe: ProbeSender?
         if let prober = pipeline.prober {
             probe = try ProbeSender(interface: capture.interfaces[0], targets: prober.targets, source: probeSource)
@@ -459,6 +493,7 @@ struct GarpWatch: ParsableCommand {
             }
             // Quiet wire: takeovers whose windows passed are reported without waiting for the next frame.
             pipeline.advance(to: wallClock())
+            metrics?.publish(pipeline, sources: sources)
             // Live events show up within a slice; files flush only when the buffer fills.
             pipeline.output.flush()
             // So that a killed garpwatch leaves the evidence it analysed.
@@ -540,6 +575,10 @@ struct Pipeline {
     let limit: Int
     let quiet: Bool
     var output = TextBuffer(capacity: Pipeline.flushThreshold + 4096)
+    /// `--metrics-listen` / `--metrics-file`: sees every event, printed or not.
+    var metrics: GarpMetrics?
+    /// For the metrics' owner names.
+    var nodes = NodeMap()
     /// `--probe`: the responders to our requests.
     var prober: Prober?
     /// Live capture: objects with no packet of their own carry the wall clock.
@@ -628,6 +667,7 @@ struct Pipeline {
     /// its new owner's first frame, which is its time. Events later than an unreported takeover wait in `held`
     /// until it is reported (or the input ends), so its line is never printed after later events.
     private mutating func flushEvents(final: Bool = false) {
+        metrics?.observe(analyzer.events)
         if quiet {
             analyzer.events.removeAll(keepingCapacity: true)
             return
@@ -659,6 +699,25 @@ struct Pipeline {
         }
         analyzer.events.removeAll(keepingCapacity: true)
         if output.count >= Pipeline.flushThreshold { output.flush() }
+    }
+}
+
+/// The metrics model and where it goes; refreshed from the pipeline about once a second live, and at the end.
+struct MetricsOutput {
+    let model: GarpMetrics
+    let publisher: MetricsPublisher
+    /// A failure to write --metrics-file is said once, not every second.
+    var reportedFailure = false
+
+    mutating func publish(_ pipeline: Pipeline, sources: [PacketSource], force: Bool = false) {
+        guard force || publisher.isDue else { return }
+        model.refresh(pipeline.analyzer, nodes: pipeline.nodes)
+        let drops = sources.reduce(UInt64(0)) { $0 &+ UInt64($1.statistics()?.droppedByKernel ?? 0) }
+        model.setKernelDrops(drops)
+        if let failure = publisher.published(), !reportedFailure {
+            StandardStreams.error("garpwatch: --metrics-file: \(PrintableText.escaped(failure))")
+            reportedFailure = true
+        }
     }
 }
 

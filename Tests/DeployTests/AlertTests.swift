@@ -135,7 +135,7 @@ struct AlertTests {
     /// The same tests against broken rules must fail: they really evaluate the rules.
     @Test("promtool test rules fails when an alert's threshold is wrong", arguments: [
         ("(vipscope_garp_owners) > 1", "(vipscope_garp_owners) > 2"),
-        ("le=\"2\"", "le=\"+Inf\""),
+        ("le=\"2.0\"", "le=\"+Inf\""),
         ("vipscope_bgp_session_up == 1", "vipscope_bgp_session_up == 0"),
         ("vipscope_svc_up == 0", "vipscope_svc_up == 1"),
     ])
