@@ -31,34 +31,12 @@ import Testing
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// keepalived for node `number` (1 or 2), in the foreground so its PID is ours to signal.
     func startKeepalived(_ number: Int, priority: Int, routerID: Int = 51) throws -> RunningProcess {
-        let config = "\(directory)/k\(number).conf"
-        try """
-            global_defs {
-                router_id vs-garp-k\(number)
-            }
-            vrrp_instance VI_1 {
-                state BACKUP
-                interface eth0
-                virtual_router_id \(routerID)
-                advert_int 1
-                priority \(priority)
-                virtual_ipaddress {
-                    \(vip)/32 dev eth0
-                }
-            }
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let ip = try #require(ChildProcess.which("ip"))
-        return try RunningProcess(
-            ip, ["netns", "exec", "\(prefix)-n\(number)", "keepalived", "-n", "-l", "-D", "-P", "-f", config,
-                 "-p", "\(directory)/k\(number).pid", "-r", "\(directory)/k\(number)-vrrp.pid"])
+        try KeepalivedNode.start(prefix: prefix, directory: directory, number: number, vip: vip, priority: priority,
+                                 routerID: routerID)
     }
 
-    func holdsVIP(_ number: Int) -> Bool {
-        (try? ChildProcess.run(["ip", "-n", "\(prefix)-n\(number)", "-4", "addr", "show", "dev", "eth0"]))?
-            .standardOutput.contains(vip) ?? false
-    }
+    func holdsVIP(_ number: Int) -> Bool { KeepalivedNode.holds(vip, prefix: prefix, number: number) }
 
     @Test func gracefulStopGapIsTheHandOverNotTheARPGap() throws {
         defer { tearDown() }

@@ -141,3 +141,39 @@ enum BridgeLab {
         }
     }
 }
+
+/// A real keepalived VRRP node of a `BridgeLab` (namespace `PREFIX-nN`, interface eth0).
+enum KeepalivedNode {
+    /// keepalived for node `number`, in the foreground so its PID is ours to signal; its configuration and PID
+    /// files in `directory`.
+    static func start(prefix: String, directory: String, number: Int, vip: String, priority: Int, routerID: Int = 51)
+        throws -> RunningProcess
+    {
+        let config = "\(directory)/k\(number).conf"
+        try """
+            global_defs {
+                router_id vs-garp-k\(number)
+            }
+            vrrp_instance VI_1 {
+                state BACKUP
+                interface eth0
+                virtual_router_id \(routerID)
+                advert_int 1
+                priority \(priority)
+                virtual_ipaddress {
+                    \(vip)/32 dev eth0
+                }
+            }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let ip = try #require(ChildProcess.which("ip"))
+        return try RunningProcess(
+            ip, ["netns", "exec", "\(prefix)-n\(number)", "keepalived", "-n", "-l", "-D", "-P", "-f", config,
+                 "-p", "\(directory)/k\(number).pid", "-r", "\(directory)/k\(number)-vrrp.pid"])
+    }
+
+    /// Whether node `number`'s eth0 holds `vip` now.
+    static func holds(_ vip: String, prefix: String, number: Int) -> Bool {
+        (try? ChildProcess.run(["ip", "-n", "\(prefix)-n\(number)", "-4", "addr", "show", "dev", "eth0"]))?
+            .standardOutput.contains(vip) ?? false
+    }
+}

@@ -34,6 +34,19 @@ public final class RunningProcess {
         errors = DrainedPipe(errorPipe)
     }
 
+    /// SIGTERM, then SIGKILL if it has not exited after `grace` seconds; what it printed, and how long the
+    /// graceful stop took (nil when it had to be killed).
+    @discardableResult
+    public func stop(grace: Double = 5) -> (output: ProcessOutput, seconds: Double?) {
+        let start = Date()
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        while process.isRunning && Date().timeIntervalSince(start) < grace { usleep(20_000) }
+        let graceful = !process.isRunning
+        if !graceful { kill(process.processIdentifier, SIGKILL) }
+        let output = wait()
+        return (output, graceful ? Date().timeIntervalSince(start) : nil)
+    }
+
     /// Wait for the exit; its status and everything it printed.
     public func wait() -> ProcessOutput {
         process.waitUntilExit()
