@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "garpwatch",
             dependencies: [
-                "GarpWatchKit", "MetricsSink", "ToolSupport", "CaptureCLI", "Capture", "PacketCore",
+                "GarpWatchKit", "MetricsSink", "KubeInputs", "ToolSupport", "CaptureCLI", "Capture", "PacketCore",
                 argumentParser,
             ]),
 

@@ -9,6 +9,19 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
     public enum Owner: Sendable, Hashable {
         case mac(MACAddress)
         case node(String)
+        /// A LoadBalancer IP of a Service (`--services`): any one owner is right, two at once are not.
+        case anyOneOwner(service: String)
+    }
+
+    public init(ip: IPAddress, owner: Owner) {
+        self.ip = ip
+        self.owner = owner
+    }
+
+    /// The Service the address belongs to (`--services`), if any.
+    public var service: String? {
+        if case .anyOneOwner(let service) = owner { return service }
+        return nil
     }
 
     /// Parse `IP=MAC` or `IP=NODE`; nil when the IP is not an address or the owner is empty.
@@ -25,6 +38,7 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
         switch owner {
         case .mac(let mac): "\(ip)=\(mac)"
         case .node(let node): "\(ip)=\(PrintableText.escaped(node))"
+        case .anyOneOwner(let service): "\(ip) (one owner, service \(PrintableText.escaped(service)))"
         }
     }
 
@@ -32,6 +46,7 @@ public struct Expectation: Sendable, Hashable, CustomStringConvertible {
         switch owner {
         case .mac(let mac): [mac]
         case .node(let node): nodes.macs(of: node)
+        case .anyOneOwner: []
         }
     }
 }
@@ -96,8 +111,9 @@ public struct Verdict: Sendable, Hashable {
             || (probeResponders?.count ?? 0) > 1
         {
             outcome = .multipleOwners
-        } else if matching.contains(where: { $0.frames > 0 && !expected.contains($0.owner) })
-            || (probeResponders ?? []).contains(where: { !expected.contains($0) })
+        } else if expectation.service == nil,
+            matching.contains(where: { $0.frames > 0 && !expected.contains($0.owner) })
+                || (probeResponders ?? []).contains(where: { !expected.contains($0) })
         {
             // Without a split-brain, the owner at the end of the capture is the answer: a clean takeover to
             // the expected MAC during the capture is the failover having worked (issue 15 item 6).

@@ -13,6 +13,15 @@ public struct NodeMap: Sendable, Hashable {
 
     public func name(of mac: MACAddress) -> String? { names[mac] }
 
+    /// `--nodes`: a MAC seen announcing a node's InternalIP is that node's, unless the map names it already
+    /// (a `--node-map` line wins). True when the name was added.
+    @discardableResult
+    public mutating func learn(_ mac: MACAddress, name: String) -> Bool {
+        guard names[mac] == nil, !mac.isZero else { return false }
+        names[mac] = name
+        return true
+    }
+
     /// Every MAC mapped to `node`.
     public func macs(of node: String) -> [MACAddress] { names.filter { $0.value == node }.map(\.key).sorted() }
 

@@ -384,6 +384,7 @@ public struct Renderer: Sendable {
             var line = envelope.object("verdict", time: time, interface: interface)
             line.add("expect", verdict.expectation.description)
             line.add("ip", verdict.expectation.ip.description)
+            line.add("service", verdict.expectation.service)
             line.add("outcome", verdict.outcome.rawValue)
             line.add("exit_status", Int(exitStatus))
             line.add("outcome_exit_status", Int(verdict.outcome.exitStatus))

@@ -4,6 +4,7 @@ import CaptureCLI
 import FoundationEssentials
 import Glibc
 import GarpWatchKit
+import KubeInputs
 import MetricsSink
 import PacketCore
 import ToolSupport
@@ -119,6 +120,20 @@ struct GarpWatch: ParsableCommand {
 
             NODE MAP: lines "MAC NAME" (# starts a comment), or JSON
             {"MAC": "NAME"} or {"NAME": ["MAC", ...]}.
+
+            CLUSTER (kubectl's JSON, as the DaemonSet in deploy/ mounts it)
+              --services: every LoadBalancer IP is followed and gets a verdict:
+              any one owner is ok, two at once are multiple-owners (11).
+              --nodes: a MAC that announces a node's InternalIP is printed as
+              that node from then on, in events, summary, verdicts, metrics.
+
+            METRICS (deploy/METRICS.md; series only for expected IPs)
+              --metrics-listen ADDR:PORT serves /metrics (Prometheus text) and
+              /healthz while live; --metrics-file FILE writes the same text
+              every second live and at the end (node_exporter's textfile
+              collector), also after -r. Owners count the analyzer's verdict:
+              a clean takeover is one owner, a split-brain two until evidence
+              ends it; only measured failover gaps enter the histogram.
             """,
         version: VipscopeVersion.string)
 
@@ -163,6 +178,16 @@ struct GarpWatch: ParsableCommand {
     @Option(help: ArgumentHelp(
         "Keep the binding table across runs in this JSON file (written atomically).", valueName: "file"))
     var state: String?
+
+    @Option(help: ArgumentHelp(
+        "LoadBalancer Services (kubectl get svc -A -o json): each IP is followed, must have exactly one owner "
+            + "(a verdict each), and carries its namespace/name in the metrics.", valueName: "file"))
+    var services: String?
+
+    @Option(help: ArgumentHelp(
+        "Nodes (kubectl get nodes -o json): the MAC seen announcing a node's InternalIP is named after the "
+            + "node, with no --node-map to write.", valueName: "file"))
+    var nodes: String?
 
     @Option(name: .customLong("probe"), help: ArgumentHelp(
         "Live: ask who has this IP once a second and report every MAC that answers (repeatable).",
@@ -226,9 +251,10 @@ struct GarpWatch: ParsableCommand {
             if probes.isEmpty { throw ValidationError("--probe-source needs --probe IP.") }
         }
         if expectations.contains(where: { Expectation($0).map { if case .node = $0.owner { true } else { false } } ?? false })
-            && nodeMap == nil
+            && nodeMap == nil && nodes == nil
         {
-            throw ValidationError("--expect with a node name needs --node-map FILE to know the node's MACs.")
+            throw ValidationError(
+                "--expect with a node name needs --node-map FILE or --nodes FILE to know the node's MACs.")
         }
     }
 
@@ -244,10 +270,10 @@ struct GarpWatch: ParsableCommand {
         options.ipSourceScope = options.scope + expectations.compactMap { Expectation($0).flatMap { IPRange("\($0.ip)") } }
         options.maxBindings = maxBindings
 
-        let nodes: NodeMap
+        var nodeMap: NodeMap
         var restored = StateFile.Loaded(bindings: [], dropped: 0, newest: nil)
         do {
-            nodes = try loadNodeMap()
+            nodeMap = try loadNodeMap()
             if let state { restored = try StateFile.load(state, maxBindings: maxBindings) }
         } catch let failure as NodeMap.ParseError {
             fail(failure.description)
@@ -261,11 +287,26 @@ struct GarpWatch: ParsableCommand {
                     + "bindings; loaded the first \(restored.bindings.count) (--max-bindings) and dropped "
                     + "\(restored.dropped), which the file will no longer hold: raise --max-bindings to keep them")
         }
-        let expected = expectations.compactMap(Expectation.init)
-        for expectation in expected where expectation.expectedMACs(nodes).isEmpty {
+        let given = expectations.compactMap(Expectation.init)
+        // With --nodes a node's MACs are learned from the wire; without it a name the map lacks is a typo.
+        for expectation in given where nodes == nil && expectation.expectedMACs(nodeMap).isEmpty {
             fail("--expect \(expectation): the node map has no MAC for that node (check the name in "
-                + "\(PrintableText.escaped(nodeMap ?? "-")))")
+                + "\(PrintableText.escaped(self.nodeMap ?? "-")))")
         }
+        // The cluster's declared state: Services' LoadBalancer IPs become expectations of one owner each (an
+        // --expect for the same IP says more and wins); nodes' InternalIPs name the MACs that announce them.
+        let cluster = loadCluster()
+        let explicit = Set(given.map(\.ip))
+        let expected = given + cluster.services.filter { !explicit.contains($0.ip) }.map {
+            Expectation(ip: $0.ip, owner: .anyOneOwner(service: $0.service))
+        }
+        let declaredIPs = cluster.services.map { IPRange("\($0.ip)") } + cluster.nodeIPs.keys.map { IPRange("\($0)") }
+        if !options.scope.isEmpty { options.scope += declaredIPs.compactMap { $0 } }
+        options.ipSourceScope += cluster.services.compactMap { IPRange("\($0.ip)") }
+        for binding in restored.bindings {
+            if let name = cluster.nodeIPs[binding.key.ip] { nodeMap.learn(binding.owner, name: name) }
+        }
+        let serviceOf = Dictionary(cluster.services.map { ($0.ip, $0.service) }, uniquingKeysWith: { first, _ in first })
 
         // Metrics: series for the expected addresses only (--expect, a single --ip), bounded by what was declared.
         // The port is bound now, so one in use fails before any capture starts.
@@ -273,9 +314,9 @@ struct GarpWatch: ParsableCommand {
         if metrics.isRequested {
             var seen = Set<IPAddress>()
             var declared: [GarpMetrics.Expected] = []
-            for ip in expected.map(\.ip) + options.scope.filter({ $0.first == $0.last }).map(\.first)
+            for ip in expected.map(\.ip) + (ips + nets).compactMap({ IPRange($0) }).filter({ $0.first == $0.last }).map(\.first)
             where seen.insert(ip).inserted {
-                declared.append(GarpMetrics.Expected(ip: ip, service: ""))
+                declared.append(GarpMetrics.Expected(ip: ip, service: serviceOf[ip] ?? ""))
             }
             let model = GarpMetrics(node: node.resolved, expected: declared, scope: options.scope)
             do {
@@ -299,7 +340,7 @@ struct GarpWatch: ParsableCommand {
         }
 
         let renderer = Renderer(
-            nodes: nodes, json: json, envelope: node.envelope,
+            nodes: nodeMap, json: json, envelope: node.envelope,
             interface: capture.isLive && capture.interfaces.count == 1 ? capture.interfaces.first : nil)
         if json {
             // Printed before any frame is read: the start object is the one whose time is the wall clock's even
@@ -312,7 +353,7 @@ struct GarpWatch: ParsableCommand {
             renderer: renderer, limit: capture.count ?? .max, quiet: summaryOnly)
         pipeline.isLive = capture.isLive
         pipeline.metrics = metricsOutput?.model
-        pipeline.nodes = nodes
+        pipeline.nodeIPs = cluster.nodeIPs
         if !probes.isEmpty { pipeline.prober = Prober(targets: probes.compactMap { IPAddress($0) }) }
         var end = ReadEnd()
         if capture.isLive {
@@ -338,7 +379,7 @@ struct GarpWatch: ParsableCommand {
         }
         let verdicts = expected.map { expectation in
             Verdict(
-                expectation, bindings: pipeline.analyzer.bindings, nodes: nodes,
+                expectation, bindings: pipeline.analyzer.bindings, nodes: pipeline.renderer.nodes,
                 probeResponders: pipeline.prober?.responders(for: expectation.ip)?.map { $0.mac })
         }
         let status: Int32 =
@@ -540,6 +581,37 @@ struct GarpWatch: ParsableCommand {
         return source
     }
 
+    /// `--services` and `--nodes`, read whole (bounded, see KubeInputs); an unreadable or malformed file stops
+    /// the run before any capture.
+    private func loadCluster() -> (services: [(ip: IPAddress, service: String)], nodeIPs: [IPAddress: String]) {
+        var declared: [(ip: IPAddress, service: String)] = []
+        var nodeIPs: [IPAddress: String] = [:]
+        do {
+            if let services {
+                let inventory = try ServiceInventory.read(file: services)
+                var seen = Set<IPAddress>()
+                for service in inventory.services {
+                    for ip in service.expectedIPs where seen.insert(ip).inserted {
+                        declared.append((ip, service.qualifiedName))
+                    }
+                }
+                if declared.isEmpty {
+                    StandardStreams.error(
+                        "garpwatch: --services \(PrintableText.escaped(services)): no LoadBalancer Service has an IP "
+                            + "(\(inventory.services.count) LoadBalancer, \(inventory.ignoredServices) other Services)")
+                }
+            }
+            if let nodes {
+                for node in try NodeInventory.read(file: nodes).nodes {
+                    for ip in node.internalIPs where nodeIPs[ip] == nil { nodeIPs[ip] = node.name }
+                }
+            }
+        } catch {
+            fail(PrintableText.escaped(error.description))
+        }
+        return (declared, nodeIPs)
+    }
+
     private func loadNodeMap() throws -> NodeMap {
         guard let nodeMap else { return NodeMap() }
         let name = PrintableText.escaped(nodeMap)
@@ -571,14 +643,14 @@ struct GarpWatch: ParsableCommand {
 /// 190 instructions per frame in callgrind).
 struct Pipeline {
     var analyzer: Analyzer
-    let renderer: Renderer
+    var renderer: Renderer
     let limit: Int
     let quiet: Bool
     var output = TextBuffer(capacity: Pipeline.flushThreshold + 4096)
     /// `--metrics-listen` / `--metrics-file`: sees every event, printed or not.
     var metrics: GarpMetrics?
-    /// For the metrics' owner names.
-    var nodes = NodeMap()
+    /// `--nodes`: InternalIP -> node name; a MAC announcing one is named after the node from then on.
+    var nodeIPs: [IPAddress: String] = [:]
     /// `--probe`: the responders to our requests.
     var prober: Prober?
     /// Live capture: objects with no packet of their own carry the wall clock.
@@ -668,6 +740,11 @@ struct Pipeline {
     /// until it is reported (or the input ends), so its line is never printed after later events.
     private mutating func flushEvents(final: Bool = false) {
         metrics?.observe(analyzer.events)
+        if !nodeIPs.isEmpty {
+            for event in analyzer.events {
+                if let name = nodeIPs[event.key.ip] { renderer.nodes.learn(event.mac, name: name) }
+            }
+        }
         if quiet {
             analyzer.events.removeAll(keepingCapacity: true)
             return
@@ -711,7 +788,7 @@ struct MetricsOutput {
 
     mutating func publish(_ pipeline: Pipeline, sources: [PacketSource], force: Bool = false) {
         guard force || publisher.isDue else { return }
-        model.refresh(pipeline.analyzer, nodes: pipeline.nodes)
+        model.refresh(pipeline.analyzer, nodes: pipeline.renderer.nodes)
         let drops = sources.reduce(UInt64(0)) { $0 &+ UInt64($1.statistics()?.droppedByKernel ?? 0) }
         model.setKernelDrops(drops)
         if let failure = publisher.published(), !reportedFailure {

@@ -88,6 +88,39 @@ struct ManifestTests {
         #expect(Set(documented) == Set(containerPorts.values))
     }
 
+    @Test("garpwatch runs with its container's arguments and the ConfigMap's files (live on lo, one second)")
+    func garpwatchTakesItsArguments() throws {
+        guard getuid() == 0 else {
+            if TestEnvironment.isCI { Issue.record("capturing on lo needs root") }
+            return
+        }
+        let garpwatch = try #require(TestEnvironment.builtTool("garpwatch"), "garpwatch is not built")
+        let daemonSet = try #require(try Deploy.objects(kind: "DaemonSet").first)
+        let containers = daemonSet.object("spec").object("template").object("spec").objects("containers")
+        let container = try #require(containers.first { $0["name"] as? String == "garpwatch" })
+        let data = try #require(try Deploy.objects(kind: "ConfigMap").first).object("data")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vipscope-deploy-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (name, value) in data { try (value as? String ?? "").write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        let port = 20000 + Int(getpid()) % 30000
+        let arguments = container.strings("args").map { argument -> String in
+            switch argument {
+            case "$(VIPSCOPE_INTERFACE)": return "lo"
+            case "$(NODE_NAME)": return "ci-node"
+            case ":9781": return "127.0.0.1:\(port)"
+            default:
+                return argument.hasPrefix("/etc/vipscope/")
+                    ? folder.appendingPathComponent(String(argument.dropFirst(14))).path : argument
+            }
+        }
+        #expect(arguments.contains("--metrics-listen") && arguments.contains("--services"), "\(arguments)")
+        let output = try ChildProcess.run([garpwatch] + arguments + ["--duration", "1"])
+        // Nothing announces the ConfigMap's IPs on lo: each is a not-seen verdict (12), never a usage error.
+        #expect(output.status == 12, "\(arguments): \(output.standardError)")
+        #expect(output.standardOutput.contains("(one owner, service "), "\(output.standardOutput)")
+    }
+
     @Test("The ConfigMap's expectations read with KubeInputs, and every expected IP is in a MetalLB pool")
     func configMap() throws {
         let configMap = try #require(try Deploy.objects(kind: "ConfigMap").first)
