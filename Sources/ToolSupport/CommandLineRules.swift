@@ -58,6 +58,10 @@ public enum OptionRange {
         allowZero: Bool = false
     ) throws(ValidationError) {
         guard let value else { return }
+        if value.isNaN {
+            throw ValidationError("\(option) must be a number of seconds, from \(describe(minimum)) to "
+                + "\(describe(maximum)) (got nan).")
+        }
         guard value.isFinite, value > 0 || (allowZero && value == 0) else {
             throw ValidationError("\(option) must be positive\(allowZero ? " or zero" : ""), "
                 + "from \(describe(minimum)) to \(describe(maximum)) seconds (got \(describe(value))).")
