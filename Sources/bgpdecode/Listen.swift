@@ -6,9 +6,9 @@ import ToolSupport
 
 /// `bgpdecode listen`: be the BGP peer a speaker announces to, and decode what it announces.
 struct Listen: ParsableCommand {
-    // Wrapped by hand within 78 columns (see BGPDecode.configuration).
+    // Wrapped by hand within 78 columns (see Decode.configuration).
     static let configuration = CommandConfiguration(
-        commandName: "bgpdecode listen",
+        commandName: "listen",
         abstract: "Accept BGP sessions from speakers and decode what they announce.",
         usage: """
             bgpdecode listen --local-as <asn> --router-id <id> [--bind <addr[:port]>]
@@ -89,7 +89,7 @@ struct Listen: ParsableCommand {
             """,
         version: VipscopeVersion.string)
 
-    // Numeric options are read as text and range-checked in validate() (see BGPDecode).
+    // Numeric options are read as text and range-checked in validate() (see Decode).
     @Option(name: .customLong("local-as"), parsing: .unconditional, help: ArgumentHelp(
         "Our AS number (1 to 4294967295).", valueName: "asn"))
     var localASText: String
