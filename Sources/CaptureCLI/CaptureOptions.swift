@@ -55,11 +55,15 @@ public struct CaptureOptions: ParsableArguments {
     /// The extra filter, from `--filter` or the words after the options.
     public var filter: String? { filterOption ?? (filterWords.isEmpty ? nil : filterWords.joined(separator: " ")) }
 
-    /// The check a tool whose only inputs are these makes in its own validate(): a file or an interface.
-    /// (Not in this group's validate(), which runs first: bgpdecode also reads MRT files, with --mrt.)
+    /// The checks a tool whose only inputs are these makes in its own validate(): a file or an interface, and
+    /// -w only with -i. (Not in this group's validate(), which runs first: bgpdecode also reads MRT files, with
+    /// --mrt, and writes the frames of a file its filter keeps with -r FILE -w OUT, as tcpdump does.)
     public func requireSource() throws(ValidationError) {
         if files.isEmpty && interfaces.isEmpty {
             throw ValidationError("Give a capture to read with -r FILE, or an interface to watch with -i IFACE.")
+        }
+        if writeFile != nil && interfaces.isEmpty {
+            throw ValidationError("-w keeps what a live capture saw: use it with -i (a file read with -r is kept already).")
         }
     }
 
@@ -85,9 +89,6 @@ public struct CaptureOptions: ParsableArguments {
             throw ValidationError("Give the filter once: with --filter or after the options, not both.")
         }
         if let writeFile {
-            if interfaces.isEmpty {
-                throw ValidationError("-w keeps what a live capture saw: use it with -i (a file read with -r is kept already).")
-            }
             if writeFile == "-" {
                 throw ValidationError("-w - would mix the capture with the events on standard output: name a file.")
             }
