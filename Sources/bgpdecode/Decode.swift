@@ -35,8 +35,10 @@ struct Decode: ParsableCommand {
             --duration, -c frames or Ctrl-C, then prints the same summary or
             table; -w FILE keeps every frame captured (pcapng if FILE ends in
             .pcapng, else pcap) while it decodes, and -n is accepted (names are
-            never resolved). 'bgpdecode listen' is a passive BGP speaker that
-            speakers peer with (see bgpdecode listen --help).
+            never resolved). With one -r file, -w writes the frames the filter
+            keeps, as tcpdump does, and -c stops reading after that many frames
+            (a note says the rest was not read). 'bgpdecode listen' is a passive
+            BGP speaker that speakers peer with (see bgpdecode listen --help).
 
             FILTER
             A BPF expression, after the options as tcpdump takes it or with -f,
@@ -135,6 +137,7 @@ struct Decode: ParsableCommand {
               bgpdecode -i eth0 --duration 60 --table
               bgpdecode -i eth0 -c 500 -w evidence.pcapng port 179 and \\
                   host 203.0.113.1
+              bgpdecode -r node1.pcap -w node2-only.pcap host 203.0.113.2
               bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
                   --peer 203.0.113.1 --peer-as 64513
             """,
@@ -191,8 +194,14 @@ struct Decode: ParsableCommand {
             throw ValidationError(
                 "Capture on one interface (-i) at a time: run one bgpdecode per interface, or -i any.")
         }
-        if interface == nil && capture.countText != nil {
-            throw ValidationError("-c/--count applies to a live capture (-i); a file (-r) is read to its end.")
+        if mrt != nil && (capture.countText != nil || capture.writeFile != nil) {
+            throw ValidationError("-c and -w apply to captures (-r, -i), not to MRT files (--mrt).")
+        }
+        if files.count > 1 && capture.writeFile != nil {
+            throw ValidationError("-r FILE -w OUT keeps the frames of one file: give one -r with -w.")
+        }
+        if let output = capture.writeFile, let input = files.first, Self.sameFile(output, input) {
+            throw ValidationError("-w would overwrite the capture -r reads: write to another file.")
         }
         if let filter = capture.filter {
             if mrt != nil {
@@ -342,6 +351,7 @@ struct Decode: ParsableCommand {
             Self.noteStreamLosses(analyzer, decoder, &input)
             return input
         }
+        var frames = 0
         for path in files {
             let source: PacketSource
             do {
@@ -357,7 +367,10 @@ struct Decode: ParsableCommand {
                 fail(error.message, flushing: sink)
             }
             do {
-                try decoder.read(source, shouldStop: { StopSignal.isRaised })
+                // -r FILE -w OUT: the frames the filter kept (and -c allowed), as tcpdump writes them.
+                let recorder = try capture.makeRecorder(for: [source])
+                try feed(source, decoder, recorder: recorder, frames: &frames, flushing: nil)
+                try recorder?.close()
             } catch let error as CaptureError {
                 if StopSignal.isRaised {
                     input.interrupted = true
@@ -372,6 +385,11 @@ struct Decode: ParsableCommand {
             }
             if StopSignal.isRaised {
                 input.interrupted = true
+                break
+            }
+            if let count = capture.count, frames >= count {
+                input.notes.append("stopped after -c \(count) frames: what follows in "
+                    + "\(PrintableText.escaped(path)) was not read")
                 break
             }
         }
@@ -409,18 +427,10 @@ struct Decode: ParsableCommand {
             ? "\(Self.ownFilter) and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")" : Self.ownFilter
         StopSignal.install()  // SIGINT/SIGTERM end a live capture cleanly
         var frames = 0
-        let limit = capture.count ?? .max
         do {
             let source = try capture.openInterface(interface, baseFilter: base)
             let recorder = try capture.makeRecorder(for: [source])
-            try source.forEach(until: capture.deadline, shouldStop: { StopSignal.isRaised }) { record in
-                recorder?.write(record)
-                decoder.process(record.bytes, linkType: record.linkType, originalLength: record.originalLength,
-                    timestamp: record.timestamp)
-                frames += 1
-                sink.renderer.flush()  // live: each event as it happens
-                return frames >= limit ? .stop : .continue
-            }
+            try feed(source, decoder, recorder: recorder, frames: &frames, flushing: sink)
             try recorder?.close()
         } catch let error as CaptureError {
             decoder.finish()
@@ -431,6 +441,33 @@ struct Decode: ParsableCommand {
             fail("\(error)", flushing: sink)
         }
         decoder.finish()
+    }
+
+    /// Whether two paths name one existing file (same device and inode).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat()
+        var second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
+    /// Hand every frame of `source` to `decoder` (and to the -w recorder) until it ends, -c frames in all
+    /// were read, --duration passes (live) or a signal; `flushing`: print each event as it happens (live).
+    private func feed(
+        _ source: PacketSource, _ decoder: BGPCaptureDecoder, recorder: CaptureRecorder?, frames: inout Int,
+        flushing sink: OutputSink?
+    ) throws {
+        let limit = capture.count ?? .max
+        guard frames < limit else { return }
+        try source.forEach(until: source.isLive ? capture.deadline : nil, shouldStop: { StopSignal.isRaised }) {
+            record in
+            recorder?.write(record)
+            decoder.process(record.bytes, linkType: record.linkType, originalLength: record.originalLength,
+                timestamp: record.timestamp)
+            frames += 1
+            sink?.renderer.flush()
+            return frames >= limit ? .stop : .continue
+        }
     }
 
     /// A filter libpcap refused, in one sentence: "matches no BGP traffic" when libpcap proved that the
