@@ -29,24 +29,25 @@ struct Decode: ParsableCommand {
             connection on port 179 (or --port), so messages that span segments, and
             several messages in one segment, decode. A capture that starts
             mid-session resynchronises on the 16-byte BGP marker. MRT files (--mrt,
-            '-' for standard input) hold BGP4MP/BGP4MP_ET messages (2- and 4-byte AS
+            a dash for standard input) hold BGP4MP/BGP4MP_ET messages (2- and 4-byte AS
             and ADD-PATH subtypes) and TABLE_DUMP_V2 RIB entries. -i captures live
             on an interface (filter 'tcp port 179', or the --port ports) until
             --duration, -c frames or Ctrl-C, then prints the same summary or
-            table; -w FILE keeps every frame captured (pcapng if FILE ends in
-            .pcapng, else pcap) while it decodes, and -n is accepted (names are
-            never resolved). With one -r file, -w writes the frames the filter
-            keeps, as tcpdump does, and -c stops reading after that many frames
-            (a note says the rest was not read). 'bgpdecode listen' is a passive
-            BGP speaker that speakers peer with (see bgpdecode listen --help).
+            table; -w FILE keeps every frame captured (pcapng if the name ends
+            in .pcapng, else pcap) while it decodes, and -n is accepted (names
+            are never resolved). With one -r file, -w writes the frames the
+            filter keeps, as tcpdump does, and -c stops reading after that many
+            frames (a note says the rest was not read). The listen subcommand is
+            a passive BGP speaker that speakers peer with (see bgpdecode listen
+            --help).
 
             FILTER
             A BPF expression, after the options as tcpdump takes it or with -f,
-            selects the frames of -r and -i: the capture filter becomes
-            'tcp and (EXPR)' (it replaces the port part of the default one; BGP is
-            still decoded on the --port ports). An expression libpcap refuses is a
-            usage error (64) with libpcap's message; so is one that can match no
-            TCP ('not tcp', 'udp'), said as such.
+            selects the frames of -r and -i: the capture filter becomes the
+            expression "tcp and (EXPR)" (it replaces the port part of the default
+            one; BGP is still decoded on the --port ports). An expression libpcap
+            refuses is a usage error (64) with libpcap's message; so is one that
+            can match no TCP ('not tcp', 'udp'), said as such.
 
             CONTEXT AND HEURISTICS
             BGP bytes mean different things depending on what the session

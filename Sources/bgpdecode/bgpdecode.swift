@@ -17,15 +17,15 @@ struct BGPDecode: ParsableCommand {
         commandName: "bgpdecode",
         abstract: "Decode BGP from captures and MRT files; rebuild each speaker's table.",
         usage: """
-            bgpdecode [decode] (-r <file> ... | -i <iface> | --mrt <file>) [<options>]
-                      [<expression>]
+            bgpdecode [decode] (-r <file> ... | -i <iface> | --mrt <file>)
+                      [<options>] [<expression>]
             bgpdecode listen --local-as <asn> --router-id <id> ...
             """,
         discussion: """
-            Without a subcommand word, bgpdecode decodes: 'bgpdecode -r FILE' is
-            'bgpdecode decode -r FILE', and 'bgpdecode --help' shows its options.
-            'bgpdecode listen' is a passive BGP speaker that speakers peer with (see
-            'bgpdecode listen --help').
+            Without a subcommand word, bgpdecode decodes: bgpdecode -r FILE is
+            bgpdecode decode -r FILE, and bgpdecode --help shows its options. The
+            listen subcommand is a passive BGP speaker that speakers peer with (see
+            bgpdecode listen --help).
             """,
         version: VipscopeVersion.string,
         subcommands: [Decode.self, Listen.self],

@@ -58,8 +58,20 @@ struct SubcommandShapeTests {
         for option in ["-r, --read", "-w, --write", "-f, --filter", "--mrt", "<expression>"] {
             #expect(help.contains(option), "bgpdecode --help lacks \(option)")
         }
-        let list = try Tool.run(["help"])
+        let list = try ChildProcess.run([try Tool.bgpdecode(), "help"], environment: ["COLUMNS": "80"])
         #expect(list.standardOutput.contains("decode (default)") && list.standardOutput.contains("listen"))
+        for line in list.lines { #expect(line.count <= 80, "bgpdecode help: \(line.count) columns: \(line)") }
+    }
+
+    /// generate-manual copies each discussion line into the page as it is: a line that starts with ' or . is
+    /// a troff request there, and the line vanishes from the manual (it did: "'tcp and (EXPR)'...").
+    @Test(arguments: [["--help"], ["help"], ["listen", "--help"]])
+    func noDiscussionLineStartsLikeATroffRequest(arguments: [String]) throws {
+        let result = try Tool.run(arguments)
+        #expect(result.status == 0)
+        for line in HelpText.discussion(result.standardOutput.components(separatedBy: "\n")) {
+            #expect(!line.hasPrefix("'") && !line.hasPrefix("."), "\(arguments): \(line)")
+        }
     }
 
     @Test func aListenUsageErrorPointsAtListenHelp() throws {
