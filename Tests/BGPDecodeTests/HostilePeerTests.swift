@@ -51,21 +51,7 @@ struct HostilePeerTests {
 
     /// A TCP connection from 127.0.0.1 to a listener on 127.0.0.3 `port`, with a 3 s receive timeout.
     static func connect(port: UInt16) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(descriptor >= 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0003).bigEndian
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        try #require(status == 0, "connect: \(String(cString: strerror(errno)))")
-        var timeout = timeval(tv_sec: 3, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return descriptor
+        try ListenerLoopbackTests.connect(port: port, host: 0x7F00_0003, timeout: 3)
     }
 
     /// Our OPEN and a KEEPALIVE, then `count` (at most 256) /32s in 198.51.100.0/24, one UPDATE each (as
