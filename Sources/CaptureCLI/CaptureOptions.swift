@@ -63,7 +63,8 @@ public struct CaptureOptions: ParsableArguments {
             throw ValidationError("Give a capture to read with -r FILE, or an interface to watch with -i IFACE.")
         }
         if writeFile != nil && interfaces.isEmpty {
-            throw ValidationError("-w keeps what a live capture saw: use it with -i (a file read with -r is kept already).")
+            throw ValidationError(
+                "-w keeps what a live capture saw: use it with -i (a file read with -r is kept already).")
         }
     }
 
