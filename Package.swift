@@ -82,7 +82,9 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(
             name: "bgpdecode",
-            dependencies: ["BGPDecodeKit", "ToolSupport", "Capture", "PacketCore", "CMalloc", argumentParser],
+            dependencies: [
+                "BGPDecodeKit", "ToolSupport", "Capture", "CaptureCLI", "PacketCore", "CMalloc", argumentParser,
+            ],
             // Its event closure runs once per route: as for BGPDecodeKit, no run-time exclusivity checks in
             // release builds.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),

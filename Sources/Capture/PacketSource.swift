@@ -111,6 +111,22 @@ public final class PacketSource {
         isFiltered = true
     }
 
+    /// Compile a BPF filter expression for `linkType` without opening anything, so a tool can refuse a bad
+    /// filter while it checks its command line, before it prints or captures. The error is `setFilter`'s:
+    /// libpcap's syntax error, or "expression rejects all packets" for one its optimizer proves matches nothing
+    /// (`tcp and (not tcp)`).
+    public static func checkFilter(_ expression: String, linkType: LinkType = .ethernet) throws(CaptureError) {
+        guard let handle = pcap_open_dead(Int32(bitPattern: linkType.rawValue), 262_144) else {
+            throw CaptureError(.other, "libpcap could not set up a \(linkType) capture to check the filter")
+        }
+        defer { pcap_close(handle) }
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw CaptureError.badFilter(expression, libpcapMessage: libpcapErrorText(handle))
+        }
+        pcap_freecode(&program)
+    }
+
     /// Whether `setFilter` was called: then libpcap hands over only the matching packets.
     private var isFiltered = false
 

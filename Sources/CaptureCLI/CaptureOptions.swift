@@ -20,7 +20,8 @@ public struct CaptureOptions: ParsableArguments {
     public var filterOption: String?
 
     @Argument(help: ArgumentHelp(
-        "A BPF filter expression after the options, as tcpdump takes it (e.g. arp or icmp6).", valueName: "expression"))
+        "A BPF filter expression after the options, as tcpdump takes it (e.g. host 203.0.113.1).",
+        valueName: "expression"))
     public var filterWords: [String] = []
 
     @Option(name: [.customShort("w"), .customLong("write")], help: ArgumentHelp(
@@ -35,9 +36,14 @@ public struct CaptureOptions: ParsableArguments {
         "Stop a live capture after this many seconds (up to 10 years).", valueName: "seconds"))
     public var duration: Double?
 
+    // Read as text and checked in validate(), so that a value no integer holds (`1e300`,
+    // `99999999999999999999`) is answered with the range, like `-5` and `0`, not with "is invalid".
     @Option(name: [.customShort("c"), .customLong("count")], parsing: .unconditional,
         help: ArgumentHelp("Stop after this many frames.", valueName: "frames"))
-    public var count: Int?
+    public var countText: String?
+
+    /// `-c`/`--count`, checked by validate().
+    public var count: Int? { countText.flatMap { Int($0.hasPrefix("+") ? String($0.dropFirst()) : $0) } }
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Bytes to capture per frame in live mode.", valueName: "bytes"))
     public var snaplen: Int = 262_144
@@ -49,14 +55,32 @@ public struct CaptureOptions: ParsableArguments {
     /// The extra filter, from `--filter` or the words after the options.
     public var filter: String? { filterOption ?? (filterWords.isEmpty ? nil : filterWords.joined(separator: " ")) }
 
-    public func validate() throws {
+    /// The checks a tool whose only inputs are these makes in its own validate(): a file or an interface, and
+    /// -w only with -i. (Not in this group's validate(), which runs first: bgpdecode also reads MRT files, with
+    /// --mrt, and writes the frames of a file its filter keeps with -r FILE -w OUT, as tcpdump does.)
+    public func requireSource() throws(ValidationError) {
         if files.isEmpty && interfaces.isEmpty {
             throw ValidationError("Give a capture to read with -r FILE, or an interface to watch with -i IFACE.")
         }
+        if writeFile != nil && interfaces.isEmpty {
+            throw ValidationError(
+                "-w keeps what a live capture saw: use it with -i (a file read with -r is kept already).")
+        }
+    }
+
+    public func validate() throws {
         if !files.isEmpty && !interfaces.isEmpty {
             throw ValidationError("Read files (-r) or capture live (-i), not both in one run.")
         }
-        try OptionRange.integer(count, option: "--count", in: 1...Int.max, unit: "frames")
+        if let countText {
+            guard let count else {
+                if case .failure(let bad) = NumericOption.integer(countText, option: "--count", range: 1...Int.max) {
+                    throw ValidationError(bad.message)
+                }
+                return
+            }
+            try OptionRange.integer(count, option: "--count", in: 1...Int.max, unit: "frames")
+        }
         try OptionRange.seconds(duration, option: "--duration", minimum: 0.001)
         if duration != nil && interfaces.isEmpty {
             throw ValidationError("--duration applies to live capture (-i) only.")
@@ -66,9 +90,6 @@ public struct CaptureOptions: ParsableArguments {
             throw ValidationError("Give the filter once: with --filter or after the options, not both.")
         }
         if let writeFile {
-            if interfaces.isEmpty {
-                throw ValidationError("-w keeps what a live capture saw: use it with -i (a file read with -r is kept already).")
-            }
             if writeFile == "-" {
                 throw ValidationError("-w - would mix the capture with the events on standard output: name a file.")
             }

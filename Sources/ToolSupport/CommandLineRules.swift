@@ -11,7 +11,11 @@ import PacketCore
 ///         static func main() { CommandRunner.main(Self.self) }
 ///     }
 public enum CommandRunner {
-    public static func main<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]? = nil) -> Never {
+    /// `helpCommand`: the command the hint names (`bgpdecode listen` for an error in that subcommand); the
+    /// root command's name by default.
+    public static func main<Command: ParsableCommand>(
+        _ type: Command.Type, _ arguments: [String]? = nil, helpCommand: String? = nil
+    ) -> Never {
         if (arguments ?? Array(CommandLine.arguments.dropFirst())) == ["--exit-codes"],
             let documented = type as? any DocumentedExitCodes.Type
         {
@@ -25,7 +29,7 @@ public enum CommandRunner {
             // An ExitCode was thrown on purpose, after the tool said why: pass it through unchanged.
             if !(error is ExitCode), type.exitCode(for: error) == .validationFailure {
                 let name = type.configuration.commandName ?? "vipscope"
-                StandardStreams.error(usageLine(name, type.message(for: error)))
+                StandardStreams.error(usageLine(name, type.message(for: error), helpCommand: helpCommand))
                 Glibc.exit(ExitStatus.usage)
             }
             type.exit(withError: error)
@@ -33,11 +37,12 @@ public enum CommandRunner {
     }
 
     /// The one-line form of a usage error: the message's first non-empty line, then the hint.
-    static func usageLine(_ name: String, _ message: String) -> String {
+    static func usageLine(_ name: String, _ message: String, helpCommand: String? = nil) -> String {
         let first = message.split(separator: "\n").first.map(String.init) ?? "invalid command line"
         let text = first.hasPrefix("Error: ") ? String(first.dropFirst("Error: ".count)) : first
         // The message may quote what was typed (an unknown option): escaped like any text not of our own.
-        return "\(name): \(PrintableText.escaped(text))\nSee '\(name) --help' for the options and examples."
+        return "\(name): \(PrintableText.escaped(text))\n"
+            + "See '\(helpCommand ?? name) --help' for the options and examples."
     }
 }
 
@@ -58,6 +63,10 @@ public enum OptionRange {
         allowZero: Bool = false
     ) throws(ValidationError) {
         guard let value else { return }
+        if value.isNaN {
+            throw ValidationError("\(option) must be a number of seconds, from \(describe(minimum)) to "
+                + "\(describe(maximum)) (got nan).")
+        }
         guard value.isFinite, value > 0 || (allowZero && value == 0) else {
             throw ValidationError("\(option) must be positive\(allowZero ? " or zero" : ""), "
                 + "from \(describe(minimum)) to \(describe(maximum)) seconds (got \(describe(value))).")

@@ -1,131 +1,35 @@
 import ArgumentParser
-import BGPDecodeKit
 import CMalloc
-import Capture
 import Glibc
-import PacketCore
 import ToolSupport
 
 /// `bgpdecode`: BGP from captures and MRT files, decoded with each session's negotiated context, and the
-/// table every speaker announced rebuilt from it.
+/// table every speaker announced rebuilt from it (`decode`, the default subcommand); or a passive BGP peer
+/// that speakers announce to (`listen`).
+///
+/// Two real subcommands, so that the manual page and the shell completions know every option of both. The
+/// decode options live in `decode`, not here: a parent's options are parsed before a subcommand's, so options
+/// here named like listen's (--peer, --table, --json, --expect-prefix) would take listen's values.
 @main
 struct BGPDecode: ParsableCommand {
-    // The discussion is wrapped by hand within 78 columns, one source line per output line:
-    // swift-argument-parser re-wraps every line longer than the terminal, so text wrapped any wider
-    // comes out ragged on an 80-column terminal (BGPHelpTests checks this).
+    // Wrapped by hand within 78 columns (see Decode.configuration).
     static let configuration = CommandConfiguration(
         commandName: "bgpdecode",
         abstract: "Decode BGP from captures and MRT files; rebuild each speaker's table.",
         usage: """
-            bgpdecode -r <file> ... [--port <port> ...] [--table] [--json]
-            bgpdecode -i <iface> [--port <port> ...] [--duration <s>] [--count <n>]
+            bgpdecode [decode] (-r <file> ... | -i <iface> | --mrt <file>)
+                      [<options>] [<expression>]
             bgpdecode listen --local-as <asn> --router-id <id> ...
-            bgpdecode --mrt <file> [--table] [--json] [--node-name <name>]
-            bgpdecode (-r <file> ... | --mrt <file>) [--peer <ip>]
-                      (--expect-prefix <prefix> ... | --expect-file <file>)
             """,
         discussion: """
-            Captures (-r, pcap or pcapng, repeatable) are reassembled per TCP
-            connection on port 179 (or --port), so messages that span segments, and
-            several messages in one segment, decode. A capture that starts
-            mid-session resynchronises on the 16-byte BGP marker. MRT files (--mrt,
-            '-' for standard input) hold BGP4MP/BGP4MP_ET messages (2- and 4-byte AS
-            and ADD-PATH subtypes) and TABLE_DUMP_V2 RIB entries. -i captures live
-            on an interface (filter 'tcp port 179', or the --port ports) until
-            --duration, --count frames or Ctrl-C, then prints the same summary or
-            table. 'bgpdecode listen' is a passive BGP speaker that speakers peer
-            with (see bgpdecode listen --help).
-
-            CONTEXT AND HEURISTICS
-            BGP bytes mean different things depending on what the session
-            negotiated. Each direction is decoded with the context of that TCP
-            connection's two OPEN messages: 4-byte AS numbers (when both carry the
-            capability), ADD-PATH path identifiers (per family and direction) and
-            extended messages up to 65535 bytes. A capture without the OPENs
-            (started after the session came up) is decoded with heuristics: the AS
-            number size and ADD-PATH are guessed per message from the bytes, a NOTE
-            line says so, and the table's session line shows "context heuristic".
-            --asn-size and --add-path replace the guess ("context override"). MRT
-            records carry their context in their subtype ("context mrt").
-
-            TABLES
-            Each session (speaker > peer) keeps a table keyed by family, path id and
-            prefix: UPDATEs announce and withdraw, End-of-RIB flushes stale routes,
-            and when the session ends (NOTIFICATION, TCP FIN or RST) its routes are
-            withdrawn, or kept and marked STALE when graceful restart applies. A
-            malformed attribute is reported (MALFORMED) with its RFC 7606 outcome,
-            and decoding goes on.
-
-            OUTPUT
-            Text: one line per event (OPEN, announce, replace, withdraw, END-OF-RIB,
-            NOTIFICATION, ROUTE-REFRESH, SESSION-DOWN, MALFORMED, ERROR with the
-            byte offset, GAP for stream bytes lost, TRUNCATED for a message the
-            stream ends inside), then one summary line per session (counters of
-            its last TCP session) and per-prefix flap counts (withdrawn, then
-            announced again; a session end is one SESSION-DOWN, not a flap).
-            --table prints only the final table of each session, sorted, then
-            the flap counts; a session that ended shows its last table, each
-            route marked "withdrawn at session end TIME". Then "note:" lines
-            (MRT records not read, why connections carried no BGP: TCP-MD5 SYNs
-            unanswered, SYN answered by RST, no OPEN) and "PARTIAL:" lines when
-            the input was not read to its end. Peer text (FQDN, shutdown
-            communication) is escaped.
-            --json writes JSON Lines (docs/json.md), first a "start" object (tool,
-            version, schema_version). "event" is open, announce, withdraw,
-            end_of_rib, notification, route_refresh, session_down,
-            malformed_attribute, error, note, state_change, gap,
-            truncated_message, other, or keepalive (with --keepalives). Every
-            object has event, time, host (--node-name; with -i also interface);
-            events also speaker, peer and offset. The last object is "summary"
-            (exit_status: the exit status, complete, problems, notes).
-            Routes have family, prefix, path_id, rd, next_hop, next_hop_link_local,
-            as_path, as_path_numbers, origin, med, local_pref, atomic_aggregate,
-            aggregator, communities, large_communities, extended_communities,
-            originator_id, cluster_list, aigp and otc. --table --json writes
-            "route" objects (also since, stale, flaps, withdrawn_at_session_end),
-            then "session" objects (ended_at, withdrawn_at_end, earlier_sessions;
-            flaps: a list of {family, prefix, count}); both at the last
-            message's time. A verification ends with a "verdict" object
-            (exit_status, matched, missing, wrong_next_hop, unexpected, stale,
-            lost_at_session_end).
-
-            VERIFICATION
-            --expect-prefix (repeatable) and --expect-file (one prefix per line,
-            optionally followed by its next hop; # starts a comment) are checked
-            against the final announced routes of the sessions whose speaker is
-            --peer (of every session without --peer). The report lists MISSING
-            (with the session end that withdrew it, if one did), WRONG-NEXT-HOP,
-            UNEXPECTED and STALE (kept only by graceful restart) prefixes, then
-            OK or FAIL.
-
-            EXIT STATUS
-              0   decoded; when verifying, the announced set is the expected one
-              13  verifying: no session of --peer is in the input
-              10  verifying: an expected prefix is not announced
-              11  verifying: an expected prefix is announced with another next hop
-              12  verifying: a prefix that is not expected is announced
-              1   an input could not be opened, or not read to its end (a cut
-                  file, an MRT framing error, stream bytes lost in gaps): what
-                  was decoded is printed and marked PARTIAL; no verdict is OK
-              2   interrupted (SIGINT, SIGTERM) before the end of the input
-              64  usage error (numeric options name their allowed range)
-            When several apply, 2 and 1 win, then the first in this list.
-
-            Examples:
-              bgpdecode -r node1.pcap
-              bgpdecode -r node1.pcap --table
-              bgpdecode -r node1.pcap --port 1790 --json
-              bgpdecode -r node1.pcap --asn-size 4 --add-path off --table
-              bgpdecode -r node1.pcap --peer 203.0.113.2 \\
-                  --expect-prefix 198.51.100.10/32
-              bgpdecode -r node1.pcap --peer 203.0.113.2 \\
-                  --expect-file expected-vips.txt
-              zcat updates.20240101.0000.gz | bgpdecode --mrt - --table
-              bgpdecode -i eth0 --duration 60 --table
-              bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
-                  --peer 203.0.113.1 --peer-as 64513
+            Without a subcommand word, bgpdecode decodes: bgpdecode -r FILE is
+            bgpdecode decode -r FILE, and bgpdecode --help shows its options. The
+            listen subcommand is a passive BGP speaker that speakers peer with (see
+            bgpdecode listen --help).
             """,
-        version: VipscopeVersion.string)
+        version: VipscopeVersion.string,
+        subcommands: [Decode.self, Listen.self],
+        defaultSubcommand: Decode.self)
 
     /// Whether valgrind runs us (its preload library is in LD_PRELOAD).
     static var isUnderValgrind: Bool {
@@ -133,10 +37,10 @@ struct BGPDecode: ParsableCommand {
         return String(cString: preload).contains("vgpreload")
     }
 
-    /// `bgpdecode listen ...` runs `Listen`; anything else is this command. (Not a swift-argument-parser
-    /// subcommand: a parent's options are parsed before a subcommand's, so this command's --peer,
-    /// --expect-prefix, --table and --json would take the values meant for listen's options of the same
-    /// names.)
+    /// `bgpdecode --help` alone asks for the decode options and examples (what `bgpdecode -r FILE` takes), not
+    /// for this two-line list of subcommands: `bgpdecode help` still shows it.
+    static let helpWords: Set<String> = ["-h", "--help", "-help", "--help-hidden"]
+
     static func main() {
         // Large buffers (a million-route table, its sort buffer, summaries) are mapped and unmapped on
         // their own, so memory freed goes back to the system. Why: glibc raises this threshold to the size
@@ -146,318 +50,10 @@ struct BGPDecode: ParsableCommand {
         // failed allocations instead of mapping them, so callgrind aborted on a 100,000-prefix file; with
         // glibc's default it runs to the end.
         if !Self.isUnderValgrind { _ = mallopt(M_MMAP_THRESHOLD, 1 << 20) }
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "listen" {
-            CommandRunner.main(Listen.self, Array(arguments.dropFirst()))
-        } else {
-            CommandRunner.main(Self.self, arguments)
-        }
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.count == 1, Self.helpWords.contains(arguments[0]) { arguments = ["decode"] + arguments }
+        // A usage error of listen points at listen's help, which has its options and examples.
+        let help = arguments.first == "listen" ? "bgpdecode listen" : nil
+        CommandRunner.main(Self.self, arguments, helpCommand: help)
     }
-
-    @Option(name: [.customShort("r"), .customLong("read")], help: ArgumentHelp(
-        "A pcap or pcapng file to read ('-' for standard input). Repeat for several files.", valueName: "file"))
-    var files: [String] = []
-
-    @Option(help: ArgumentHelp("An MRT file to read ('-' for standard input).", valueName: "file"))
-    var mrt: String?
-
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp(
-        "Capture live on this interface (needs root or CAP_NET_RAW).", valueName: "interface"))
-    var interface: String?
-
-    // Numeric options are read as text and range-checked in validate() (NumericOption): `.unconditional`
-    // lets a negative value reach that check instead of reading as an option.
-    @Option(name: .customLong("duration"), parsing: .unconditional, help: ArgumentHelp(
-        "With -i: stop after this many seconds (at most 2592000).", valueName: "seconds"))
-    var durationText: String?
-
-    @Option(name: .customLong("count"), parsing: .unconditional, help: ArgumentHelp(
-        "With -i: stop after this many captured frames.", valueName: "n"))
-    var countText: String?
-
-    @Option(name: .customLong("port"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
-        "TCP port BGP runs on (default 179). Repeat for several.", valueName: "port"))
-    var portTexts: [String] = []
-
-    @OptionGroup var report: ReportOptions
-
-    @Option(help: ArgumentHelp("Verify the routes announced by this speaker (an IP address).", valueName: "ip"))
-    var peer: String?
-
-    @Option(name: .customLong("asn-size"), parsing: .unconditional, help: ArgumentHelp(
-        "Force 2- or 4-byte AS numbers instead of the OPENs' (or the guess).", valueName: "2|4"))
-    var asnSizeText: String?
-
-    @Option(name: .customLong("add-path"), help: ArgumentHelp(
-        "Force ADD-PATH path identifiers on or off for every family.", valueName: "on|off"))
-    var addPath: String?
-
-    var table: Bool { report.table }
-    var isVerifying: Bool { report.isVerifying }
-
-    /// The most frames --count accepts.
-    static let maximumCount = 1_000_000_000_000
-
-    // The checked values (validate() has refused anything these would not parse).
-    var duration: Double? { durationText.flatMap { try? NumericOption.seconds($0, option: "--duration").get() } }
-    var count: Int? {
-        countText.flatMap { try? NumericOption.integer($0, option: "--count", range: 1...Self.maximumCount).get() }
-    }
-    var port: [UInt16] { portTexts.compactMap { try? NumericOption.integer($0, option: "--port", range: 1...65535).get() } }
-    var asnSize: Int? { asnSizeText.flatMap { Int($0) } }
-
-    func validate() throws {
-        let inputs = (files.isEmpty ? 0 : 1) + (mrt == nil ? 0 : 1) + (interface == nil ? 0 : 1)
-        if inputs == 0 {
-            throw ValidationError(
-                "Give a capture to read with -r FILE, an MRT file with --mrt FILE, or an interface with -i IFACE.")
-        }
-        if inputs > 1 {
-            throw ValidationError("Read captures (-r), an MRT file (--mrt) or an interface (-i), one of them.")
-        }
-        if interface == nil && (durationText != nil || countText != nil) {
-            throw ValidationError("--duration and --count apply to a live capture (-i).")
-        }
-        if let durationText, case .failure(let bad) = NumericOption.seconds(durationText, option: "--duration") {
-            throw ValidationError(bad.message)
-        }
-        if let countText,
-            case .failure(let bad) = NumericOption.integer(countText, option: "--count", range: 1...Self.maximumCount)
-        {
-            throw ValidationError(bad.message)
-        }
-        if let asnSizeText, asnSizeText != "2" && asnSizeText != "4" {
-            throw ValidationError("--asn-size must be 2 or 4 (got \(PrintableText.escaped(asnSizeText.prefix(40)))).")
-        }
-        if let addPath, addPath != "on" && addPath != "off" { throw ValidationError("--add-path must be on or off.") }
-        for text in portTexts {
-            if case .failure(let bad) = NumericOption.integer(text, option: "--port", range: UInt16(1)...65535) {
-                throw ValidationError(bad.message)
-            }
-        }
-        if let peer, IPAddress(peer) == nil { throw ValidationError("--peer must be an IPv4 or IPv6 address.") }
-        if peer != nil && !isVerifying {
-            throw ValidationError("--peer selects the speaker to verify: add --expect-prefix or --expect-file.")
-        }
-    }
-
-    func run() throws {
-        let expectations: [BGPExpectation]
-        switch report.loadExpectations() {
-        case .success(let loaded): expectations = loaded
-        case .failure(let error): fail(error.message)
-        }
-        let showEvents = !table && !isVerifying
-        let json = report.json
-        let keepalives = report.keepalives
-        let envelope = report.node.envelope
-        let liveInterface = interface
-        let analyzer = BGPAnalyzer()
-        // The tables are read once, at the end: changes can be applied in batches (see BGPRouteTable).
-        analyzer.batchesTableChanges = !showEvents
-        // Everything goes to standard output through one byte buffer, written in 64 KiB chunks.
-        let sink = OutputSink(BGPTextRenderer(descriptor: 1))
-        // Event lines and --table print a summary per route: render each path's as it comes, from the
-        // analyzer's decode of the path, instead of decoding every path again to print it (5% of a full
-        // table's --table run, for 2.4 MB more at its peak). Not for a verification, which prints none.
-        if !json, !isVerifying { analyzer.pathSummaries = sink.renderer.summaries }
-        defer { sink.renderer.flush() }
-        if json {
-            // A live capture's objects have no packet before the first one: the start is the wall clock's.
-            sink.renderer.output.appendLine(
-                envelope.start(tool: "bgpdecode", time: WallClock.now(), interface: liveInterface).text)
-        }
-        if showEvents {
-            analyzer.onEvent = { event in
-                if json {
-                    if let line = BGPRender.json(
-                        event, keepalives: keepalives, envelope: envelope, interface: liveInterface)
-                    {
-                        sink.renderer.output.appendLine(line.text)
-                    }
-                } else {
-                    sink.renderer.write(event, keepalives: keepalives)
-                }
-            }
-            // Announcements, a million lines on a full table, go straight to the renderer (no event value).
-            if !json {
-                analyzer.onAnnounce = { origin, key, pathID, replaced in
-                    sink.renderer.writeAnnounce(origin, key, pathID: pathID, replaced: replaced)
-                }
-            }
-        }
-        let input = decode(analyzer, sink)
-        analyzer.onEvent = nil
-        analyzer.onAnnounce = nil
-        if isVerifying {
-            var verdict = BGPVerification(
-                analyzer: analyzer, expectations: expectations, peer: peer.flatMap { IPAddress($0) })
-            verdict.input = input
-            if json {
-                let time = analyzer.lastMessageTime ?? WallClock.now()
-                sink.renderer.output.appendLine(verdict.json(envelope: envelope, time: time).text)
-            } else {
-                sink.renderer.output.append(input.notes.map { "note: \($0)\n" }.joined())
-                sink.renderer.output.append(verdict.report)
-            }
-            sink.renderer.flush()
-            if verdict.exitCode != 0 { throw ExitCode(verdict.exitCode) }
-            return
-        }
-        if json {
-            let time = analyzer.lastMessageTime ?? WallClock.now()
-            sink.renderer.writeTableJSON(analyzer, routes: table, envelope: envelope, time: time)
-            sink.renderer.output.appendLine(input.json(envelope: envelope, time: time).text)
-        } else {
-            if table {
-                sink.renderer.writeTable(analyzer)
-            } else {
-                sink.renderer.output.append(BGPRender.summaryText(analyzer))
-            }
-            sink.renderer.output.append(input.text)
-        }
-        sink.renderer.flush()
-        if input.status != 0 { throw ExitCode(input.status) }
-    }
-
-    /// Read every input into `analyzer`; what made it incomplete, if anything. An input that cannot be
-    /// opened at all ends the run here (exit 1, no summary).
-    private func decode(_ analyzer: BGPAnalyzer, _ sink: OutputSink) -> BGPInputReport {
-        var input = BGPInputReport()
-        let forcedAddPath = addPath.map { $0 == "on" }
-        // SIGINT/SIGTERM stop a read of a FIFO or a stalled pipe too: the summary of what was read is printed.
-        StopSignal.install()
-        if let mrt {
-            let shown = PrintableText.escaped(mrt)
-            let decoder = BGPMRTDecoder(analyzer: analyzer, asSize: asnSize, addPath: forcedAddPath)
-            let end: BGPMRTDecoder.ReadEnd
-            do throws(MRTReadError) {
-                end = try decoder.read(path: mrt, shouldStop: { StopSignal.isRaised })
-            } catch {
-                if decoder.records == 0 { fail(error.message, flushing: sink) }
-                input.problems.append(error.message)
-                return input
-            }
-            if let skipped = decoder.skippedSummary { input.notes.append(skipped) }
-            switch end {
-            case .stopped:
-                input.interrupted = true
-            case .framingError:
-                let failure = decoder.failure.map { "at byte \($0.offset) (\($0.reason))" } ?? ""
-                input.problems.append("\(shown): MRT framing failed \(failure) after \(decoder.records) records; "
-                    + "nothing after it can be read: check that this is an uncompressed MRT file (zcat/bzcat it first)")
-            case .endOfInput:
-                if decoder.leftoverBytes > 0 {
-                    input.problems.append("\(shown): the file ends inside a record (\(decoder.leftoverBytes) bytes "
-                        + "after \(decoder.records) records); copy the file again")
-                }
-            }
-            for problem in input.problems { StandardStreams.error("bgpdecode: \(problem)") }
-            return input
-        }
-        let decoder = BGPCaptureDecoder(
-            analyzer: analyzer, ports: Set(port.isEmpty ? [179] : port), asSize: asnSize, addPath: forcedAddPath)
-        if let interface {
-            readLive(interface, decoder, sink)
-            Self.noteStreamLosses(analyzer, decoder, &input)
-            return input
-        }
-        for path in files {
-            let source: PacketSource
-            do {
-                source = try PacketSource.openFile(path)
-            } catch {
-                if StopSignal.isRaised {
-                    input.interrupted = true
-                    break
-                }
-                // Never opened (missing, not a capture, cut inside its header): no summary for it.
-                decoder.finish()
-                fail(error.message, flushing: sink)
-            }
-            do {
-                try decoder.read(source, shouldStop: { StopSignal.isRaised })
-            } catch let error as CaptureError {
-                if StopSignal.isRaised {
-                    input.interrupted = true
-                    break
-                }
-                // A cut file still says what it holds up to the cut: keep the results, mark them partial.
-                input.problems.append(error.message)
-                StandardStreams.error("bgpdecode: \(error.message)")
-            } catch {
-                input.problems.append("\(error)")
-                StandardStreams.error("bgpdecode: \(error)")
-            }
-            if StopSignal.isRaised {
-                input.interrupted = true
-                break
-            }
-        }
-        decoder.finish()
-        Self.noteStreamLosses(analyzer, decoder, &input)
-        return input
-    }
-
-    /// Bytes lost in stream gaps make the input incomplete (a table or verdict built without them cannot
-    /// be trusted); messages cut by the end of a stream are noted.
-    static func noteStreamLosses(_ analyzer: BGPAnalyzer, _ decoder: BGPCaptureDecoder, _ input: inout BGPInputReport) {
-        if analyzer.gapCount > 0 {
-            input.problems.append("\(analyzer.lostBytes) bytes of BGP streams were lost in \(analyzer.gapCount) "
-                + "\(analyzer.gapCount == 1 ? "gap" : "gaps") (not captured, or beyond the reassembly limits): "
-                + "messages in them are missing; capture with a larger buffer (-B) or closer to the speaker")
-        }
-        let evictions = decoder.reassemblyStatistics.evictions
-        if evictions > 0 {
-            input.problems.append("\(evictions) TCP \(evictions == 1 ? "flow was" : "flows were") dropped at the "
-                + "reassembly limits: their sessions end early")
-        }
-        input.notes += decoder.noMessageDiagnoses
-        if analyzer.truncatedMessages > 0 {
-            input.notes.append("\(analyzer.truncatedMessages) \(analyzer.truncatedMessages == 1 ? "message" : "messages") "
-                + "cut by the end of a stream (see TRUNCATED)")
-        }
-    }
-
-    /// Capture on `interface` until --duration, --count or SIGINT/SIGTERM; what was decoded is reported
-    /// either way (sessions still up stay up, as at the end of a capture file).
-    private func readLive(_ interface: String, _ decoder: BGPCaptureDecoder, _ sink: OutputSink) {
-        let ports = port.isEmpty ? [UInt16(179)] : port
-        let filter = "tcp and (" + ports.map { "port \($0)" }.joined(separator: " or ") + ")"
-        StopSignal.install()  // SIGINT/SIGTERM end a live capture cleanly
-        let deadline = duration.map { ContinuousClock.now + NumericOption.duration($0) }
-        var frames = 0
-        let limit = count ?? .max
-        do {
-            let source = try PacketSource.openLive(interface, options: LiveOptions(immediate: true))
-            try source.setFilter(filter)
-            try source.forEach(until: deadline, shouldStop: { StopSignal.isRaised }) { record in
-                decoder.process(record.bytes, linkType: record.linkType, originalLength: record.originalLength,
-                    timestamp: record.timestamp)
-                frames += 1
-                sink.renderer.flush()  // live: each event as it happens
-                return frames >= limit ? .stop : .continue
-            }
-        } catch let error as CaptureError {
-            decoder.finish()
-            fail(error.message, flushing: sink)
-        } catch {
-            decoder.finish()
-            fail("\(error)", flushing: sink)
-        }
-        decoder.finish()
-    }
-
-    /// Report `message` and exit 1, after writing the output already produced.
-    private func fail(_ message: String, flushing sink: OutputSink? = nil) -> Never {
-        sink?.renderer.flush()
-        StandardStreams.error("bgpdecode: \(message)")
-        Glibc.exit(ExitStatus.failure)
-    }
-}
-
-/// The renderer the event closure and the end of `run` share.
-final class OutputSink {
-    var renderer: BGPTextRenderer
-    init(_ renderer: BGPTextRenderer) { self.renderer = renderer }
 }

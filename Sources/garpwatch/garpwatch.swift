@@ -215,6 +215,7 @@ struct GarpWatch: ParsableCommand {
     static let bindingsRange: ClosedRange<Int> = 1...1_048_576
 
     func validate() throws {
+        try capture.requireSource()
         // Declared with `parsing: .unconditional`, so `--max-bindings -5` reaches these checks ("must be
         // positive") instead of swift-argument-parser reading -5 as an option ("Missing value").
         try OptionRange.integer(maxBindings, option: "--max-bindings", in: Self.bindingsRange, unit: "addresses")

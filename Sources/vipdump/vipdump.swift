@@ -41,6 +41,7 @@ struct VipDump: ParsableCommand {
     var summaryOnly = false
 
     func validate() throws {
+        try capture.requireSource()
         if capture.interfaces.count > 1 {
             throw ValidationError("vipdump watches one interface (-i) at a time; run one vipdump per interface.")
         }

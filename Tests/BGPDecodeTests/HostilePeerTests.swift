@@ -46,22 +46,23 @@ struct HostilePeerTests {
 
         var log: [String] { sink.lines.withLock { $0 } }
 
-        func connect() throws -> Int32 {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(descriptor >= 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = UInt32(0x7F00_0003).bigEndian
-            let status = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            try #require(status == 0, "connect: \(String(cString: strerror(errno)))")
-            var timeout = timeval(tv_sec: 3, tv_usec: 0)
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            return descriptor
+        func connect() throws -> Int32 { try HostilePeerTests.connect(port: port) }
+    }
+
+    /// A TCP connection from 127.0.0.1 to a listener on 127.0.0.3 `port`, with a 3 s receive timeout.
+    static func connect(port: UInt16) throws -> Int32 {
+        try ListenerLoopbackTests.connect(port: port, host: 0x7F00_0003, timeout: 3)
+    }
+
+    /// Our OPEN and a KEEPALIVE, then `count` (at most 256) /32s in 198.51.100.0/24, one UPDATE each (as
+    /// MetalLB sends them).
+    static func announceHostRoutes(_ client: Int32, count: Int) {
+        ListenerLoopbackTests.send(client, Self.open)
+        ListenerLoopbackTests.send(client, BGPMessageBuilder.keepalive())
+        let attributes: [UInt8] = [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xFD, 0xE9, 0x40, 3, 4, 127, 0, 0, 1]
+        for last in 0..<min(count, 256) {
+            let body: [UInt8] = [0, 0, 0, UInt8(attributes.count)] + attributes + [32, 198, 51, 100, UInt8(last)]
+            ListenerLoopbackTests.send(client, [UInt8](repeating: 0xFF, count: 16) + [0, UInt8(19 + body.count), 2] + body)
         }
     }
 
@@ -128,14 +129,7 @@ struct HostilePeerTests {
         defer { running.finish() }
         let client = try running.connect()
         defer { close(client) }
-        ListenerLoopbackTests.send(client, Self.open)
-        ListenerLoopbackTests.send(client, BGPMessageBuilder.keepalive())
-        // 150 /32s in 198.51.100.0/24, one UPDATE each (as MetalLB sends them).
-        let attributes: [UInt8] = [0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xFD, 0xE9, 0x40, 3, 4, 127, 0, 0, 1]
-        for last in 0..<150 {
-            let body: [UInt8] = [0, 0, 0, UInt8(attributes.count)] + attributes + [32, 198, 51, 100, UInt8(last)]
-            ListenerLoopbackTests.send(client, [UInt8](repeating: 0xFF, count: 16) + [0, UInt8(19 + body.count), 2] + body)
-        }
+        Self.announceHostRoutes(client, count: 150)
         let received = Self.notifications(client)
         #expect(received.codes == [[6, 1]], "\(received.codes)")
         #expect(received.closed)

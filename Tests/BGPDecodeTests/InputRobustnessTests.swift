@@ -23,12 +23,19 @@ struct InputRobustnessTests {
     // MARK: Numeric options
 
     @Test(arguments: [
-        (["-i", "lo", "--duration", "1e300"], "--duration must be more than 0 and at most 2592000 seconds"),
-        (["-i", "lo", "--duration", "9999999999"], "at most 2592000 seconds"),
+        // -i, --duration and -c are the shared capture options (CaptureOptions) since issue 19: their range.
+        (["-i", "lo", "--duration", "1e300"], "--duration must be from 0.001 to 315360000 seconds"),
+        (["-i", "lo", "--duration", "9999999999"], "to 315360000 seconds"),
         (["-i", "lo", "--duration", "-5"], "--duration must be positive"),
         (["-i", "lo", "--duration", "nan"], "--duration must be a number of seconds"),
-        (["-i", "lo", "--count", "1e300"], "--count must be a whole number between 1 and 1000000000000"),
+        (["-i", "lo", "--count", "1e300"], "--count must be a whole number between 1 and 9223372036854775807"),
         (["-i", "lo", "--count", "-1"], "--count must be positive"),
+        (["-i", "lo", "-c", "99999999999999999999"], "--count must be a whole number between 1 and"),
+        (["--mrt", "x.mrt", "-c", "5"], "-c and -w apply to captures (-r, -i), not to MRT files"),
+        (["-r", "a.pcap", "-r", "b.pcap", "-w", "out.pcap"], "keeps the frames of one file"),
+        (["--mrt", "x.mrt", "udp"], "A filter applies to captures (-r, -i), not to MRT files"),
+        (listenBase + ["--max-prefixes", "-1"], "--max-prefixes must be positive"),
+        (listenBase + ["--max-prefixes", "1e300"], "between 0 (no limit) and 100000000"),
         (["-r", "x.pcap", "--port", "70000"], "--port must be a whole number between 1 and 65535"),
         (["-r", "x.pcap", "--port", "-179"], "--port must be positive"),
         (["-r", "x.pcap", "--asn-size", "1e300"], "--asn-size must be 2 or 4"),

@@ -17,20 +17,21 @@ struct ListenerLoopbackTests {
         return [UInt8](repeating: 0xFF, count: 16) + [0, UInt8(19 + body.count), 2] + body
     }()
 
-    static func connect(port: UInt16) throws -> Int32 {
+    /// A TCP connection from 127.0.0.1 to `host` (127.0.0.2 by default) `port`, with a receive timeout.
+    static func connect(port: UInt16, host: UInt32 = 0x7F00_0002, timeout seconds: Int = 2) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(descriptor >= 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0002).bigEndian
+        address.sin_addr.s_addr = host.bigEndian
         let status = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         try #require(status == 0, "connect: \(String(cString: strerror(errno)))")
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return descriptor
     }
