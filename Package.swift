@@ -78,12 +78,12 @@ let package = Package(
         // every message touches, and the checks were 7% of the run time of a full table (perf). Debug
         // builds, which the tests run, keep them.
         .target(
-            name: "BGPDecodeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "CPrefetch"],
+            name: "BGPDecodeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "CPrefetch", "MetricsSink"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(
             name: "bgpdecode",
             dependencies: [
-                "BGPDecodeKit", "ToolSupport", "Capture", "CaptureCLI", "PacketCore", "CMalloc", argumentParser,
+                "BGPDecodeKit", "MetricsSink", "ToolSupport", "Capture", "CaptureCLI", "PacketCore", "CMalloc", argumentParser,
             ],
             // Its event closure runs once per route: as for BGPDecodeKit, no run-time exclusivity checks in
             // release builds.

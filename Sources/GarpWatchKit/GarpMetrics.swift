@@ -182,5 +182,5 @@ public final class GarpMetrics {
     static let droppedTotal = MetricName("vipscope_capture_dropped_packets_total",
         help: "Packets the kernel dropped before libpcap read them.")
     static let expectationsLoaded = MetricName("vipscope_expectations_loaded",
-        help: "Expected IPs loaded (0: the inputs are empty).")
+        help: "Expectations loaded: expected IPs or prefixes (0: none given, or the inputs are empty).")
 }

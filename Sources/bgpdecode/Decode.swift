@@ -225,6 +225,11 @@ struct Decode: ParsableCommand {
                 throw ValidationError(bad.message)
             }
         }
+        if report.metrics.listen != nil && interface == nil {
+            throw ValidationError(
+                "--metrics-listen serves while bgpdecode runs: give -i IFACE, or use bgpdecode listen (for a file, "
+                    + "--metrics-file FILE writes the metrics at the end).")
+        }
         if let peer, IPAddress(peer) == nil { throw ValidationError("--peer must be an IPv4 or IPv6 address.") }
         if peer != nil && !isVerifying {
             throw ValidationError("--peer selects the speaker to verify: add --expect-prefix or --expect-file.")
@@ -276,7 +281,10 @@ struct Decode: ParsableCommand {
                 }
             }
         }
-        let input = decode(analyzer, sink)
+        let metrics = BGPMetricsOutput.make(report, expectations: expectations)
+        // The last values, once the input is read (a verdict's or the table's exit status is thrown after it).
+        defer { metrics?.publish(analyzer, force: true) }
+        let input = decode(analyzer, sink, metrics: metrics)
         analyzer.onEvent = nil
         analyzer.onAnnounce = nil
         if isVerifying {
@@ -312,7 +320,7 @@ struct Decode: ParsableCommand {
 
     /// Read every input into `analyzer`; what made it incomplete, if anything. An input that cannot be
     /// opened at all ends the run here (exit 1, no summary).
-    private func decode(_ analyzer: BGPAnalyzer, _ sink: OutputSink) -> BGPInputReport {
+    private func decode(_ analyzer: BGPAnalyzer, _ sink: OutputSink, metrics: BGPMetricsOutput?) -> BGPInputReport {
         var input = BGPInputReport()
         let forcedAddPath = addPath.map { $0 == "on" }
         // SIGINT/SIGTERM stop a read of a FIFO or a stalled pipe too: the summary of what was read is printed.
@@ -348,7 +356,7 @@ struct Decode: ParsableCommand {
         let decoder = BGPCaptureDecoder(
             analyzer: analyzer, ports: Set(port.isEmpty ? [179] : port), asSize: asnSize, addPath: forcedAddPath)
         if let interface {
-            readLive(interface, decoder, sink)
+            readLive(interface, decoder, sink, metrics: metrics)
             Self.noteStreamLosses(analyzer, decoder, &input)
             return input
         }
@@ -421,7 +429,9 @@ struct Decode: ParsableCommand {
 
     /// Capture on `interface` until --duration, -c or SIGINT/SIGTERM, keeping every frame in the -w file;
     /// what was decoded is reported either way (sessions still up stay up, as at the end of a capture file).
-    private func readLive(_ interface: String, _ decoder: BGPCaptureDecoder, _ sink: OutputSink) {
+    private func readLive(
+        _ interface: String, _ decoder: BGPCaptureDecoder, _ sink: OutputSink, metrics: BGPMetricsOutput?
+    ) {
         let ports = port.isEmpty ? [UInt16(179)] : port
         // With the user's filter, it replaces the ports: 'tcp and (EXPR)'.
         let base = capture.filter == nil
@@ -431,7 +441,10 @@ struct Decode: ParsableCommand {
         do {
             let source = try capture.openInterface(interface, baseFilter: base)
             let recorder = try capture.makeRecorder(for: [source])
-            try feed(source, decoder, recorder: recorder, frames: &frames, flushing: sink)
+            metrics?.start()
+            try feed(source, decoder, recorder: recorder, frames: &frames, flushing: sink) {
+                metrics?.publish(decoder.analyzer, source: source)
+            }
             try recorder?.close()
         } catch let error as CaptureError {
             decoder.finish()
@@ -456,11 +469,15 @@ struct Decode: ParsableCommand {
     /// were read, --duration passes (live) or a signal; `flushing`: print each event as it happens (live).
     private func feed(
         _ source: PacketSource, _ decoder: BGPCaptureDecoder, recorder: CaptureRecorder?, frames: inout Int,
-        flushing sink: OutputSink?
+        flushing sink: OutputSink?, tick: () -> Void = {}
     ) throws {
         let limit = capture.count ?? .max
         guard frames < limit else { return }
-        try source.forEach(until: source.isLive ? capture.deadline : nil, shouldStop: { StopSignal.isRaised }) {
+        // `shouldStop` runs at least every 100 ms live (and every 1024 frames): the metrics' cadence too.
+        try source.forEach(until: source.isLive ? capture.deadline : nil, shouldStop: {
+            tick()
+            return StopSignal.isRaised
+        }) {
             record in
             recorder?.write(record)
             decoder.process(record.bytes, linkType: record.linkType, originalLength: record.originalLength,

@@ -310,6 +310,9 @@ struct Listen: ParsableCommand {
         } catch {
             fail(error.message)
         }
+        let metrics = BGPMetricsOutput.make(report, expectations: expectations)
+        metrics?.start()
+        defer { metrics?.publish(analyzer, force: true) }
         StopSignal.install()
         let where_ = configuration.bindAddress.map { "\($0)" } ?? "every address"
         StandardStreams.error("bgpdecode: listening on \(where_) port \(configuration.port) as AS \(localAS), "
@@ -324,6 +327,7 @@ struct Listen: ParsableCommand {
         var lastChange = ContinuousClock.now
         let settleTime = NumericOption.duration(settle)
         listener.run {
+            metrics?.publish(analyzer)
             if StopSignal.isRaised { return true }
             guard isVerifying else { return false }
             if let deadline, ContinuousClock.now >= deadline {

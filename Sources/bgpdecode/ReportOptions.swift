@@ -1,5 +1,6 @@
 import ArgumentParser
 import BGPDecodeKit
+import MetricsSink
 import ToolSupport
 
 /// What to print and what to verify: the options `bgpdecode -r/-i/--mrt` and `bgpdecode listen` share, so
@@ -12,6 +13,8 @@ struct ReportOptions: ParsableArguments {
     var json = false
 
     @OptionGroup var node: NodeNameOptions
+
+    @OptionGroup var metrics: MetricsOptions
 
     @Flag(help: "Also show KEEPALIVE messages.")
     var keepalives = false

@@ -27,17 +27,7 @@ enum Deploy {
     }
 
     /// METRICS.md's metrics table: name -> (type, labels).
-    static func metrics() throws -> [String: (type: String, labels: Set<String>)] {
-        var table: [String: (String, Set<String>)] = [:]
-        for line in try text("METRICS.md").split(separator: "\n") where line.hasPrefix("| `vipscope_") {
-            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count >= 3 else { continue }
-            let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
-            let labels = Set(cells[2].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            table[name] = (cells[1], labels)
-        }
-        return table
-    }
+    static func metrics() throws -> [String: (type: String, labels: Set<String>)] { try MetricsContract.table() }
 
     /// METRICS.md's labels table.
     static func documentedLabels() throws -> Set<String> {

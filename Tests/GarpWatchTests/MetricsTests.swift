@@ -4,56 +4,6 @@ import PacketCore
 import TestSupport
 import Testing
 
-/// One sample of the Prometheus text format: `name{labels} value`.
-struct Sample: Equatable {
-    var name: String
-    var labels: [String: String]
-    var value: Double
-}
-
-/// The text exposition, read back: samples, and `# TYPE` per metric name.
-struct Exposition {
-    var samples: [Sample] = []
-    var types: [String: String] = [:]
-
-    init(_ text: String) {
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("# TYPE ") {
-                let parts = line.split(separator: " ")
-                if parts.count == 4 { types[String(parts[2])] = String(parts[3]) }
-                continue
-            }
-            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
-                let value = Double(line[line.index(after: space)...])
-            else { continue }
-            let series = line[..<space]
-            var labels: [String: String] = [:]
-            var name = String(series)
-            if let brace = series.firstIndex(of: "{"), series.hasSuffix("}") {
-                name = String(series[..<brace])
-                // Label values here never hold `",` (node names, IPs, MACs): a split is enough for tests.
-                let body = series[series.index(after: brace)..<series.index(before: series.endIndex)]
-                for pair in body.split(separator: "\",") {
-                    let parts = pair.split(separator: "=", maxSplits: 1)
-                    if parts.count == 2 { labels[String(parts[0])] = String(parts[1].filter { $0 != "\"" }) }
-                }
-            }
-            samples.append(Sample(name: name, labels: labels, value: value))
-        }
-    }
-
-    func values(_ name: String, _ match: [String: String] = [:]) -> [Double] {
-        samples.filter { sample in
-            sample.name == name && match.allSatisfy { key, value in sample.labels[key] == value }
-        }.map(\.value)
-    }
-
-    func value(_ name: String, _ match: [String: String] = [:]) -> Double? {
-        let found = values(name, match)
-        return found.count == 1 ? found[0] : nil
-    }
-}
-
 /// `--metrics-file` on the recorded captures (issue 21): the values match garpwatch's own events, the names
 /// and types match deploy/METRICS.md, and promtool accepts every file.
 @Suite("garpwatch metrics")
@@ -120,49 +70,18 @@ struct MetricsTests {
         #expect(metrics.value("vipscope_expectations_loaded") == 0)
     }
 
-    /// deploy/METRICS.md's table: name -> (type, labels).
-    static func contract() throws -> [String: (type: String, labels: Set<String>)] {
-        let text = try String(
-            contentsOf: TestEnvironment.repository.appendingPathComponent("deploy/METRICS.md"), encoding: .utf8)
-        var table: [String: (String, Set<String>)] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("| `vipscope_") {
-            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count >= 3 else { continue }
-            let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
-            let labels = Set(cells[2].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            table[name] = (cells[1], labels)
-        }
-        return table
-    }
-
     @Test("Every metric garpwatch exports is in deploy/METRICS.md, with its type and labels")
     func matchesTheContract() throws {
-        let table = try Self.contract()
-        try #require(table.count > 10, "METRICS.md's table was not read")
+        let table = try MetricsContract.table()
         let (metrics, _, _) = try Self.run("split-brain.pcap", ["--ip", "198.51.100.50"])
-        try #require(!metrics.types.isEmpty)
-        for (name, type) in metrics.types {
-            let row = try #require(table[name], "\(name) is exported but not in deploy/METRICS.md")
-            #expect(row.type == type, "\(name): exported as \(type), METRICS.md says \(row.type)")
-            for sample in metrics.samples where sample.name == name || sample.name.hasPrefix(name + "_") {
-                let labels = Set(sample.labels.keys).subtracting(["le"])
-                #expect(labels == row.labels, "\(sample.name): labels \(labels.sorted()), METRICS.md \(row.labels.sorted())")
-            }
-        }
+        try MetricsContract.expectConforms(metrics, tool: "garpwatch")
         let garpRows = table.keys.filter { $0.hasPrefix("vipscope_garp_") }
         for name in garpRows { #expect(metrics.types[name] != nil, "METRICS.md lists \(name); garpwatch does not export it") }
     }
 
-    /// promtool, or nil (a recorded failure under CI: the lab is required there).
-    static func promtool() -> String? {
-        if let path = ChildProcess.which("promtool") { return path }
-        if TestEnvironment.isCI { Issue.record("promtool (Debian's prometheus package) is needed: run scripts/setup") }
-        return nil
-    }
-
     @Test("promtool check metrics accepts garpwatch's metrics on every recorded capture")
     func promtoolAcceptsEveryCapture() throws {
-        guard let promtool = Self.promtool() else { return }
+        guard let promtool = MetricsContract.promtool() else { return }
         let files = try FileManager.default.contentsOfDirectory(atPath: Support.garpwatchCaptures.path)
             .filter { $0.hasSuffix(".pcap") }.sorted()
             + ["../failover-l2.pcap", "../garp-arping.pcap", "../ndp-unsolicited-na.pcap", "../vlan-qinq.pcap"]
@@ -173,10 +92,7 @@ struct MetricsTests {
             let ips = Set(events.compactMap { $0["event"] as? String == "new-station" ? $0["ip"] as? String : nil })
             let (_, declaredText, _) = try Self.run(name, ips.sorted().flatMap { ["--ip", $0] })
             for exposition in [text, declaredText] {
-                let file = NSTemporaryDirectory() + "promtool-\(getpid())-\(UUID().uuidString).prom"
-                try exposition.write(toFile: file, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(atPath: file) }
-                let check = try ChildProcess.run(["sh", "-c", "\"$0\" check metrics < \"$1\"", promtool, file])
+                let check = try MetricsContract.check(exposition, promtool: promtool)
                 #expect(check.status == 0, "\(name): \(check.standardOutput)\(check.standardError)")
             }
         }
