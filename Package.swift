@@ -99,9 +99,11 @@ let package = Package(
             dependencies: ["AddrInspectKit", "Netlink", "EventLoop", "ToolSupport", "PacketCore", argumentParser]),
 
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
-        .target(name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "EventLoop", "COpenSSL"]),
+        .target(
+            name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "EventLoop", "COpenSSL", "MetricsSink"]),
         .executableTarget(
-            name: "svcprobe", dependencies: ["SvcProbeKit", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+            name: "svcprobe",
+            dependencies: ["SvcProbeKit", "MetricsSink", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
         // Kubernetes inputs: LoadBalancer Services and Nodes from kubectl's JSON, MetalLB's custom resources from
         // YAML, turned into the expectations the tools check. Bounded against hostile files.

@@ -142,14 +142,25 @@ public struct ProbeExpectations {
 public enum ProbePipeline {
     /// On-time results print in argument order as soon as the last is in; a probe that lingers for a late greeting
     /// adds a `late` line when it ends (the exit status is the on-time verdict's).
+    /// `observe` sees every result, on time or late (the metrics).
     public static func probeOnce(
-        _ targets: [ProbeTarget], options: ProbeOptions, expect: ProbeExpectations, output: ProbeOutput
+        _ targets: [ProbeTarget], options: ProbeOptions, expect: ProbeExpectations, output: ProbeOutput,
+        observe: @escaping (ProbeResult) -> Void = { _ in }
     ) -> Int32 {
         let prober = Prober(options: options)
         let sink = output
         let results = prober.run(
-            targets, onAllResults: { results in for result in results { sink.emit(.probe(result)) } },
-            onLate: { result in sink.emit(.late(result)) })
+            targets,
+            onAllResults: { results in
+                for result in results {
+                    observe(result)
+                    sink.emit(.probe(result))
+                }
+            },
+            onLate: { result in
+                observe(result)
+                sink.emit(.late(result))
+            })
         return ProbeVerdict.status(
             results, expectUp: expect.expectUp, expectVersion: expect.expectVersion, expectTLS: expect.expectTLS,
             verifyTLS: options.tls.verify)
@@ -159,7 +170,8 @@ public enum ProbePipeline {
     /// flight finish politely and print one summary per target.
     public static func watch(
         _ targets: [ProbeTarget], options: ProbeOptions, expect: ProbeExpectations, intervalNanoseconds: Int64,
-        durationNanoseconds: Int64?, shouldStop: () -> Bool, output: ProbeOutput
+        durationNanoseconds: Int64?, shouldStop: () -> Bool, output: ProbeOutput,
+        observe: @escaping (ProbeResult) -> Void = { _ in }
     ) -> Int32 {
         let session = WatchSession(targets: targets, options: options, intervalNanoseconds: intervalNanoseconds)
         let start = session.startedAt
@@ -167,6 +179,7 @@ public enum ProbePipeline {
         var mismatch = false
         var tlsProblem: Int32?
         session.onResult = { result in
+            observe(result)
             if let expression = expect.expectVersion, let version = result.greeting?.version,
                 (try? expression.firstMatch(in: version)) == nil
             {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Glibc
+import MetricsSink
 import PacketCore
 import SvcProbeKit
 import ToolSupport
@@ -94,6 +95,8 @@ struct SvcProbe: ParsableCommand {
 
     @OptionGroup var node: NodeNameOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Add capability, status and login details.")
     var verbose = false
 
@@ -112,6 +115,13 @@ struct SvcProbe: ParsableCommand {
         _ = try Self.checked(NumberText.validated(port, option: "--port", range: 1...65_535))
         if duration != nil && !watch { throw ValidationError("--duration applies to --watch only.") }
         if watch && !files.isEmpty { throw ValidationError("--watch probes live targets; it cannot read captures.") }
+        if metrics.listen != nil && !watch {
+            throw ValidationError(
+                "--metrics-listen serves while svcprobe --watch runs (for one round of probes, --metrics-file FILE).")
+        }
+        if metrics.isRequested && !files.isEmpty {
+            throw ValidationError("The metrics are of live probes, not of -r captures.")
+        }
         if let expectVersion, (try? Regex(expectVersion)) == nil {
             throw ValidationError("--expect-version '\(expectVersion)' is not a valid regular expression.")
         }
@@ -175,15 +185,44 @@ struct SvcProbe: ParsableCommand {
         }
         let expect = ProbeExpectations(
             expectUp: expectUp, expectVersion: expectVersion.flatMap { try? Regex($0) }, expectTLS: expectTls)
+        // Metrics: a series set per target; refreshed by every result, written to --metrics-file at most once a
+        // second while watching and once at the end.
+        var publisher: MetricsPublisher?
+        var model: SvcMetrics?
+        if metrics.isRequested {
+            let made = SvcMetrics(node: node.resolved, targets: parsed)
+            do {
+                publisher = try MetricsPublisher(metrics, registry: made.registry)
+            } catch {
+                StandardStreams.error("svcprobe: \(error.message)")
+                throw ExitCode(ExitStatus.failure)
+            }
+            model = made
+        }
+        var reportedFailure = false
+        let publish: (Bool) -> Void = { force in
+            guard let publisher, force || publisher.isDue else { return }
+            if let failure = publisher.published(), !reportedFailure {
+                StandardStreams.error("svcprobe: --metrics-file: \(PrintableText.escaped(failure))")
+                reportedFailure = true
+            }
+        }
+        let observe: (ProbeResult) -> Void = { result in
+            model?.observe(result)
+            publish(false)
+        }
         let status: Int32
         if watch {
             StopSignal.install()
+            publisher?.start()
             status = ProbePipeline.watch(
                 parsed, options: options, expect: expect, intervalNanoseconds: intervalNanoseconds,
-                durationNanoseconds: durationNanoseconds, shouldStop: { StopSignal.isRaised }, output: output)
+                durationNanoseconds: durationNanoseconds, shouldStop: { StopSignal.isRaised }, output: output,
+                observe: observe)
         } else {
-            status = ProbePipeline.probeOnce(parsed, options: options, expect: expect, output: output)
+            status = ProbePipeline.probeOnce(parsed, options: options, expect: expect, output: output, observe: observe)
         }
+        publish(true)
         if status != ExitStatus.ok { throw ExitCode(status) }
     }
 }
