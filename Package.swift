@@ -93,17 +93,20 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["CNetlink", "PacketCore", "EventLoop"]),
         // The commands' work, the events and their sinks (text, JSON Lines), `has` rendering: all in the Kit; the
         // executable parses arguments and wires a source to a sink.
-        .target(name: "AddrInspectKit", dependencies: ["Netlink", "EventLoop", "ToolSupport", "PacketCore"]),
+        .target(name: "AddrInspectKit", dependencies: ["Netlink", "EventLoop", "ToolSupport", "PacketCore", "MetricsSink"]),
         .executableTarget(
             name: "addrinspect",
-            dependencies: ["AddrInspectKit", "Netlink", "EventLoop", "ToolSupport", "PacketCore", argumentParser]),
+            dependencies: [
+                "AddrInspectKit", "Netlink", "EventLoop", "ToolSupport", "PacketCore", "MetricsSink", "KubeInputs",
+                argumentParser,
+            ]),
 
         // svcprobe: TCP probes and MySQL/MariaDB greetings. The MySQL parsers are in PacketCore.
         .target(
             name: "SvcProbeKit", dependencies: ["PacketCore", "Capture", "ToolSupport", "EventLoop", "COpenSSL", "MetricsSink"]),
         .executableTarget(
             name: "svcprobe",
-            dependencies: ["SvcProbeKit", "MetricsSink", "ToolSupport", "Capture", "PacketCore", argumentParser]),
+            dependencies: ["SvcProbeKit", "MetricsSink", "KubeInputs", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
         // Kubernetes inputs: LoadBalancer Services and Nodes from kubectl's JSON, MetalLB's custom resources from
         // YAML, turned into the expectations the tools check. Bounded against hostile files.

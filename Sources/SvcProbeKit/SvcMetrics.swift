@@ -17,9 +17,10 @@ public final class SvcMetrics {
         var probes: [ProbeOutcome: Counter] = [:]
         var server: (version: String, gauge: Gauge)?
 
-        init(_ target: ProbeTarget, node: String, registry: PrometheusCollectorRegistry) {
+        init(_ target: ProbeTarget, service: String, node: String, registry: PrometheusCollectorRegistry) {
             let family = IPAddress(target.host).map(MetricLabels.family(of:)) ?? "name"
-            labels = [("node", node), ("ip", target.host), ("service", ""), ("port", "\(target.port)"), ("family", family)]
+            labels = [("node", node), ("ip", target.host), ("service", service), ("port", "\(target.port)"),
+                ("family", family)]
             up = registry.gauge(SvcMetrics.up, labels)
             duration = registry.histogram(SvcMetrics.duration, labels, buckets: SvcMetrics.durationBuckets)
             // Every outcome from the start, at 0: a rate() over a counter that appears late misses its first probe.
@@ -31,11 +32,13 @@ public final class SvcMetrics {
 
     private var series: [ProbeTarget: Series] = [:]
 
-    public init(node: String, targets: [ProbeTarget], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// `services`: the Service (`namespace/name`) of targets that came from `--services`.
+    public init(node: String, targets: [ProbeTarget], services: [ProbeTarget: String] = [:],
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         self.node = node
         for target in targets where series[target] == nil {
-            series[target] = Series(target, node: node, registry: registry)
+            series[target] = Series(target, service: services[target] ?? "", node: node, registry: registry)
         }
         registry.gauge(Self.expectationsLoaded, [("node", node)]).set(to: Double(series.count))
     }

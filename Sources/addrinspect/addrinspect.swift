@@ -2,6 +2,8 @@ import AddrInspectKit
 import ArgumentParser
 import EventLoop
 import Glibc
+import KubeInputs
+import MetricsSink
 import Netlink
 import PacketCore
 import ToolSupport
@@ -269,6 +271,34 @@ struct HasCommand: ParsableCommand {
     }
 }
 
+extension WatchCommand {
+    /// The metrics model (the expected IPs from --ip and --services) and where it goes; nil without metrics. A
+    /// port in use or an unreadable --services file ends the run before the watch starts.
+    func makeMetrics() throws -> (AddrMetrics?, MetricsPublisher?) {
+        guard metrics.isRequested else { return (nil, nil) }
+        var expected = ips.compactMap { IPAddress($0) }.map { AddrMetrics.Expected(ip: $0, service: "") }
+        if let services {
+            do {
+                for service in try ServiceInventory.read(file: services).services {
+                    for ip in service.expectedIPs where !expected.contains(where: { $0.ip == ip }) {
+                        expected.append(AddrMetrics.Expected(ip: ip, service: service.qualifiedName))
+                    }
+                }
+            } catch {
+                StandardStreams.error("addrinspect: \(PrintableText.escaped(error.description))")
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
+        let model = AddrMetrics(node: common.node.resolved, expected: expected)
+        do {
+            return (model, try MetricsPublisher(metrics, registry: model.registry))
+        } catch {
+            StandardStreams.error("addrinspect: \(error.message)")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+}
+
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
@@ -276,7 +306,8 @@ struct WatchCommand: ParsableCommand {
         usage: """
             addrinspect watch [<kind> ...] [--duration <seconds>] [--count <changes>]
                      [--receive-buffer <bytes>] [--netns <name>] [--json]
-                     [--node-name <name>]
+                     [--node-name <name>] [--ip <ip> ...] [--services <file>]
+                     [--metrics-listen <addr:port>] [--metrics-file <file>]
             """,
         discussion: AddrInspectHelp.watchCommand)
 
@@ -297,6 +328,17 @@ struct WatchCommand: ParsableCommand {
         valueName: "bytes"))
     var receiveBuffer: Int?
 
+    @Option(name: .customLong("ip"), help: ArgumentHelp(
+        "An expected service IP: the metrics say whether it is local (repeatable).", valueName: "ip"))
+    var ips: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "LoadBalancer Services (kubectl get svc -A -o json): each IP's locality in the metrics, with its Service.",
+        valueName: "file"))
+    var services: String?
+
+    @OptionGroup var metrics: MetricsOptions
+
     func validate() throws {
         for kind in kinds where ObjectKind(rawValue: kind) == nil {
             throw ValidationError("'\(kind)' is not something to watch; use addr, link, neigh or route.")
@@ -305,6 +347,10 @@ struct WatchCommand: ParsableCommand {
         try OptionRange.integer(count, option: "--count", in: 1...Int.max, unit: "changes")
         // The kernel caps SO_RCVBUFFORCE at INT_MAX / 2.
         try OptionRange.integer(receiveBuffer, option: "--receive-buffer", in: 1...(1 << 30), unit: "bytes")
+        for ip in ips where IPAddress(ip) == nil { throw ValidationError("--ip '\(ip)' is not an IPv4 or IPv6 address.") }
+        if (!ips.isEmpty || services != nil) && !metrics.isRequested {
+            throw ValidationError("--ip and --services say what the metrics report: add --metrics-listen or --metrics-file.")
+        }
     }
 
     func run() throws {
@@ -313,13 +359,24 @@ struct WatchCommand: ParsableCommand {
         let monitor = try common.perform { () throws(NetlinkError) in
             try Monitor(kinds: wanted, receiveBufferSize: receiveBuffer)
         }
+        let (model, publisher) = try makeMetrics()
         StopSignal.install()  // Ctrl-C or kill ends the watch cleanly
+        publisher?.start()
+        var reportedFailure = false
+        let publish: (Bool) -> Void = { force in
+            guard let publisher, force || publisher.isDue else { return }
+            if let failure = publisher.published(), !reportedFailure {
+                StandardStreams.error("addrinspect: --metrics-file: \(PrintableText.escaped(failure))")
+                reportedFailure = true
+            }
+        }
+        defer { publish(true) }
         var output = ByteWriter()
         do throws(NetlinkError) {
             try WatchPipeline.run(
                 monitor: monitor, watching: ObjectKind.allCases.filter(wanted.contains), sink: common.sink,
                 deadline: Deadline(afterSeconds: duration), count: count, shouldStop: { StopSignal.isRaised },
-                into: &output)
+                into: &output, metrics: model, afterBatch: { publish(false) })
         } catch {
             output.flush()
             StandardStreams.error("addrinspect: \(error.message)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Glibc
+import KubeInputs
 import MetricsSink
 import PacketCore
 import SvcProbeKit
@@ -97,14 +98,22 @@ struct SvcProbe: ParsableCommand {
 
     @OptionGroup var metrics: MetricsOptions
 
+    @Option(help: ArgumentHelp(
+        "LoadBalancer Services (kubectl get svc -A -o json): probe every IP on each of its TCP ports, the Service "
+            + "named in the metrics.", valueName: "file"))
+    var services: String?
+
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Add capability, status and login details.")
     var verbose = false
 
     func validate() throws {
-        if targets.isEmpty && files.isEmpty {
-            throw ValidationError("Give targets to probe (HOST:PORT ...) or a capture to read with -r FILE.")
+        if targets.isEmpty && files.isEmpty && services == nil {
+            throw ValidationError(
+                "Give targets to probe (HOST:PORT ...), --services FILE, or a capture to read with -r FILE.")
         }
-        if !targets.isEmpty && !files.isEmpty { throw ValidationError("Probe targets or read captures (-r), not both.") }
+        if (!targets.isEmpty || services != nil) && !files.isEmpty {
+            throw ValidationError("Probe targets or read captures (-r), not both.")
+        }
         _ = try Self.checked(DurationText.validated(timeout, option: "--timeout", range: Limits.timeout, example: "500ms"))
         _ = try Self.checked(DurationText.validated(linger, option: "--linger", range: Limits.linger, example: "10s"))
         _ = try Self.checked(DurationText.validated(interval, option: "--interval", range: Limits.interval, example: "200ms"))
@@ -170,6 +179,29 @@ struct SvcProbe: ParsableCommand {
         }
         var parsed: [ProbeTarget] = []
         for target in targets { parsed += (try? ProbeTarget.parse(target)) ?? [] }
+        // --services: every assigned or requested IP on each TCP port of its Service, in the inventory's order.
+        var serviceOf: [ProbeTarget: String] = [:]
+        if let services {
+            let inventory: ServiceInventory
+            do { inventory = try ServiceInventory.read(file: services) } catch {
+                StandardStreams.error("svcprobe: \(PrintableText.escaped(error.description))")
+                throw ExitCode(ExitStatus.failure)
+            }
+            for service in inventory.services {
+                for ip in service.expectedIPs {
+                    for port in service.ports where port.transport == "TCP" {
+                        let target = ProbeTarget(host: "\(ip)", port: port.port)
+                        if serviceOf[target] == nil && !parsed.contains(target) { parsed.append(target) }
+                        serviceOf[target] = serviceOf[target] ?? service.qualifiedName
+                    }
+                }
+            }
+            if parsed.isEmpty {
+                StandardStreams.error("svcprobe: --services \(PrintableText.escaped(services)): no LoadBalancer Service "
+                    + "has an IP with a TCP port to probe")
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
         var options = ProbeOptions()
         options.timeoutNanoseconds = timeoutNanoseconds
         options.lingerNanoseconds = lingerNanoseconds
@@ -190,7 +222,7 @@ struct SvcProbe: ParsableCommand {
         var publisher: MetricsPublisher?
         var model: SvcMetrics?
         if metrics.isRequested {
-            let made = SvcMetrics(node: node.resolved, targets: parsed)
+            let made = SvcMetrics(node: node.resolved, targets: parsed, services: serviceOf)
             do {
                 publisher = try MetricsPublisher(metrics, registry: made.registry)
             } catch {

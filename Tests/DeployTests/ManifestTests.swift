@@ -88,37 +88,71 @@ struct ManifestTests {
         #expect(Set(documented) == Set(containerPorts.values))
     }
 
-    @Test("garpwatch runs with its container's arguments and the ConfigMap's files (live on lo, one second)")
-    func garpwatchTakesItsArguments() throws {
+    /// Each container's exit status after one second with its own arguments, on lo of an empty namespace: nothing
+    /// announces or answers the ConfigMap's IPs there (and nothing leaves it: the namespace has no route).
+    static let containerStatuses: [String: Set<Int32>] = [
+        "garpwatch": [12],  // each Service IP not seen
+        "bgpdecode": [13],  // no BGP session on lo
+        "svcprobe": [0],  // probes fail (no route), no --expect-up
+        "addrinspect": [0, 130, 143],
+    ]
+
+    @Test("Every container runs with its arguments and the ConfigMap's files (one second, in an empty namespace)",
+          arguments: ["garpwatch", "bgpdecode", "svcprobe", "addrinspect"])
+    func containerArgumentsAreReal(tool: String) throws {
         guard getuid() == 0 else {
-            if TestEnvironment.isCI { Issue.record("capturing on lo needs root") }
+            if TestEnvironment.isCI { Issue.record("a network namespace and capture on lo need root") }
             return
         }
-        let garpwatch = try #require(TestEnvironment.builtTool("garpwatch"), "garpwatch is not built")
+        let binary = try #require(TestEnvironment.builtTool(tool), "\(tool) is not built")
         let daemonSet = try #require(try Deploy.objects(kind: "DaemonSet").first)
         let containers = daemonSet.object("spec").object("template").object("spec").objects("containers")
-        let container = try #require(containers.first { $0["name"] as? String == "garpwatch" })
+        let container = try #require(containers.first { $0["name"] as? String == tool })
         let data = try #require(try Deploy.objects(kind: "ConfigMap").first).object("data")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vipscope-deploy-\(getpid())")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vipscope-deploy-\(getpid())-\(tool)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        for (name, value) in data { try (value as? String ?? "").write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
-        let port = 20000 + Int(getpid()) % 30000
+        let namespace = "dp\(getpid())\(tool.prefix(3))"
+        _ = try? ChildProcess.run(["ip", "netns", "del", namespace])
+        try ChildProcess.mustRun(["ip", "netns", "add", namespace])
+        defer {
+            _ = try? ChildProcess.run(["ip", "netns", "del", namespace])
+            try? FileManager.default.removeItem(at: folder)
+        }
+        try ChildProcess.mustRun(["ip", "-n", namespace, "link", "set", "lo", "up"])
+        for (name, value) in data {
+            try (value as? String ?? "").write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         let arguments = container.strings("args").map { argument -> String in
             switch argument {
             case "$(VIPSCOPE_INTERFACE)": return "lo"
             case "$(NODE_NAME)": return "ci-node"
-            case ":9781": return "127.0.0.1:\(port)"
             default:
+                if argument.hasPrefix(":97") { return "127.0.0.1" + argument }
                 return argument.hasPrefix("/etc/vipscope/")
                     ? folder.appendingPathComponent(String(argument.dropFirst(14))).path : argument
             }
         }
-        #expect(arguments.contains("--metrics-listen") && arguments.contains("--services"), "\(arguments)")
-        let output = try ChildProcess.run([garpwatch] + arguments + ["--duration", "1"])
-        // Nothing announces the ConfigMap's IPs on lo: each is a not-seen verdict (12), never a usage error.
-        #expect(output.status == 12, "\(arguments): \(output.standardError)")
-        #expect(output.standardOutput.contains("(one owner, service "), "\(output.standardOutput)")
+        #expect(arguments.contains("--metrics-listen"), "\(tool): \(arguments)")
+        let duration = tool == "svcprobe" ? "1s" : "1"
+        let output = try ChildProcess.run(["ip", "netns", "exec", namespace, binary] + arguments + ["--duration", duration])
+        #expect(Self.containerStatuses[tool]?.contains(output.status) == true,
+            "\(tool) \(arguments): exit \(output.status): \(output.standardError)")
+        #expect(!output.standardError.contains("Error:") && !output.standardError.contains("Usage:"),
+            "\(tool): \(output.standardError)")
+    }
+
+    @Test("prefixes.txt is the ConfigMap's LoadBalancer IPs as host routes")
+    func prefixesMatchServices() throws {
+        let data = try #require(try Deploy.objects(kind: "ConfigMap").first).object("data")
+        let services = try ServiceInventory.parse(
+            Array((data["services.json"] as? String ?? "").utf8), file: "configmap services.json")
+        var expected: [String] = []
+        for service in services.services {
+            for ip in service.assigned where !expected.contains("\(ip)") { expected.append("\(ip)") }
+        }
+        let lines = (data["prefixes.txt"] as? String ?? "").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let prefixes = expected.map { $0.contains(":") ? "\($0)/128" : "\($0)/32" }
+        #expect(Set(lines.map(String.init)) == Set(prefixes), "\(lines) vs \(prefixes)")
     }
 
     @Test("The ConfigMap's expectations read with KubeInputs, and every expected IP is in a MetalLB pool")
