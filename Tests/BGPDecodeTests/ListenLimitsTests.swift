@@ -58,6 +58,207 @@ struct ListenLimitsTests {
         }
         return codes
     }
+
+    // MARK: Out of file descriptors
+
+    /// `bgpdecode listen` (the built executable, so the limit is its own and not the test runner's) with
+    /// at most `limit` open descriptors, on 127.0.0.5, standard output and error in files.
+    final class LimitedListener {
+        let process = Process()
+        let directory: URL
+        let port: UInt16
+        static let address = "127.0.0.5"
+
+        init(limit: Int) throws {
+            let binary = try BGPHelpTests.binary()
+            port = try Self.freePort()
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("lt-emfile-\(getpid())-\(port)")
+            try? FileManager.default.removeItem(at: directory)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for file in ["out", "err"] { _ = FileManager.default.createFile(atPath: path(file), contents: nil) }
+            // The shell lowers its own limit (soft and hard) and becomes bgpdecode: the PID is the listener's.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(limit) && exec \"$0\" \"$@\"", binary, "listen",
+                "--local-as", "64512", "--router-id", "203.0.113.254", "--accept-any",
+                "--bind", "\(Self.address):\(port)"]
+            process.standardOutput = FileHandle(forWritingAtPath: path("out"))
+            process.standardError = FileHandle(forWritingAtPath: path("err"))
+            try process.run()
+        }
+
+        /// A port nothing listens on at 127.0.0.5 just now (the kernel's choice).
+        static func freePort() throws -> UInt16 {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(descriptor >= 0)
+            defer { close(descriptor) }
+            var address = ListenLimitsTests.socketAddress(0x7F00_0005, port: 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let status = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, length) == 0 ? getsockname(descriptor, $0, &length) : -1
+                }
+            }
+            try #require(status == 0, "bind 127.0.0.5: \(String(cString: strerror(errno)))")
+            return UInt16(bigEndian: address.sin_port)
+        }
+
+        func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
+
+        var errors: String { (try? String(contentsOfFile: path("err"), encoding: .utf8)) ?? "" }
+
+        var pid: Int32 { process.processIdentifier }
+
+        /// The descriptors it holds (entries of /proc/PID/fd).
+        var openDescriptors: [Int] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).compactMap { Int($0) }
+        }
+
+        /// The descriptors below `limit`, the ones the limit counts: a descriptor the test runner had open
+        /// when this process was started (a pipe of another test's child) is inherited at its old number,
+        /// which may be above the limit set afterwards.
+        func descriptors(below limit: Int) -> Int { openDescriptors.filter { $0 < limit }.count }
+
+        /// What each descriptor is, for a failure message.
+        var descriptorTargets: String {
+            openDescriptors.sorted().map { descriptor in
+                "\(descriptor)=" + ((try? FileManager.default.destinationOfSymbolicLink(
+                    atPath: "/proc/\(pid)/fd/\(descriptor)")) ?? "?")
+            }.joined(separator: " ")
+        }
+
+        /// User plus system CPU time so far, from /proc/PID/stat (fields 14 and 15, in clock ticks).
+        func cpuSeconds() throws -> Double {
+            let text = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            // The command name (field 2) is in parentheses and may hold spaces: count after the last ')'.
+            let end = try #require(text.lastIndex(of: ")"))
+            let fields = text[text.index(after: end)...].split(separator: " ")
+            try #require(fields.count > 12, "\(text)")
+            let user = try #require(Double(fields[11]))
+            let system = try #require(Double(fields[12]))
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+
+        func stop() -> Int32? {
+            guard process.isRunning else { return process.terminationStatus }
+            kill(pid, SIGINT)
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                kill(pid, SIGKILL)
+                process.waitUntilExit()
+                return nil
+            }
+            return process.terminationStatus
+        }
+
+        func tearDown() {
+            _ = stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    static func socketAddress(_ address: UInt32, port: UInt16) -> sockaddr_in {
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        socketAddress.sin_port = port.bigEndian
+        socketAddress.sin_addr.s_addr = address.bigEndian
+        return socketAddress
+    }
+
+    /// A client from `source` (each its own loopback address: `--accept-any` keeps one session per address,
+    /// so every accepted connection holds a descriptor) to the listener.
+    static func connect(from source: UInt32, to port: UInt16) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        try #require(descriptor >= 0, "socket: \(String(cString: strerror(errno)))")
+        var local = socketAddress(source, port: 0)
+        var remote = socketAddress(0x7F00_0005, port: port)
+        let status = withUnsafePointer(to: &local) { local in
+            withUnsafePointer(to: &remote) { remote in
+                local.withMemoryRebound(to: sockaddr.self, capacity: 1) { local in
+                    remote.withMemoryRebound(to: sockaddr.self, capacity: 1) { remote in
+                        bind(descriptor, local, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                            ? Glibc.connect(descriptor, remote, socklen_t(MemoryLayout<sockaddr_in>.size)) : -1
+                    }
+                }
+            }
+        }
+        if status != 0 { close(descriptor) }
+        try #require(status == 0, "connect: \(String(cString: strerror(errno)))")
+        return descriptor
+    }
+
+    /// Whether the listener's OPEN has arrived on `client` (without waiting).
+    static func receivedOpen(_ client: Int32) -> Bool {
+        var header = [UInt8](repeating: 0, count: 4096)
+        let count = header.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        return count >= 19 && header[18] == 1
+    }
+
+    static let outOfDescriptors = "bgpdecode: cannot accept a connection: Too many open files"
+    static let acceptingAgain = "bgpdecode: accepting connections again"
+
+    /// Sixty clients against a listener allowed 32 descriptors: it accepts what it can, the rest wait in
+    /// the kernel's queue. The listener must say so once (not once per retry), not spin on the queued
+    /// connection (poll reports the listening socket readable at once: 100 % of a core), and accept again
+    /// when descriptors are free: a new peer gets our OPEN. A second episode is reported again.
+    @Test func runningOutOfDescriptorsIsLoggedOnceAndSurvivedWithoutASpin() throws {
+        let limit = 32
+        let listener = try LimitedListener(limit: limit)
+        defer { listener.tearDown() }
+        let listening = waitFor(10) { listener.errors.contains("listening on 127.0.0.5") }
+        try #require(listening, "bgpdecode listen did not start: \(listener.errors)")
+        let baseline = listener.descriptors(below: limit)
+        try #require(baseline > 0 && baseline < limit - 2, "at the start: \(listener.descriptorTargets)")
+
+        var clients: [Int32] = []
+        defer { for client in clients { close(client) } }
+        // 127.0.1.1 to 127.0.1.60.
+        for host in 1...60 { clients.append(try Self.connect(from: 0x7F00_0100 + UInt32(host), to: listener.port)) }
+        let ranOut = waitFor(5) { listener.errors.contains(Self.outOfDescriptors) }
+        try #require(ranOut, "the listener never ran out of descriptors: \(listener.errors)")
+        usleep(300_000)
+        let accepted = clients.filter(Self.receivedOpen).count
+        #expect(accepted == limit - baseline, "\(accepted) accepted; at the start: \(baseline) below \(limit)")
+        #expect(listener.descriptors(below: limit) == limit, "\(listener.descriptorTargets)")
+
+        // Three seconds out of descriptors, three retries: CPU time well below a core, one log line.
+        let before = try listener.cpuSeconds()
+        sleep(3)
+        let used = try listener.cpuSeconds() - before
+        #expect(used < 0.3, "the listener used \(used) s of CPU in 3 s while out of descriptors")
+        #expect(listener.process.isRunning)
+        #expect(Self.count(Self.outOfDescriptors, in: listener.errors) == 1, "\(listener.errors)")
+
+        // Descriptors free again: the queue the episode left (closed connections by now, more of them than
+        // there are free descriptors) is accepted in rounds, and the episode ends when it is empty. Digging
+        // out of it runs out of descriptors again, but that is the same episode.
+        for client in clients { close(client) }
+        clients = []
+        let resumed = waitFor(8) { listener.errors.contains(Self.acceptingAgain) }
+        #expect(resumed, "\(listener.errors)")
+        let recovered = waitFor(3) { listener.descriptors(below: limit) == baseline }
+        #expect(recovered, "after every client closed: \(listener.descriptorTargets)")
+        #expect(Self.count(Self.outOfDescriptors, in: listener.errors) == 1,
+            "digging out of the queue the episode left is still that episode: \(listener.errors)")
+        let peer = try Self.connect(from: 0x7F00_0201, to: listener.port)
+        clients.append(peer)
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var header = [UInt8](repeating: 0, count: 19)
+        let count = header.withUnsafeMutableBytes { recv(peer, $0.baseAddress, 19, Int32(MSG_WAITALL)) }
+        #expect(count == 19 && header[18] == 1, "no OPEN for a new peer after the episode: \(listener.errors)")
+        #expect(listener.errors.contains("127.0.2.1 connected to 127.0.0.5"), "\(listener.errors)")
+
+        // A second episode is a new one: said again, and again only once.
+        for host in 1...60 { clients.append(try Self.connect(from: 0x7F00_0300 + UInt32(host), to: listener.port)) }
+        let again = waitFor(5) { Self.count(Self.outOfDescriptors, in: listener.errors) >= 2 }
+        #expect(again, "\(listener.errors)")
+        sleep(2)
+        #expect(Self.count(Self.outOfDescriptors, in: listener.errors) == 2, "\(listener.errors)")
+        #expect(listener.stop() == 0, "\(listener.errors)")
+    }
+
+    static func count(_ line: String, in text: String) -> Int { text.components(separatedBy: line).count - 1 }
 }
 
 /// Wait up to `seconds` for `condition`; whether it held.
