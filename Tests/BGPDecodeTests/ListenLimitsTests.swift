@@ -259,6 +259,82 @@ struct ListenLimitsTests {
     }
 
     static func count(_ line: String, in text: String) -> Int { text.components(separatedBy: line).count - 1 }
+
+    // MARK: --md5-password-file
+
+    /// `--md5-password-file PEER=FILE` against BIRD with `password "s3cret"` in a namespace: the key is the
+    /// file's first line (a second line must not become part of it), and a file with another password
+    /// gives no session (the kernel drops BIRD's signed SYNs).
+    @Test func md5PasswordFromAFileRightAndWrong() throws {
+        let lab = try ListenLab(namespacePrefix: "lt-")
+        defer { lab.tearDown() }
+        let listenerNS = try lab.namespace("l")
+        let birdNS = try lab.namespace("b")
+        try lab.link(listenerNS, 0, ["\(ListenTests.listenerV4)/24", "fd99:5::254/64"],
+            birdNS, 0, ["\(ListenTests.birdV4)/24", "fd99:5::1/64"])
+        try lab.startBird("bird", in: birdNS, routerID: ListenTests.birdV4,
+            ListenTests.birdConfig(extra: "password \"s3cret\";"))
+        try "s3cret\nnot part of the password\n".write(toFile: lab.path("right.key"), atomically: true, encoding: .utf8)
+        try "s3cre".write(toFile: lab.path("wrong.key"), atomically: true, encoding: .utf8)
+        let peer = ["--peer", ListenTests.birdV4, "--peer-as", ListenTests.birdAS,
+            "--expect-prefix", "198.51.100.10/32", "--expect-prefix", "198.51.100.11/32",
+            "--expect-prefix", "2001:db8:51::10/128"]
+        let right = try ListenTests.listen(lab, listenerNS, name: "right",
+            peer + ["--md5-password-file", "\(ListenTests.birdV4)=\(lab.path("right.key"))", "--wait", "15"])
+        #expect(lab.exitStatus(right, within: 20) == 0, "\(lab.read("right.out")) \(lab.read("right.err"))")
+        #expect(lab.read("right.err").contains("session established"), "\(lab.read("right.err"))")
+        let wrong = try ListenTests.listen(lab, listenerNS, name: "wrong",
+            peer + ["--md5-password-file", "\(ListenTests.birdV4)=\(lab.path("wrong.key"))", "--wait", "4"])
+        #expect(lab.exitStatus(wrong, within: 10) == BGPVerification.noSessionCode,
+            "\(lab.read("wrong.out")) \(lab.read("wrong.err"))")
+        #expect(!lab.read("wrong.err").contains("connected"), "\(lab.read("wrong.err"))")
+        #expect(try !lab.birdc("bird", "show protocols lis").output.contains("Established"))
+    }
+
+    /// A password file that is missing, a directory, empty, or whose first line is empty or longer than an
+    /// RFC 2385 key (80 bytes) is refused before the socket opens: status 1 and one sentence on stderr
+    /// that names the file.
+    @Test(arguments: ["missing", "directory", "empty", "blank first line", "too long"])
+    func unusablePasswordFileIsRefused(kind: String) throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("lt-keys-\(getpid())-\(kind.replacingOccurrences(of: " ", with: "-"))")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("key").path
+        switch kind {
+        case "directory": try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: false)
+        case "empty": try "".write(toFile: file, atomically: true, encoding: .utf8)
+        case "blank first line": try "\ns3cret\n".write(toFile: file, atomically: true, encoding: .utf8)
+        case "too long": try String(repeating: "k", count: 81).write(toFile: file, atomically: true, encoding: .utf8)
+        default: break
+        }
+        let port = try LimitedListener.freePort()
+        // Not ChildProcess.run: a file that is wrongly accepted starts a listener that never exits.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BGPHelpTests.binary())
+        process.arguments = ["listen", "--local-as", "64512", "--router-id", "203.0.113.254",
+            "--peer", "127.0.0.1", "--peer-as", "65001", "--bind", "\(LimitedListener.address):\(port)",
+            "--md5-password-file", "127.0.0.1=\(file)"]
+        let errorPath = directory.appendingPathComponent("err").path
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: errorPath)
+        try process.run()
+        let exited = waitFor(5) { !process.isRunning }
+        if !exited {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let result = (status: exited ? process.terminationStatus : -1,
+            standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+        #expect(result.status == 1, "\(kind): status \(result.status), \(result.standardError)")
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.count == 1, "\(kind): \(result.standardError)")
+        #expect(result.standardError.hasPrefix("bgpdecode: ") && result.standardError.contains(file),
+            "\(kind): \(result.standardError)")
+        #expect(!result.standardError.contains("listening on"), "\(kind): \(result.standardError)")
+    }
 }
 
 /// Wait up to `seconds` for `condition`; whether it held.
