@@ -18,8 +18,8 @@ public final class BGPListener {
     private var listenDescriptor: Int32 = -1
     private var connections: [Connection] = []
 
-    /// Accepting failed for lack of file descriptors (logged once per episode), and until when the
-    /// listening socket is not polled.
+    /// Accepting failed for lack of file descriptors (logged once per episode: from the first EMFILE until
+    /// the accept queue is empty), and until when the listening socket is not polled.
     private var outOfDescriptors = false
     private var acceptPausedUntil: Int64 = 0
 
@@ -279,12 +279,19 @@ public final class BGPListener {
                     }
                     outOfDescriptors = true
                     acceptPausedUntil = Self.monotonicNow() + 1_000_000_000
-                } else if errno != EAGAIN && errno != EINTR && errno != ECONNABORTED {
+                } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                    // The queue is empty: only now is an episode over. Not at the first accept that works:
+                    // the connections that waited are more than the descriptors a burst of closes frees, so
+                    // digging out of the queue runs out again, and that was logged as a new episode.
+                    if outOfDescriptors {
+                        log("accepting connections again: the ones that waited are accepted")
+                        outOfDescriptors = false
+                    }
+                } else if errno != EINTR && errno != ECONNABORTED {
                     log("cannot accept a connection: \(Self.errnoText())")
                 }
                 return
             }
-            outOfDescriptors = false
             var localStorage = sockaddr_storage()
             var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             _ = withUnsafeMutablePointer(to: &localStorage) {
