@@ -279,15 +279,17 @@ public struct Renderer: Sendable {
                 let macs = conflict.macs.map(nodes.label).joined(separator: ", ")
                 output.append(string: " (split-brain ongoing: \(macs))")
             }
-            var separator: StaticString = "; also "
-            for claimant in binding.history.indices where claimant != binding.ownerSlot {
-                let other = binding.history[claimant]
-                guard other.frames > 0 && other.mac != binding.owner else { continue }
-                output.append(separator)
-                separator = ", "
-                nodes.appendLabel(other.mac, to: &output)
-                output.append(" x")
-                output.append(decimal: other.frames)
+            // Only a binding with a detail has claimants besides its owner.
+            if let detail = binding.existingDetail {
+                var separator: StaticString = "; also "
+                for (slot, other) in detail.history.enumerated() where slot != detail.ownerSlot {
+                    guard other.frames > 0 && other.mac != binding.owner else { continue }
+                    output.append(separator)
+                    separator = ", "
+                    nodes.appendLabel(other.mac, to: &output)
+                    output.append(" x")
+                    output.append(decimal: other.frames)
+                }
             }
             output.append("\n")
         }
