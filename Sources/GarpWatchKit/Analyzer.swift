@@ -61,16 +61,8 @@ public struct FrameCounters: Sendable, Hashable {
 public struct Analyzer: Sendable {
     public let options: AnalyzerOptions
     /// Every binding, in order of first appearance.
-    public var bindings: [Binding] {
-        guard hot.contains(where: { $0.frames > 0 }) else { return storage }
-        var list = storage
-        for position in list.indices { Self.fold(hot[position], into: &list[position]) }
-        return list
-    }
-    /// The bindings, except for owner frames still counted in `hot` (see `HotBinding`).
+    public var bindings: [Binding] { storage }
     private var storage: [Binding] = []
-    /// One record per binding, same positions as `storage`: what the usual frame reads and counts.
-    private var hot: [HotBinding] = []
     public private(set) var counters = FrameCounters()
     /// Events not yet taken by the caller (see `takeEvents()`).
     public var events: [Event] = []
@@ -82,20 +74,23 @@ public struct Analyzer: Sendable {
     public init(options: AnalyzerOptions = AnalyzerOptions(), restoring restored: [Binding] = []) {
         self.options = options
         index = BindingIndex(minimumCapacity: restored.count)
-        for binding in restored where index.find(binding.key, in: hot) == nil {
+        // Room for the whole table at once: growing a big array by doubling briefly holds the old and the new
+        // copy, twice the table (issue 15). Address space only: pages are touched as bindings arrive.
+        storage.reserveCapacity(max(restored.count, min(options.maxBindings, Self.reservedBindingsLimit)))
+        for binding in restored where index.find(binding.key, in: storage) == nil {
             storage.append(binding)
-            hot.append(HotBinding(key: binding.key, owner: binding.owner, lastSeen: binding.lastSeen, isQuiet: false))
             refresh(storage.count - 1)
-            index.insert(binding.key, at: storage.count - 1, in: hot)
+            index.insert(binding.key, at: storage.count - 1, in: storage)
         }
         events.reserveCapacity(16)
     }
 
+    /// Most bindings reserved up front (`--max-bindings` allows 1,048,576; a library caller may pass more).
+    static let reservedBindingsLimit = 1 << 20
+
     public func binding(for key: BindingKey) -> Binding? {
-        guard let position = index.find(key, in: hot) else { return nil }
-        var binding = storage[position]
-        Self.fold(hot[position], into: &binding)
-        return binding
+        guard let position = index.find(key, in: storage) else { return nil }
+        return storage[position]
     }
 
     /// One `--probe` request sent (its frame is not captured back): counted with the probes in the summary.
@@ -183,16 +178,15 @@ public struct Analyzer: Sendable {
                 let evidence: Takeover.Evidence = advert.priority == 0 ? .vrrpRelease : .vrrpAdvert
                 for address in advert.addresses {
                     let key = BindingKey(vlans: vlans, ip: address)
-                    guard let slot = index.find(key, in: hot) else {
+                    guard let slot = index.find(key, in: storage) else {
                         // An address seen only in VRRP adverts is still owned by the master that lists it.
                         if advert.priority > 0 { observe(Observation(claim: .vrrpAdvert, key: key, mac: mac), at: time) }
                         continue
                     }
-                    if storage[slot].vrrpOnly, advert.priority > 0, hot[slot].owner != mac {
+                    if storage[slot].vrrpOnly, advert.priority > 0, storage[slot].owner != mac {
                         // No ARP/NDP for it: the adverts are all there is to follow the master by.
                         observe(Observation(claim: .vrrpAdvert, key: key, mac: mac), at: time)
                     }
-                    fold(slot)
                     let wasInConflict = storage[slot].conflict != nil
                     storage[slot].live(mac, evidence: evidence, reply: false, at: time)
                     if advert.priority > 0 {
@@ -206,13 +200,13 @@ public struct Analyzer: Sendable {
             }
             return
         }
-        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: hot) else {
+        guard let slot = index.find(BindingKey(vlans: vlans, ip: source), in: storage) else {
             if !options.ipSourceScope.isEmpty, options.ipSourceScope.contains(where: { $0.contains(source) }) {
                 observe(Observation(claim: .ipSource, key: BindingKey(vlans: vlans, ip: source), mac: mac), at: time)
             }
             return
         }
-        if hot[slot].owner == mac {
+        if storage[slot].owner == mac {
             storage[slot].live(mac, evidence: .ipSource, reply: true, at: time)
         } else if options.ipSourceScope.contains(where: { $0.contains(source) }) {
             // Another MAC answers from a followed address: the owner changed, even with no announcement seen.
@@ -256,19 +250,18 @@ public struct Analyzer: Sendable {
         // A reply: does it make a second MAC answering one broadcast who-has?
         let twoOwners = answered.flatMap { questions.answer(key, from: mac, to: $0, at: time) }
         let slot: Int
-        if let existing = index.find(key, in: hot) {
+        if let existing = index.find(key, in: storage) {
             slot = existing
-            if twoOwners == nil && hot[slot].isQuiet && hot[slot].owner == mac && hot[slot].frames < HotBinding.foldLimit
-                && observation.lint.isEmpty && !observation.anomalies.contains(.ethernetSourceMismatch)
+            if twoOwners == nil && storage[slot].isQuiet && storage[slot].owner == mac
+                && observation.kind != .gratuitousRequest && observation.lint.isEmpty
+                && !observation.anomalies.contains(.ethernetSourceMismatch)
             {
-                // The usual frame: the owner again, nothing pending. Same effect as `claim`, counted here.
-                hot[slot].frames += 1
-                if observation.kind.isGratuitous { hot[slot].gratuitous += 1 }
-                if time > hot[slot].lastSeen { hot[slot].lastSeen = time }
+                // The usual frame: the owner again, nothing pending. Same effect as `claim`, counted here. (A
+                // gratuitous request goes through `claim`, which remembers it for `isMetalLBReply`.)
+                storage[slot].countOwnerFrame(at: time, gratuitous: observation.kind.isGratuitous)
                 return
             }
             metalLBRound = isMetalLBReply(observation, mac: mac, slot: slot, at: time)
-            fold(slot)
             if observation.isNeighborProtocol { storage[slot].vrrpOnly = false }
             let wasInConflict = storage[slot].conflict != nil
             storage[slot].dropQuestion(ifOverAt: time, events: &events)
@@ -290,8 +283,7 @@ public struct Analyzer: Sendable {
             slot = storage.count
             storage.append(Binding(key: key, mac: mac, time: time, gratuitous: observation.kind.isGratuitous))
             storage[slot].vrrpOnly = observation.kind == .vrrpAdvert
-            hot.append(HotBinding(key: key, owner: mac, lastSeen: time, isQuiet: false))
-            index.insert(key, at: slot, in: hot)
+            index.insert(key, at: slot, in: storage)
             if observation.kind == .gratuitousRequest {
                 storage[slot].lastGratuitousRequest = SignOfLife(time: time, evidence: .claim)
                 storage[slot].lastGratuitousRequestMAC = mac
@@ -326,7 +318,6 @@ public struct Analyzer: Sendable {
         var still: [Int] = []
         for slot in scheduled {
             if let due = storage[slot].deadline, time >= due {
-                fold(slot)
                 let wasInConflict = storage[slot].conflict != nil
                 _ = storage[slot].expire(now: time, options: options, events: &events)
                 count(wasInConflict, slot)
@@ -357,12 +348,8 @@ public struct Analyzer: Sendable {
     /// stay open (the summary shows them).
     public mutating func finish() {
         for slot in scheduled {
-            fold(slot)
             _ = storage[slot].expire(now: storage[slot].lastSeen, options: options, events: &events, final: true)
             storage[slot].isScheduled = false
-        }
-        for slot in storage.indices {
-            fold(slot)
             refresh(slot)
         }
         scheduled.removeAll()
@@ -393,39 +380,17 @@ public struct Analyzer: Sendable {
     private mutating func ask(_ key: BindingKey, from requester: IPAddress, at time: Timestamp) {
         guard options.scope.isEmpty || inScope(key.ip) else { return }
         questions.ask(key, from: requester, at: time, closes: time.adding(nanoseconds: options.replyWindow))
-        guard openConflicts > 0, let slot = index.find(key, in: hot), storage[slot].conflict != nil else { return }
-        fold(slot)
+        guard openConflicts > 0, let slot = index.find(key, in: storage), storage[slot].conflict != nil else { return }
         storage[slot].ask(from: requester, at: time, options: options, events: &events)
         count(true, slot)
         if let deadline = storage[slot].deadline { schedule(slot, deadline) }
         refresh(slot)
     }
 
-    /// Move the owner frames counted in `hot` into the binding.
-    private mutating func fold(_ slot: Int) {
-        guard hot[slot].frames > 0 else { return }
-        Self.fold(hot[slot], into: &storage[slot])
-        hot[slot].frames = 0
-        hot[slot].gratuitous = 0
-    }
-
-    private static func fold(_ record: HotBinding, into binding: inout Binding) {
-        guard record.frames > 0 else { return }
-        let frames = Int(record.frames)
-        let gratuitous = Int(record.gratuitous)
-        binding.frames += frames
-        binding.gratuitous += gratuitous
-        if record.lastSeen > binding.lastSeen { binding.lastSeen = record.lastSeen }
-        binding.current.frames += frames
-        binding.current.gratuitous += gratuitous
-        if record.lastSeen > binding.current.lastSeen { binding.current.lastSeen = record.lastSeen }
-    }
-
     /// After the binding changed: its owner, and whether an owner frame may take the counting shortcut.
     private mutating func refresh(_ slot: Int) {
         let binding = storage[slot]
-        hot[slot].owner = binding.owner
-        hot[slot].isQuiet = binding.deadline == nil && binding.pending == nil && binding.conflict == nil
+        storage[slot].isQuiet = binding.deadline == nil && binding.pending == nil && binding.conflict == nil
             && binding.question == nil && !binding.vrrpOnly
             && (options.localNets.isEmpty || binding.bogonReported)
     }
@@ -458,14 +423,11 @@ public struct Analyzer: Sendable {
     /// MetalLB's healthy announcement (issue 15 item 7): each round is a gratuitous ARP request and a gratuitous
     /// reply, both with target MAC ff:ff:ff:ff:ff:ff. Linux ignores the reply (its target MAC is not the
     /// sender's) but takes the request, so the pair misleads no kernel: this reply is one, when the same MAC's
-    /// gratuitous request came within the round gap before it. Called before `fold`, so the owner's request
-    /// counted on the hot path is still in `hot`.
+    /// gratuitous request came within the round gap before it. A gratuitous request
+    /// never takes the counting shortcut, so the last one is always in the binding.
     private func isMetalLBReply(_ observation: Observation, mac: MACAddress, slot: Int, at time: Timestamp) -> Bool {
         guard observation.lint.contains(.gratuitousReplyForeignTarget), observation.broadcastTarget else {
             return false
-        }
-        if hot[slot].owner == mac, hot[slot].gratuitous > 0, within(hot[slot].lastSeen, time, options.roundGap) {
-            return true
         }
         guard let request = storage[slot].lastGratuitousRequest, storage[slot].lastGratuitousRequestMAC == mac else {
             return false

@@ -25,80 +25,51 @@ struct PendingTakeover: Sendable, Hashable {
 }
 
 /// Everything known about one address on one VLAN path.
+///
+/// A binding costs its bytes once per tracked address (up to a million with `--max-bindings`), so it is kept
+/// small (issue 15: about 1.4 KB of memory per address before, 128 bytes here): the fields every frame reads
+/// are stored inline, and everything an address only needs once it has seen a second MAC, a takeover window,
+/// a split-brain, a VRRP advert or a gratuitous request lives in `BindingDetail`, allocated out of line the
+/// first time it is written (`detail`). Until then the binding has one claimant, its owner since the first
+/// frame, whose record is the binding's own counters (`current`). The usual address never needs the detail.
 public struct Binding: Sendable, Hashable {
     // The fields every frame touches come first, together: the bindings array is walked in random order,
-    // so each frame pays a cache miss per cache line of its binding it reads (perf: the key comparison and
-    // the frame counter were two separate misses, half of the analyzer's time).
+    // so each frame pays a cache miss per cache line of its binding it reads.
     public var key: BindingKey
-    /// The current owner's claimant record (authoritative; copied back into `history` when ownership moves).
-    var current: Claimant
+    private var flags: Flags = []
+    /// The owner's report-once flags while there is no detail (then in `detail.current`).
+    private var ownerReported: UInt16 = 0
+    /// The MAC that claimed the address last.
+    public internal(set) var owner: MACAddress
     /// Claiming frames in this run.
     public internal(set) var frames = 0
     public internal(set) var gratuitous = 0
     public internal(set) var lastSeen: Timestamp
-    /// When the binding next needs `expire(now:)`.
-    var deadline: Timestamp?
-
-    /// The MAC that claimed the address last.
-    public var owner: MACAddress { current.mac }
-    public internal(set) var ownerSince: Timestamp
-    public internal(set) var previousOwner: MACAddress?
     public internal(set) var firstSeen: Timestamp
-    public internal(set) var takeovers = 0
-    /// Split-brain episodes (started in this run).
-    public internal(set) var conflicts = 0
-    /// Every MAC seen for the address (at most `historyLimit`), the current owner at index `ownerSlot`.
-    public var claimants: [Claimant] {
-        var list = history
-        list[ownerSlot] = current
-        return list
-    }
-    /// The claimant list, except that the owner's entry (at `ownerSlot`) is stale while it owns the address:
-    /// its live record is `current`. The usual frame comes from the current owner, and updating a stored
-    /// property is much cheaper than a nested array element (a uniqueness check on every frame, measured).
-    var history: [Claimant]
-    /// The split-brain in progress, if any.
-    public internal(set) var conflict: Conflict?
-    var ownerSlot = 0
-    var pending: PendingTakeover?
-    /// During a split-brain: the last broadcast who-has for the address and who answered it (the evidence
-    /// that can end the split-brain).
-    var question: Question?
+    /// Nil until something beyond one owner's counters happens (see `detail`).
+    private var box: DetailBox?
     /// The current owner's latest sign of life other than a claim (IP frame with the address as source, VRRP
-    /// advert); claims are in `current.lastSeen`.
+    /// advert); claims are in `current.lastSeen`. Inline: every station that talks IP has one.
     var ownerLife: SignOfLife?
     /// The current owner's last frame with the address as source (a reply to a client).
     var ownerLastReply: Timestamp?
-    var isScheduled = false
-    var bogonReported = false
-    /// The latest gratuitous ARP request seen on the slow path, and from whom: the first half of MetalLB's
-    /// request + reply round (the hot path's owner frames are in `HotBinding`).
-    var lastGratuitousRequest: SignOfLife?
-    var lastGratuitousRequestMAC = MACAddress(rawValue: 0)
-    /// The last two MACs that sent VRRP adverts listing the address (see `advertised`).
-    var masters: [VRRPMaster] = []
-    /// Known only from VRRP adverts so far (no ARP/NDP claim): a new master's advert is then its claim.
-    var vrrpOnly = false
 
     static let historyLimit = 8
 
     init(key: BindingKey, mac: MACAddress, time: Timestamp, gratuitous: Bool) {
         self.key = key
-        ownerSince = time
+        owner = mac
         firstSeen = time
         lastSeen = time
         frames = 1
         self.gratuitous = gratuitous ? 1 : 0
-        current = Claimant(mac: mac, firstSeen: time, lastSeen: time, frames: 1, gratuitous: gratuitous ? 1 : 0)
-        history = [current]
     }
 
     /// A binding restored from a state file: its history, no frames in this run.
     init(restoring key: BindingKey, owner: MACAddress, previousOwner: MACAddress?, firstSeen: Timestamp,
          lastSeen: Timestamp, claimants: [Claimant]) {
         self.key = key
-        ownerSince = lastSeen
-        self.previousOwner = previousOwner
+        self.owner = owner
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
         frames = 0
@@ -111,9 +82,157 @@ public struct Binding: Sendable, Hashable {
             // More than `historyLimit` claimants and the owner beyond them: keep the owner.
             history[history.count - 1] = claimants.first { $0.mac == owner } ?? history[history.count - 1]
         }
-        ownerSlot = history.firstIndex { $0.mac == owner } ?? 0
-        current = history[ownerSlot]
-        self.history = history
+        let ownerSlot = history.firstIndex { $0.mac == owner } ?? 0
+        var detail = BindingDetail(current: history[ownerSlot], ownerSince: lastSeen, history: history)
+        detail.ownerSlot = ownerSlot
+        detail.previousOwner = previousOwner
+        box = DetailBox(detail)
+    }
+
+    // MARK: Inline flags
+
+    private struct Flags: OptionSet, Sendable, Hashable {
+        let rawValue: UInt8
+        static let scheduled = Flags(rawValue: 1 << 0)
+        static let bogonReported = Flags(rawValue: 1 << 1)
+        static let vrrpOnly = Flags(rawValue: 1 << 2)
+        static let quiet = Flags(rawValue: 1 << 3)
+    }
+
+    private func flag(_ flag: Flags) -> Bool { flags.contains(flag) }
+    private mutating func set(_ flag: Flags, _ on: Bool) {
+        if on { flags.insert(flag) } else { flags.remove(flag) }
+    }
+
+    var isScheduled: Bool {
+        get { flag(.scheduled) }
+        set { set(.scheduled, newValue) }
+    }
+    var bogonReported: Bool {
+        get { flag(.bogonReported) }
+        set { set(.bogonReported, newValue) }
+    }
+    /// Known only from VRRP adverts so far (no ARP/NDP claim): a new master's advert is then its claim.
+    var vrrpOnly: Bool {
+        get { flag(.vrrpOnly) }
+        set { set(.vrrpOnly, newValue) }
+    }
+    /// Nothing pending (no takeover window, no split-brain, no bogon check to make): an owner frame changes
+    /// nothing but the counters (`countOwnerFrame`). Kept by the analyzer (`Analyzer.refresh`).
+    var isQuiet: Bool {
+        get { flag(.quiet) }
+        set { set(.quiet, newValue) }
+    }
+
+    // MARK: The detail
+
+    /// The out-of-line state, created on first write from what the inline fields imply (one claimant, the
+    /// owner since the first frame). Reading a binding without one allocates nothing: the accessors below
+    /// give the defaults.
+    var detail: BindingDetail {
+        get { box?.value ?? BindingDetail(implied: self) }
+        _modify {
+            var storage = box ?? DetailBox(BindingDetail(implied: self))
+            box = nil  // so that `storage` holds the only reference unless the binding was copied
+            defer { box = storage }
+            yield &storage.value
+        }
+    }
+
+    /// Give the binding its detail now (what the inline fields imply), before they change.
+    mutating func materializeDetail() {
+        if box == nil { box = DetailBox(BindingDetail(implied: self)) }
+    }
+
+    /// The detail, if the binding has one (the renderer walks the history only then).
+    var existingDetail: BindingDetail? { box?.value }
+
+    /// The current owner's claimant record. Without a detail it is the binding's own counters.
+    var current: Claimant {
+        get {
+            box?.value.current
+                ?? Claimant(mac: owner, firstSeen: firstSeen, lastSeen: lastSeen, frames: frames, gratuitous: gratuitous,
+                            reported: ownerReported)
+        }
+        set {
+            detail.current = newValue
+            owner = newValue.mac
+        }
+    }
+    public internal(set) var ownerSince: Timestamp {
+        get { box?.value.ownerSince ?? firstSeen }
+        set { detail.ownerSince = newValue }
+    }
+    public internal(set) var previousOwner: MACAddress? {
+        get { box?.value.previousOwner }
+        set { if box != nil || newValue != nil { detail.previousOwner = newValue } }
+    }
+    public internal(set) var takeovers: Int {
+        get { box?.value.takeovers ?? 0 }
+        set { detail.takeovers = newValue }
+    }
+    /// Split-brain episodes (started in this run).
+    public internal(set) var conflicts: Int {
+        get { box?.value.conflicts ?? 0 }
+        set { detail.conflicts = newValue }
+    }
+    /// The split-brain in progress, if any.
+    public internal(set) var conflict: Conflict? {
+        get { box?.value.conflict }
+        set { if box != nil || newValue != nil { detail.conflict = newValue } }
+    }
+    /// The claimant list, except that the owner's entry (at `ownerSlot`) is stale while it owns the address:
+    /// its live record is `current`. Allocates for a binding without a detail: only the slow paths read it.
+    var history: [Claimant] {
+        get { box?.value.history ?? [current] }
+        set { detail.history = newValue }
+    }
+    var ownerSlot: Int {
+        get { box?.value.ownerSlot ?? 0 }
+        set { if box != nil || newValue != 0 { detail.ownerSlot = newValue } }
+    }
+    /// When the binding next needs `expire(now:)`.
+    var deadline: Timestamp? {
+        get { box?.value.deadline }
+        set { if box != nil || newValue != nil { detail.deadline = newValue } }
+    }
+    var pending: PendingTakeover? {
+        get { box?.value.pending }
+        set { if box != nil || newValue != nil { detail.pending = newValue } }
+    }
+    var question: Question? {
+        get { box?.value.question }
+        set { if box != nil || newValue != nil { detail.question = newValue } }
+    }
+    var lastGratuitousRequest: SignOfLife? {
+        get { box?.value.lastGratuitousRequest }
+        set { if box != nil || newValue != nil { detail.lastGratuitousRequest = newValue } }
+    }
+    var lastGratuitousRequestMAC: MACAddress {
+        get { box?.value.lastGratuitousRequestMAC ?? MACAddress(rawValue: 0) }
+        set { if box != nil || newValue.rawValue != 0 { detail.lastGratuitousRequestMAC = newValue } }
+    }
+    var masters: [VRRPMaster] {
+        get { box?.value.masters ?? [] }
+        set { if box != nil || !newValue.isEmpty { detail.masters = newValue } }
+    }
+
+    /// Every MAC seen for the address (at most `historyLimit`), the current owner at index `ownerSlot`.
+    public var claimants: [Claimant] {
+        guard let detail = box?.value else { return [current] }
+        var list = detail.history
+        list[detail.ownerSlot] = detail.current
+        return list
+    }
+
+    /// One more frame from the current owner.
+    @inline(__always)
+    mutating func countOwnerFrame(at time: Timestamp, gratuitous isGratuitous: Bool) {
+        frames += 1
+        if time > lastSeen { lastSeen = time }
+        if isGratuitous { gratuitous += 1 }
+        // Without a detail the owner's record is these counters.
+        if box != nil { detail.current.touch(time, gratuitous: isGratuitous) }
     }
 
     /// MACs that claimed the address in this run.
@@ -132,18 +251,19 @@ public struct Binding: Sendable, Hashable {
             lastGratuitousRequest = SignOfLife(time: time, evidence: .claim)
             lastGratuitousRequestMAC = mac
         }
-        frames += 1
-        if time > lastSeen { lastSeen = time }
-        if isGratuitous { gratuitous += 1 }
-        if mac == current.mac {
-            current.touch(time, gratuitous: isGratuitous)
-            if isGratuitous, pending != nil, let first = pending?.takeover.newFirst,
-                time.nanoseconds(since: first) <= options.burstWindow
-            {
+        if mac == owner {
+            countOwnerFrame(at: time, gratuitous: isGratuitous)
+            if isGratuitous, let first = pending?.takeover.newFirst, time.nanoseconds(since: first) <= options.burstWindow {
                 pending?.takeover.burst.add(time, roundGap: options.roundGap)
             }
             return
         }
+        // Another MAC: the owner's record moves into the history, so it must stop being the binding's own
+        // counters before they count this frame.
+        materializeDetail()
+        frames += 1
+        if time > lastSeen { lastSeen = time }
+        if isGratuitous { gratuitous += 1 }
         changeOwner(to: mac, kind: kind, time: time, isGratuitous: isGratuitous, options: options, events: &events)
     }
 
@@ -238,15 +358,18 @@ public struct Binding: Sendable, Hashable {
 
     /// The report-once flags of `mac`'s claimant, nil if it has none.
     func reportedFlags(of mac: MACAddress) -> UInt16? {
-        if mac == current.mac { return current.reported }
-        return history.first { $0.mac == mac }?.reported
+        guard let detail = box?.value else { return mac == owner ? ownerReported : nil }
+        if mac == detail.current.mac { return detail.current.reported }
+        return detail.history.first { $0.mac == mac }?.reported
     }
 
     mutating func setReportedFlags(_ flags: UInt16, of mac: MACAddress) {
-        if mac == current.mac {
-            current.reported = flags
-        } else if let index = history.firstIndex(where: { $0.mac == mac }) {
-            history[index].reported = flags
+        if box == nil {
+            if mac == owner { ownerReported = flags }
+        } else if mac == owner {
+            detail.current.reported = flags
+        } else if let index = detail.history.firstIndex(where: { $0.mac == mac }) {
+            detail.history[index].reported = flags
         }
     }
 
@@ -395,6 +518,69 @@ public struct Binding: Sendable, Hashable {
         events.append(event)
         self.conflict = nil
     }
+}
+
+/// What a binding needs beyond its inline fields once it has more than one owner's counters to keep: owner
+/// history, takeover and split-brain state, questions, signs of life, VRRP masters (see `Binding`).
+struct BindingDetail: Sendable, Hashable {
+    /// The current owner's claimant record (authoritative; copied back into `history` when ownership moves).
+    var current: Claimant
+    var ownerSince: Timestamp
+    /// Every MAC seen for the address, the owner's entry at `ownerSlot` stale while it owns the address: its
+    /// live record is `current` (updating a stored property is much cheaper than a nested array element).
+    var history: [Claimant]
+    var ownerSlot = 0
+    var previousOwner: MACAddress?
+    var takeovers = 0
+    var conflicts = 0
+    var conflict: Conflict?
+    var deadline: Timestamp?
+    var pending: PendingTakeover?
+    /// During a split-brain: the last broadcast who-has for the address and who answered it (the evidence
+    /// that can end the split-brain).
+    var question: Question?
+    /// The latest gratuitous ARP request seen on the slow path, and from whom: the first half of MetalLB's
+    /// request + reply round.
+    var lastGratuitousRequest: SignOfLife?
+    var lastGratuitousRequestMAC = MACAddress(rawValue: 0)
+    /// The last two MACs that sent VRRP adverts listing the address (see `Binding.advertised`).
+    var masters: [VRRPMaster] = []
+
+    init(current: Claimant, ownerSince: Timestamp, history: [Claimant]) {
+        self.current = current
+        self.ownerSince = ownerSince
+        self.history = history
+    }
+
+    /// What a binding without a detail stands for: its one claimant, the owner since the first frame.
+    init(implied binding: Binding) {
+        let owner = binding.current
+        self.init(current: owner, ownerSince: binding.firstSeen, history: [owner])
+    }
+}
+
+/// Copy-on-write storage of a `BindingDetail`: a copied binding shares it until one of the copies writes.
+struct DetailBox: Sendable, Hashable {
+    private final class Storage: @unchecked Sendable {
+        // Only written through `value`'s `_modify`, which first makes the storage unique to the writer.
+        var value: BindingDetail
+        init(_ value: BindingDetail) { self.value = value }
+    }
+
+    private var storage: Storage
+
+    init(_ value: BindingDetail) { storage = Storage(value) }
+
+    var value: BindingDetail {
+        get { storage.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.value) }
+            yield &storage.value
+        }
+    }
+
+    static func == (lhs: DetailBox, rhs: DetailBox) -> Bool { lhs.storage === rhs.storage || lhs.value == rhs.value }
+    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }
 
 /// The latest VRRP advert of one MAC listing an address.

@@ -1,7 +1,7 @@
 import PacketCore
 
 /// Finds a binding's position in the analyzer's arrays from its key: an open-addressing table (linear
-/// probing, at most half full) of positions, compared through the `HotBinding` records.
+/// probing, at most half full) of positions, compared through the bindings' keys.
 ///
 /// It replaces `[BindingKey: Int]`, whose SipHash and generic probing were a third of the per-frame cost
 /// (callgrind: about 340 instructions per frame for the lookup alone). Keys are a few machine words, so
@@ -25,7 +25,7 @@ struct BindingIndex: Sendable {
 
     /// Where `key`'s binding is, or nil.
     @inline(__always)
-    func find(_ key: BindingKey, in bindings: [HotBinding]) -> Int? {
+    func find(_ key: BindingKey, in bindings: [Binding]) -> Int? {
         var slot = position(key)
         let mask = slots.count - 1
         while true {
@@ -37,7 +37,7 @@ struct BindingIndex: Sendable {
     }
 
     /// Record that `key`'s binding is at `index`; the key must not be in the table yet.
-    mutating func insert(_ key: BindingKey, at index: Int, in bindings: [HotBinding]) {
+    mutating func insert(_ key: BindingKey, at index: Int, in bindings: [Binding]) {
         if (count + 1) * 2 > slots.count { grow(bindings) }
         place(key, index)
         count += 1
@@ -50,7 +50,7 @@ struct BindingIndex: Sendable {
         slots[slot] = Int32(truncatingIfNeeded: index)
     }
 
-    private mutating func grow(_ bindings: [HotBinding]) {
+    private mutating func grow(_ bindings: [Binding]) {
         let old = slots
         slots = Array(repeating: -1, count: old.count * 2)
         shift -= 1
@@ -72,26 +72,4 @@ struct BindingIndex: Sendable {
         word = (word ^ word >> 32) &* 0x9E37_79B9_7F4A_7C15
         return Int(truncatingIfNeeded: word >> shift)
     }
-}
-
-/// What the usual frame needs of its binding, in a compact array beside the bindings (64 bytes a record).
-///
-/// The analyzer visits bindings in the order frames arrive, at random. With the full `Binding` (about 400
-/// bytes) every frame missed the 1 MiB L2 cache for its key and its counters: 10,000 bindings are 4 MB.
-/// 10,000 of these records are 640 KB. A frame from the current owner of a binding with nothing pending
-/// (the usual frame) only adds to the counters here; they are folded into the `Binding` before anything
-/// else reads or changes it (`Analyzer.fold`). Folding is exact: counts add up, and last-seen is a maximum.
-struct HotBinding: Sendable {
-    var key: BindingKey
-    var owner: MACAddress
-    /// The latest frame time of the unfolded frames.
-    var lastSeen: Timestamp
-    /// Owner frames (and gratuitous ones among them) not yet folded into the binding.
-    var frames: UInt32 = 0
-    var gratuitous: UInt32 = 0
-    /// The binding has nothing pending (no takeover window, no split-brain, no bogon check to make), so an
-    /// owner frame changes nothing but the counters.
-    var isQuiet: Bool
-
-    static let foldLimit: UInt32 = 1 << 31
 }

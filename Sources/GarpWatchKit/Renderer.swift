@@ -208,18 +208,24 @@ public struct Renderer: Sendable {
 
     /// Append the summary lines (each with its newline) to `output`.
     /// `partial`: why the input was not read to its end (the summary says so). `time`: the JSON objects' (the
-    /// last frame's, or the wall clock when live or when no frame was read).
+    /// last frame's, or the wall clock when live or when no frame was read). `flushingTo`: write `output` to
+    /// this descriptor whenever it holds 64 KiB, instead of holding the whole summary (a line per address:
+    /// about 190 MB of text for a million addresses, more than the table itself).
     public func writeSummary(
-        _ analyzer: Analyzer, partial: String? = nil, time: Timestamp, to output: inout TextBuffer
+        _ analyzer: Analyzer, partial: String? = nil, time: Timestamp, to output: inout TextBuffer,
+        flushingTo descriptor: Int32? = nil
     ) {
         let counters = analyzer.counters
         let bindings = analyzer.bindings
-        // Sort positions, not the (large) bindings themselves.
-        let seen = bindings.indices.filter { bindings[$0].frames > 0 }.sorted { bindings[$0].key < bindings[$1].key }
+        let seen = Self.positionsInKeyOrder(bindings)
+        func lineDone() {
+            if let descriptor, output.count >= Self.summaryFlushThreshold { output.flush(to: descriptor) }
+        }
         if json {
             for position in seen {
                 output.append(string: bindingJSON(bindings[position], time: time).text)
                 output.append("\n")
+                lineDone()
             }
             var line = envelope.object("summary", time: time, interface: interface)
             line.add("frames", counters.frames)
@@ -279,18 +285,46 @@ public struct Renderer: Sendable {
                 let macs = conflict.macs.map(nodes.label).joined(separator: ", ")
                 output.append(string: " (split-brain ongoing: \(macs))")
             }
-            var separator: StaticString = "; also "
-            for claimant in binding.history.indices where claimant != binding.ownerSlot {
-                let other = binding.history[claimant]
-                guard other.frames > 0 && other.mac != binding.owner else { continue }
-                output.append(separator)
-                separator = ", "
-                nodes.appendLabel(other.mac, to: &output)
-                output.append(" x")
-                output.append(decimal: other.frames)
+            // Only a binding with a detail has claimants besides its owner.
+            if let detail = binding.existingDetail {
+                var separator: StaticString = "; also "
+                for (slot, other) in detail.history.enumerated() where slot != detail.ownerSlot {
+                    guard other.frames > 0 && other.mac != binding.owner else { continue }
+                    output.append(separator)
+                    separator = ", "
+                    nodes.appendLabel(other.mac, to: &output)
+                    output.append(" x")
+                    output.append(decimal: other.frames)
+                }
             }
             output.append("\n")
+            lineDone()
         }
+    }
+
+    static let summaryFlushThreshold = 1 << 16
+
+    /// The positions of the bindings with frames in this run, in key order.
+    ///
+    /// Keys are sorted together with their positions in one contiguous array: sorting bare positions by keys
+    /// read through them cost a cache miss per comparison (and a copy of the binding) once the table outgrew
+    /// the cache, 20 million of them for a million addresses.
+    static func positionsInKeyOrder(_ bindings: [Binding]) -> some RandomAccessCollection<Int> {
+        var order: [KeyPosition] = []
+        order.reserveCapacity(bindings.count)
+        bindings.withUnsafeBufferPointer { buffer in
+            for position in buffer.indices where buffer[position].frames > 0 {
+                order.append(KeyPosition(key: buffer[position].key, position: Int32(truncatingIfNeeded: position)))
+            }
+        }
+        // Keys are unique (one binding per key), so an unstable order of equal keys cannot arise.
+        order.sort { $0.key < $1.key }
+        return order.lazy.map { Int($0.position) }
+    }
+
+    struct KeyPosition {
+        var key: BindingKey
+        var position: Int32
     }
 
     public func bindingJSON(_ binding: Binding, time: Timestamp) -> JSONLine {

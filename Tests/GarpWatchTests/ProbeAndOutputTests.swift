@@ -111,8 +111,8 @@ import Testing
         }
     }
 
-    /// Owner frames take a counting shortcut (`HotBinding`); the totals must still be exact, out-of-order
-    /// times included, before and after a takeover forces them back into the binding.
+    /// Owner frames take a counting shortcut (`Binding.countOwnerFrame`); the totals must still be exact,
+    /// out-of-order times included, before and after a takeover moves the owner's record into the history.
     @Test func ownerFrameCountsAreExact() {
         var feeder = Feeder()
         let vip = "198.51.100.30"

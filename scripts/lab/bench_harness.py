@@ -6,7 +6,9 @@ usage: bench_harness.py --bin DIR [--rounds N] [--only GROUP,...] [--work DIR] [
 Groups (each generates its input deterministically into --work, once, and reuses it while the generator
 and its arguments are unchanged):
   arp     garpwatch -r vs arpwatch -r (in an empty network namespace, so its DNS lookups fail at once) and
-          the libpcap floor, on one million ARP frames with ownership moves (gen-garp.py)
+          the libpcap floor, on one million ARP frames with ownership moves (gen-garp.py); and garpwatch's
+          peak RSS per tracked address on a million frames that each bring a new address (gen-garp.py
+          cover order) above a 10-address run
   core    PacketCore's full decode vs the floor (corebench), and vipdump -r vs tcpdump -nn -r, on one
           million mixed frames (gen-mixed.py)
   bgp     bgpdecode -r --table vs tshark -T fields, and bgpdecode --mrt vs bgpdump -m, on one million small
@@ -138,10 +140,12 @@ def alternate(rounds, steps):
 
 # MARK: Rows
 
-def row(group, name, input_name, ours, theirs, kind, target, check, floor=None, note=""):
+def row(group, name, input_name, ours, theirs, kind, target, check, floor=None, note="", per_address=None):
     """One line of the results table. kind: "speedup" (theirs / ours, higher is better), "overhead"
     (ours / theirs where theirs is the floor, lower is better), "memory" (peak RSS ours / theirs, lower is
-    better). target None: a reference row, shown without a verdict."""
+    better), "per-address" (ours' peak RSS above theirs', a small run of the same tool, in bytes per tracked
+    address: `per_address` addresses; lower is better). target None: a reference row, shown without a
+    verdict."""
     a, b = ours.summary(), theirs.summary()
     result = {"group": group, "name": name, "input": input_name, "kind": kind, "target": target, "note": note,
               "ours": {"label": ours.label, "command": ours.command, **(a or {})},
@@ -155,6 +159,8 @@ def row(group, name, input_name, ours, theirs, kind, target, check, floor=None, 
         elif kind == "overhead":
             result["ratio_cpu"] = a["cpu"] / max(b["cpu"], 1e-9)
             result["ratio_wall"] = a["wall"] / max(b["wall"], 1e-9)
+        elif kind == "per-address":
+            result["ratio_cpu"] = result["ratio_wall"] = (a["rss_kb"] - b["rss_kb"]) * 1024 / max(per_address, 1)
         else:
             result["ratio_cpu"] = result["ratio_wall"] = a["rss_kb"] / max(b["rss_kb"], 1)
     if not check["ok"]:
@@ -276,6 +282,35 @@ class Bench:
         note = "arpwatch -d -N in an empty namespace (DNS fails fast); output to a file"
         self.rows.append(row("arp", "garpwatch vs arpwatch", "arp", ours, theirs, "speedup", 25, check, floor, note))
         self.rows.append(row("arp", "garpwatch vs libpcap floor", "arp", ours, floor, "overhead", 3, check))
+        self.garpwatch_memory()
+
+    def garpwatch_memory(self):
+        """Issue 15: peak RSS per tracked address, a million frames each bringing a new address (every address
+        once, in random order), above the same command on 10 addresses (the binary, libraries and fixed
+        tables)."""
+        frames, addresses = self.size(1_000_000), self.size(1_000_000)
+        pcap = os.path.join(self.work, f"garp-{frames}-{addresses}-cover.pcap")
+        generate(pcap, ["gen-garp.py", pcap, frames, addresses, "198.18.0.1", "cover"])
+        small = os.path.join(self.work, "garp-1000-10.pcap")
+        generate(small, ["gen-garp.py", small, 1000, 10])
+        self.note_input("arp-addresses", pcap, f"{frames:,} ARP frames over {addresses:,} IPv4 addresses, each "
+                                               "address once in random order (cover), then random")
+        warm(pcap)
+        limit = ["--max-bindings", "1048576"]
+        big = Side("garpwatch -r", short([self.tool("garpwatch"), "-r", pcap] + limit))
+        base = Side("garpwatch -r, 10 addresses", short([self.tool("garpwatch"), "-r", small] + limit))
+        alternate(self.rounds, [
+            (big, lambda: run_once([self.tool("garpwatch"), "-r", pcap] + limit, self.o("garpwatch-cover.txt"))[0]),
+            (base, lambda: run_once([self.tool("garpwatch"), "-r", small] + limit, self.o("garpwatch-10.txt"))[0])])
+        with open(self.o("garpwatch-cover.txt")) as f:
+            summary = next((line for line in f if line.startswith("summary: ")), "")
+        found = re.search(r"; (\d+) address", summary)
+        tracked = int(found.group(1)) if found else 0
+        check = {"ok": tracked == addresses,
+                 "detail": f"addresses in the summary: {tracked:,}, generated {addresses:,}"}
+        self.rows.append(row("arp", "garpwatch peak RSS per tracked address", "arp-addresses", big, base,
+                             "per-address", 256, check, per_address=tracked,
+                             note="bytes above the 10-address run, divided by the addresses tracked"))
 
     # --- core --------------------------------------------------------------------------------------
     def group_core(self):

@@ -17,7 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 KIND_TEXT = {"speedup": "faster (higher is better)", "overhead": "cost over the floor (lower is better)",
-             "memory": "peak RSS ratio (lower is better)"}
+             "memory": "peak RSS ratio (lower is better)",
+             "per-address": "bytes of peak RSS per tracked address (lower is better)"}
 
 
 def seconds(value):
@@ -33,6 +34,8 @@ def megabytes(kb):
 def target_text(r):
     if r["target"] is None:
         return "-"
+    if r["kind"] == "per-address":
+        return f"≤ {r['target']:g} B"
     return ("≥ " if r["kind"] == "speedup" else "≤ ") + f"{r['target']:g}x"
 
 
@@ -40,6 +43,13 @@ def ratio_text(value):
     if value is None:
         return "-"
     return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
+
+
+def value_text(r, value):
+    """A ratio, or for a per-address row bytes per address."""
+    if r["kind"] == "per-address" and value is not None:
+        return f"{value:.0f} B"
+    return ratio_text(value)
 
 
 def side_text(side):
@@ -72,8 +82,8 @@ def markdown(info):
            "| pair | target | ratio (CPU) | ratio (wall) | verdict | same answer | load |",
            "|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['name']} | {target_text(r)} | {ratio_text(r.get('ratio_cpu'))} | "
-                   f"{ratio_text(r.get('ratio_wall'))} | {verdict_text(r)} | {'yes' if r['check']['ok'] else '**no**'} "
+        out.append(f"| {r['name']} | {target_text(r)} | {value_text(r, r.get('ratio_cpu'))} | "
+                   f"{value_text(r, r.get('ratio_wall'))} | {verdict_text(r)} | {'yes' if r['check']['ok'] else '**no**'} "
                    f"| {r.get('load', '-')} |")
     misses = [r for r in rows if r["verdict"] in ("MISSED", "FAILURE")]
     if misses:
@@ -81,6 +91,8 @@ def markdown(info):
         for r in misses:
             if r["verdict"] == "FAILURE":
                 out.append(f"- {r['name']}: FAILURE: {r['check']['detail']}")
+            elif r["kind"] == "per-address":
+                out.append(f"- {r['name']}: {value_text(r, r['ratio_cpu'])} against a target of {target_text(r)}.")
             elif r["kind"] == "memory":
                 out.append(f"- {r['name']}: peak RSS {megabytes(r['ours']['rss_kb'])} against "
                            f"{megabytes(r['theirs']['rss_kb'])}, {ratio_text(r['ratio_cpu'])}, against a target "
@@ -131,7 +143,8 @@ def markdown(info):
 
 
 def svg(info):
-    rows = [r for r in info["rows"] if r.get("ratio_cpu") or r["verdict"] == "FAILURE"]
+    # Bytes per address are no ratio: they stay in the table, off the ratio chart.
+    rows = [r for r in info["rows"] if (r.get("ratio_cpu") or r["verdict"] == "FAILURE") and r["kind"] != "per-address"]
     values = [r["ratio_cpu"] for r in rows if r.get("ratio_cpu")] + [r["target"] for r in rows if r["target"]]
     low = 10 ** math.floor(math.log10(min(values + [1]) / 1.5))
     high = 10 ** math.ceil(math.log10(max(values + [1]) * 1.5))
@@ -205,7 +218,7 @@ def text_table(info):
         a, b = r["ours"], r["theirs"]
         lines.append(f"{r['name'][:58]:58} {seconds(a.get('cpu')):>9} {seconds(b.get('cpu')):>9} "
                      f"{megabytes(a.get('rss_kb')):>9} {megabytes(b.get('rss_kb')):>9} "
-                     f"{ratio_text(r.get('ratio_cpu')):>7} {ratio_text(r.get('ratio_wall')):>7} "
+                     f"{value_text(r, r.get('ratio_cpu')):>7} {value_text(r, r.get('ratio_wall')):>7} "
                      f"{target_text(r):>7}  {r['verdict']}")
         lines.append(f"    check: {r['check']['detail']}")
     load = info["load_average"]
