@@ -13,7 +13,7 @@ public indirect enum KubeValue: Sendable, Equatable {
     case object([String: KubeValue])
 
     /// How the value's type reads in an error message ("a string", "an object").
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -45,8 +45,8 @@ public struct InputLimits: Sendable {
 }
 
 /// Reads an input file whole, refusing what is not a regular file, larger than the limit, or not UTF-8.
-enum InputFile {
-    static func read(_ path: String, limits: InputLimits) throws(KubeInputError) -> [UInt8] {
+package enum InputFile {
+    package static func read(_ path: String, limits: InputLimits) throws(KubeInputError) -> [UInt8] {
         var status = stat()
         guard stat(path, &status) == 0 else {
             throw KubeInputError(file: path, problem: "cannot be read (\(String(cString: strerror(errno)))).")
@@ -75,7 +75,7 @@ enum InputFile {
         return [UInt8](data)
     }
 
-    static func text(_ bytes: [UInt8], file: String) throws(KubeInputError) -> String {
+    package static func text(_ bytes: [UInt8], file: String) throws(KubeInputError) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw KubeInputError(file: file, problem: "is not UTF-8 text.")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeInputs
+import MetalLBInputs
 import TestSupport
 import Testing
 
