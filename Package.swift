@@ -20,7 +20,7 @@ let package = Package(
     dependencies: [
         // Typed, tested, self-documenting command lines for every executable.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // YAML for MetalLB's custom resources (KubeInputs only): libyaml inside, no other dependency.
+        // YAML for MetalLB's custom resources (MetalLBInputs only): libyaml inside, no other dependency.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // The Prometheus text exposition for --metrics-listen (MetricsSink only); brings swift-metrics' CoreMetrics
         // and swift-atomics.
@@ -108,9 +108,15 @@ let package = Package(
             name: "svcprobe",
             dependencies: ["SvcProbeKit", "MetricsSink", "KubeInputs", "ToolSupport", "Capture", "PacketCore", argumentParser]),
 
-        // Kubernetes inputs: LoadBalancer Services and Nodes from kubectl's JSON, MetalLB's custom resources from
-        // YAML, turned into the expectations the tools check. Bounded against hostile files.
-        .target(name: "KubeInputs", dependencies: ["PacketCore", .product(name: "Yams", package: "Yams")]),
+        // Kubernetes inputs: LoadBalancer Services and Nodes from kubectl's JSON, turned into the expectations the
+        // tools check. Bounded against hostile files. FoundationEssentials only (JSONDecoder), never Foundation:
+        // garpwatch links it and stays a ~25 MB binary instead of 74 MB.
+        .target(name: "KubeInputs", dependencies: ["PacketCore"]),
+        // MetalLB's custom resources from YAML, on KubeInputs' types and limits. Apart because Yams imports
+        // Foundation: only what reads MetalLB's YAML pays for it.
+        .target(
+            name: "MetalLBInputs",
+            dependencies: ["KubeInputs", "PacketCore", .product(name: "Yams", package: "Yams")]),
 
         // The measuring half of scripts/bench-core: a bare libpcap loop versus the core's full decode.
         .executableTarget(name: "corebench", dependencies: ["PacketCore", "Capture"]),
@@ -134,12 +140,14 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PacketCore", "ToolSupport", "TestSupport"]),
         .testTarget(
             name: "SvcProbeTests", dependencies: ["SvcProbeKit", "PacketCore", "Capture", "ToolSupport", "TestSupport"]),
-        .testTarget(name: "KubeInputsTests", dependencies: ["KubeInputs", "PacketCore", "TestSupport"],
+        .testTarget(name: "KubeInputsTests", dependencies: ["KubeInputs", "MetalLBInputs", "PacketCore", "TestSupport"],
                     exclude: ["Inputs", "oracle.py"]),
         // The deploy/ manifests against their contract, and the alert rules through promtool.
         .testTarget(
             name: "DeployTests",
-            dependencies: ["KubeInputs", "PacketCore", "TestSupport", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "KubeInputs", "MetalLBInputs", "PacketCore", "TestSupport", .product(name: "Yams", package: "Yams"),
+            ]),
         // Fuzz seeds and regression inputs replayed, resource bounds under hostile input, and every capture
         // decoded by us and by tshark with the fields compared.
         .testTarget(

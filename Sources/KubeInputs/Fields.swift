@@ -1,15 +1,15 @@
 /// Typed access to one object of a decoded input, with the path of each field kept so that a wrong type is
 /// reported as "document 3 (BGPPeer metallb-system/tor): spec.peerASN is a string, expected a whole number
 /// from 0 to 4294967295." Missing and null fields read as nil: Kubernetes omits empty fields.
-struct Fields {
-    let values: [String: KubeValue]
+package struct Fields {
+    package let values: [String: KubeValue]
     /// The dotted path of this object inside its item ("spec.ports[0]"); empty at the item's root.
-    let path: String
-    let file: String
+    package let path: String
+    package let file: String
     /// Which item or document of the file ("items[3] (default/web)").
-    let context: String
+    package let context: String
 
-    init(_ values: [String: KubeValue], path: String = "", file: String, context: String) {
+    package init(_ values: [String: KubeValue], path: String = "", file: String, context: String) {
         self.values = values
         self.path = path
         self.file = file
@@ -17,16 +17,16 @@ struct Fields {
     }
 
     /// Reads `value` as the root of an item; it must be an object.
-    init(root value: KubeValue, file: String, context: String) throws(KubeInputError) {
+    package init(root value: KubeValue, file: String, context: String) throws(KubeInputError) {
         guard case .object(let values) = value else {
             throw KubeInputError(file: file, problem: "\(context) is \(value.typeName), expected an object.")
         }
         self.init(values, file: file, context: context)
     }
 
-    func name(of key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package func name(of key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func error(_ key: String, _ problem: String) -> KubeInputError {
+    package func error(_ key: String, _ problem: String) -> KubeInputError {
         KubeInputError(file: file, problem: "\(context): \(name(of: key)) \(problem)")
     }
 
@@ -39,25 +39,25 @@ struct Fields {
         return value
     }
 
-    func object(_ key: String) throws(KubeInputError) -> Fields? {
+    package func object(_ key: String) throws(KubeInputError) -> Fields? {
         guard let value = present(key) else { return nil }
         guard case .object(let inner) = value else { throw wrongType(key, value, expected: "an object") }
         return Fields(inner, path: name(of: key), file: file, context: context)
     }
 
-    func string(_ key: String) throws(KubeInputError) -> String? {
+    package func string(_ key: String) throws(KubeInputError) -> String? {
         guard let value = present(key) else { return nil }
         guard case .string(let text) = value else { throw wrongType(key, value, expected: "a string") }
         return text
     }
 
-    func bool(_ key: String) throws(KubeInputError) -> Bool? {
+    package func bool(_ key: String) throws(KubeInputError) -> Bool? {
         guard let value = present(key) else { return nil }
         guard case .bool(let flag) = value else { throw wrongType(key, value, expected: "true or false") }
         return flag
     }
 
-    func integer(_ key: String, in range: ClosedRange<Int>) throws(KubeInputError) -> Int? {
+    package func integer(_ key: String, in range: ClosedRange<Int>) throws(KubeInputError) -> Int? {
         guard let value = present(key) else { return nil }
         let expected = "a whole number from \(range.lowerBound) to \(range.upperBound)"
         guard case .integer(let number) = value else { throw wrongType(key, value, expected: expected) }
@@ -65,7 +65,7 @@ struct Fields {
         return number
     }
 
-    func strings(_ key: String) throws(KubeInputError) -> [String] {
+    package func strings(_ key: String) throws(KubeInputError) -> [String] {
         guard let value = present(key) else { return [] }
         guard case .array(let elements) = value else { throw wrongType(key, value, expected: "a list of strings") }
         var texts: [String] = []
@@ -78,7 +78,7 @@ struct Fields {
         return texts
     }
 
-    func objects(_ key: String) throws(KubeInputError) -> [Fields] {
+    package func objects(_ key: String) throws(KubeInputError) -> [Fields] {
         guard let value = present(key) else { return [] }
         guard case .array(let elements) = value else { throw wrongType(key, value, expected: "a list of objects") }
         var objects: [Fields] = []
@@ -92,7 +92,7 @@ struct Fields {
     }
 
     /// A string-to-string map such as `metadata.annotations` or `matchLabels`.
-    func stringMap(_ key: String) throws(KubeInputError) -> [String: String] {
+    package func stringMap(_ key: String) throws(KubeInputError) -> [String: String] {
         guard let value = present(key) else { return [:] }
         guard case .object(let inner) = value else { throw wrongType(key, value, expected: "an object of strings") }
         var map: [String: String] = [:]
@@ -106,7 +106,7 @@ struct Fields {
     }
 
     /// `metadata.namespace/metadata.name` of an object, for error contexts ("-" when a part is missing).
-    static func identity(of value: KubeValue) -> (namespace: String?, name: String?) {
+    package static func identity(of value: KubeValue) -> (namespace: String?, name: String?) {
         guard case .object(let root) = value, case .object(let metadata)? = root["metadata"] else { return (nil, nil) }
         var namespace: String?
         var name: String?
@@ -115,7 +115,7 @@ struct Fields {
         return (namespace, name)
     }
 
-    static func kind(of value: KubeValue) -> (apiVersion: String?, kind: String?) {
+    package static func kind(of value: KubeValue) -> (apiVersion: String?, kind: String?) {
         guard case .object(let root) = value else { return (nil, nil) }
         var apiVersion: String?
         var kind: String?
@@ -127,7 +127,7 @@ struct Fields {
 
 /// The items of a kubectl answer: a `List` (what `kubectl get -o json|yaml` prints, also `ServiceList` and
 /// friends from the API directly) gives its `items`; a single object is one item.
-func listItems(_ value: KubeValue, file: String) throws(KubeInputError) -> [KubeValue] {
+package func listItems(_ value: KubeValue, file: String) throws(KubeInputError) -> [KubeValue] {
     guard case .object(let root) = value else {
         throw KubeInputError(file: file, problem: "is \(value.typeName), expected a Kubernetes object or List.")
     }

@@ -1,7 +1,8 @@
-import Foundation
+import Glibc
 
 /// One JSON or YAML value, typed once at the edge so the decoders never see `Any`: kubectl's JSON (through
-/// Foundation's JSONSerialization) and MetalLB's YAML (through Yams) both arrive as this tree.
+/// FoundationEssentials' JSONDecoder, see JSONInput) and MetalLB's YAML (through Yams, in MetalLBInputs) both
+/// arrive as this tree.
 public indirect enum KubeValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -13,7 +14,7 @@ public indirect enum KubeValue: Sendable, Equatable {
     case object([String: KubeValue])
 
     /// How the value's type reads in an error message ("a string", "an object").
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -45,12 +46,14 @@ public struct InputLimits: Sendable {
 }
 
 /// Reads an input file whole, refusing what is not a regular file, larger than the limit, or not UTF-8.
-enum InputFile {
-    static func read(_ path: String, limits: InputLimits) throws(KubeInputError) -> [UInt8] {
+package enum InputFile {
+    package static func read(_ path: String, limits: InputLimits) throws(KubeInputError) -> [UInt8] {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat() then refuses it. No effect on files.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw failure(path) }
+        defer { close(descriptor) }
         var status = stat()
-        guard stat(path, &status) == 0 else {
-            throw KubeInputError(file: path, problem: "cannot be read (\(String(cString: strerror(errno)))).")
-        }
+        guard fstat(descriptor, &status) == 0 else { throw failure(path) }
         guard status.st_mode & S_IFMT == S_IFREG else {
             throw KubeInputError(file: path, problem: "is not a regular file.")
         }
@@ -58,24 +61,34 @@ enum InputFile {
             throw KubeInputError(
                 file: path, problem: "is \(status.st_size) bytes, more than the \(limits.maximumBytes) this reads.")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KubeInputError(file: path, problem: "cannot be opened for reading.")
+        // Read to the end, but never more than one byte past the limit: a file that grew since fstat() is
+        // still refused.
+        let ceiling = limits.maximumBytes + 1
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(Int(status.st_size) + 1, ceiling))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while bytes.count < ceiling {
+            let wanted = min(chunk.count, ceiling - bytes.count)
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, wanted) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure(path)
+            }
+            bytes.append(contentsOf: chunk[..<count])
         }
-        defer { try? handle.close() }
-        // Read one byte past the limit: a file that grew since stat() is still refused.
-        let data: Data
-        do {
-            data = try handle.read(upToCount: limits.maximumBytes + 1) ?? Data()
-        } catch {
-            throw KubeInputError(file: path, problem: "cannot be read (\(error.localizedDescription)).")
-        }
-        guard data.count <= limits.maximumBytes else {
+        guard bytes.count <= limits.maximumBytes else {
             throw KubeInputError(file: path, problem: "is more than the \(limits.maximumBytes) bytes this reads.")
         }
-        return [UInt8](data)
+        return bytes
     }
 
-    static func text(_ bytes: [UInt8], file: String) throws(KubeInputError) -> String {
+    /// "cannot be read (No such file or directory).", from errno.
+    private static func failure(_ path: String) -> KubeInputError {
+        KubeInputError(file: path, problem: "cannot be read (\(String(cString: strerror(errno)))).")
+    }
+
+    package static func text(_ bytes: [UInt8], file: String) throws(KubeInputError) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw KubeInputError(file: file, problem: "is not UTF-8 text.")
         }

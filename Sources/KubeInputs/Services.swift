@@ -151,7 +151,7 @@ extension ServiceExpectation {
 
 extension Fields {
     /// Parses `text`, found at `key`, as an IPv4 or IPv6 address.
-    func address(_ key: String, _ text: String) throws(KubeInputError) -> IPAddress {
+    package func address(_ key: String, _ text: String) throws(KubeInputError) -> IPAddress {
         guard let address = IPAddress(text) else {
             throw error(key, "is '\(text.prefix(64))', which is not an IPv4 or IPv6 address.")
         }

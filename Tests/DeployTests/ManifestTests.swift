@@ -1,5 +1,6 @@
 import Foundation
 import KubeInputs
+import MetalLBInputs
 import PacketCore
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import KubeInputs
+import MetalLBInputs
 import TestSupport
 import Testing
 
@@ -45,8 +46,63 @@ struct HostileInputTests {
     @Test("JSON nested deeper than the limit", arguments: [200, 100_000])
     func deepJSON(_ depth: Int) {
         let json = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
-        expectInputError(file: "deep.json", containing: []) { () throws(KubeInputError) in
+        expectInputError(file: "deep.json", containing: ["nests lists and objects deeper than 128"]) {
+            () throws(KubeInputError) in
             _ = try ServiceInventory.parse(Inputs.bytes(json), file: "deep.json")
+        }
+    }
+
+    @Test("JSON depth: at the limit is read, brackets in strings do not count, and the decoder's own bound holds")
+    func jsonDepthEdges() {
+        // 129 lists: the innermost is at depth 128, the limit. Read, then refused for what it is.
+        let atLimit = String(repeating: "[", count: 129) + String(repeating: "]", count: 129)
+        expectInputError(file: "edge.json", containing: ["is a list, expected a Kubernetes object"]) {
+            () throws(KubeInputError) in _ = try ServiceInventory.parse(Inputs.bytes(atLimit), file: "edge.json")
+        }
+        let name = String(repeating: "[{", count: 1000) + #"\"["#
+        let quoted = #"{"kind":"Service","metadata":{"name":"\#(name)"},"spec":{"type":"LoadBalancer"}}"#
+        #expect((try? ServiceInventory.parse(Inputs.bytes(quoted), file: "q.json"))?.services.count == 1)
+        // With our limit out of the way, 100,000 levels reach JSONDecoder, which refuses them (it stops at
+        // 512) with an error instead of overflowing the stack.
+        var limits = InputLimits.standard
+        limits.maximumDepth = 1_000_000
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        expectInputError(file: "deep.json", containing: ["is not valid JSON"]) { () throws(KubeInputError) in
+            _ = try ServiceInventory.parse(Inputs.bytes(deep), file: "deep.json", limits: limits)
+        }
+    }
+
+    @Test("JSON with too many values, and a cut-off file, are one sentence each")
+    func jsonValuesAndTruncation() {
+        var limits = InputLimits.standard
+        limits.maximumValues = 1000
+        let wide = #"{"kind":"Service","x":["# + Array(repeating: "1", count: 2000).joined(separator: ",") + "]}"
+        expectInputError(file: "wide.json", containing: ["more than 1000 values"]) { () throws(KubeInputError) in
+            _ = try ServiceInventory.parse(Inputs.bytes(wide), file: "wide.json", limits: limits)
+        }
+        expectInputError(file: "cut.json", containing: ["not valid JSON", "ends with 3 lists or objects open"]) {
+            () throws(KubeInputError) in
+            _ = try NodeInventory.parse(Inputs.bytes(#"{"items":[{"kind":"Node""#), file: "cut.json")
+        }
+        expectInputError(file: "cut.json", containing: ["not valid JSON", "ends inside a string"]) {
+            () throws(KubeInputError) in
+            _ = try NodeInventory.parse(Inputs.bytes(#"{"items":[{"kind":"No"#), file: "cut.json")
+        }
+        expectInputError(file: "utf.json", containing: ["not valid JSON"]) { () throws(KubeInputError) in
+            _ = try NodeInventory.parse(Inputs.bytes(#"{"items":[],"x":""#) + [0xFF, 0x22, 0x7D], file: "utf.json")
+        }
+    }
+
+    @Test("A FIFO is refused as not a regular file, without waiting for a writer")
+    func fifo() {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kubeinputs-\(UUID().uuidString)").path
+        guard mkfifo(path, 0o600) == 0 else {
+            Issue.record("mkfifo \(path) failed")
+            return
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        expectInputError(file: path, containing: ["is not a regular file"]) { () throws(KubeInputError) in
+            _ = try ServiceInventory.read(file: path)
         }
     }
 

@@ -79,10 +79,12 @@ struct ServiceTests {
 
     static let wrongTypes: [(json: String, words: [String])] = [
         (service(spec: #","ports":[{"port":"80"}]"#), ["(-/a)", "spec.ports[0].port", "is a string"]),
-        // JSONSerialization's `true` also casts to Int 1: it must read as a boolean, not as port 1.
+        // `true` must read as a boolean, not as port 1 (JSONSerialization's `true` also cast to Int 1).
         (service(spec: #","ports":[{"port":true}]"#), ["spec.ports[0].port", "is a boolean"]),
         (service(spec: #","ports":[{"port":70000}]"#), ["spec.ports[0].port", "70000", "1 to 65535"]),
         (service(spec: #","ports":[{"port":80.5}]"#), ["spec.ports[0].port", "a number"]),
+        // Beyond Int: a number, not an integer wrapped around to Int.min.
+        (service(spec: #","ports":[{"port":9223372036854775808}]"#), ["spec.ports[0].port", "is a number"]),
         (service(status: #"{"loadBalancer":{"ingress":[{"ip":"300.1.1.1"}]}}"#),
          ["status.loadBalancer.ingress[0].ip", "300.1.1.1", "not an IPv4 or IPv6 address"]),
         (service(metadata: #","annotations":{"metallb.universe.tf/loadBalancerIPs":"198.51.100.1,nope"}"#),

@@ -1,3 +1,4 @@
+import KubeInputs
 import Yams
 
 /// Multi-document YAML (MetalLB's custom resources as `kubectl get -o yaml` prints them or as people keep them

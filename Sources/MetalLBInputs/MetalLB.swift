@@ -1,3 +1,4 @@
+import KubeInputs
 import PacketCore
 
 /// MetalLB's configuration as custom resources (`metallb.io/v1beta1` and `v1beta2`, MetalLB 0.13 and 0.14):
