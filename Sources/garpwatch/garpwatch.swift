@@ -732,7 +732,7 @@ struct Pipeline {
         flushEvents(final: true)
         let time = tableTime
         if let prober { renderer.writeProbe(prober, time: Pipeline.wallClock(), to: &output) }
-        renderer.writeSummary(analyzer, partial: partial, time: time, to: &output)
+        renderer.writeSummary(analyzer, partial: partial, time: time, to: &output, flushingTo: 1)
         output.flush()
     }
 
