@@ -408,13 +408,20 @@ public struct Analyzer: Sendable {
         return false
     }
 
-    /// Broadcast senders never get a binding: remember the report in a side table keyed like a binding.
+    /// Broadcast senders never get a binding: remember the report in a side table keyed like a binding, bounded
+    /// like the bindings (`maxBindings`): past it, frames about further such addresses are counted as refused
+    /// new addresses (the summary reports them), never remembered (a flood of unique IPs would grow it forever).
     private var reportedBroadcast: Set<BindingKey> = []
 
     private mutating func reportOnce(
         _ kind: Event.Kind, key: BindingKey, mac: MACAddress, time: Timestamp, observation: Observation
     ) {
-        guard reportedBroadcast.insert(key).inserted else { return }
+        guard !reportedBroadcast.contains(key) else { return }
+        guard reportedBroadcast.count < options.maxBindings else {
+            counters.refusedNewAddresses += 1
+            return
+        }
+        reportedBroadcast.insert(key)
         var event = Event(kind: kind, time: time, key: key, mac: mac)
         event.frameKind = observation.kind
         events.append(event)

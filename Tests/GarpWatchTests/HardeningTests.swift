@@ -360,3 +360,23 @@ import Testing
         #expect(loaded < 300)
     }
 }
+
+/// A flood of ARP frames from the broadcast MAC, each for a new address: reported once each up to
+/// --max-bindings addresses, then counted as refused new addresses, never remembered without bound.
+@Suite("garpwatch: broadcast-sender reports are bounded")
+struct BroadcastSenderBoundTests {
+    @Test func reportsStopAtTheBindingBudgetAndTheRestIsCounted() {
+        var options = AnalyzerOptions()
+        options.maxBindings = 3
+        var feeder = Feeder(options)
+        for index in 0..<50 {
+            feeder.feed(Frames.arp(op: 2, sender: "ff:ff:ff:ff:ff:ff", senderIP: "198.51.100.\(index + 1)",
+                                   targetIP: "198.51.100.\(index + 1)"),
+                        at: Double(index) / 10)
+        }
+        feeder.finish()
+        let reported = feeder.kinds(.ethernetBroadcast).count
+        #expect(reported == 3, "\(feeder.events.map(\.kind))")
+        #expect(feeder.analyzer.counters.refusedNewAddresses == 47)
+    }
+}
