@@ -20,7 +20,7 @@ struct RunbookTests {
             "Service IP not reachable from outside", "Reachable only from some clients",
             "Drops for seconds during a node drain", "Works, then stops after minutes", "Two MACs answer",
             "Router does not learn the route", "Route flaps when a Service changes",
-            "Database behind the IP refuses connections",
+            "Database behind the IP refuses connections", "An alert fired",
         ]
         let sections = text.components(separatedBy: "\n## ")
         for symptom in symptoms {
