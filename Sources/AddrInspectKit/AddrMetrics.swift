@@ -10,14 +10,7 @@ public final class AddrMetrics {
     public let registry: PrometheusCollectorRegistry
     public let node: String
 
-    public struct Expected: Sendable, Hashable {
-        public var ip: IPAddress
-        public var service: String
-        public init(ip: IPAddress, service: String) {
-            self.ip = ip
-            self.service = service
-        }
-    }
+    public typealias Expected = ExpectedAddress
 
     private var local: [IPAddress: Gauge] = [:]
     private var changes: [String: Counter] = [:]
@@ -37,7 +30,7 @@ public final class AddrMetrics {
             }
         }
         overflows = registry.counter(Self.overflowsTotal, [("node", node)])
-        registry.gauge(Self.expectationsLoaded, [("node", node)]).set(to: Double(local.count))
+        registry.gauge(MetricName.expectationsLoaded, [("node", node)]).set(to: Double(local.count))
     }
 
     /// One event of the watch.
@@ -66,6 +59,4 @@ public final class AddrMetrics {
         help: "Changes addrinspect watch saw, by kind (addr, link, neigh, route) and action.")
     static let overflowsTotal = MetricName("vipscope_addr_overflows_total",
         help: "Times the kernel dropped notifications (ENOBUFS) and the state was read again.")
-    static let expectationsLoaded = MetricName("vipscope_expectations_loaded",
-        help: "Expectations loaded: expected IPs or prefixes (0: none given, or the inputs are empty).")
 }

@@ -55,8 +55,8 @@ public final class BGPMetrics {
         self.node = node
         self.expectations = expectations
         untracked = registry.gauge(Self.untrackedSessions, [("node", node)])
-        dropped = CounterFromTotal(registry.counter(Self.droppedTotal, [("node", node)]))
-        registry.gauge(Self.expectationsLoaded, [("node", node)]).set(to: Double(expectations.count))
+        dropped = CounterFromTotal(registry.counter(MetricName.captureDroppedPackets, [("node", node)]))
+        registry.gauge(MetricName.expectationsLoaded, [("node", node)]).set(to: Double(expectations.count))
     }
 
     /// Read every session of `analyzer` into the metrics.
@@ -141,8 +141,4 @@ public final class BGPMetrics {
         "1 while speaker's table towards peer holds the expected prefix (a fresh route, not a stale one).")
     static let untrackedSessions = name("untracked_sessions",
         "Sessions beyond the 256 with series of their own: counted here, not labelled.")
-    static let droppedTotal = MetricName("vipscope_capture_dropped_packets_total",
-        help: "Packets the kernel dropped before libpcap read them.")
-    static let expectationsLoaded = MetricName("vipscope_expectations_loaded",
-        help: "Expectations loaded: expected IPs or prefixes (0: none given, or the inputs are empty).")
 }

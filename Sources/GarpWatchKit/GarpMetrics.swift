@@ -13,15 +13,7 @@ import Prometheus
 public final class GarpMetrics {
     public let registry: PrometheusCollectorRegistry
     public let node: String
-    /// Where an expected address belongs: its Service (`namespace/name`, "" when given by hand).
-    public struct Expected: Sendable, Hashable {
-        public var ip: IPAddress
-        public var service: String
-        public init(ip: IPAddress, service: String) {
-            self.ip = ip
-            self.service = service
-        }
-    }
+    public typealias Expected = ExpectedAddress
 
     public static let gapBuckets: [Double] = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30]
 
@@ -81,8 +73,8 @@ public final class GarpMetrics {
         frames = CounterFromTotal(registry.counter(Self.framesTotal, nodeLabel))
         untracked = CounterFromTotal(registry.counter(Self.untrackedTotal, nodeLabel))
         undecodable = CounterFromTotal(registry.counter(Self.undecodableTotal, nodeLabel))
-        dropped = CounterFromTotal(registry.counter(Self.droppedTotal, nodeLabel))
-        registry.gauge(Self.expectationsLoaded, nodeLabel).set(to: Double(series.count))
+        dropped = CounterFromTotal(registry.counter(MetricName.captureDroppedPackets, nodeLabel))
+        registry.gauge(MetricName.expectationsLoaded, nodeLabel).set(to: Double(series.count))
     }
 
     /// The expected addresses, as labelled.
@@ -179,8 +171,4 @@ public final class GarpMetrics {
     static let untrackedTotal = name("untracked_frames_total",
         "Frames about new addresses refused because --max-bindings addresses were tracked already.")
     static let undecodableTotal = name("undecodable_frames_total", "Truncated or malformed frames.")
-    static let droppedTotal = MetricName("vipscope_capture_dropped_packets_total",
-        help: "Packets the kernel dropped before libpcap read them.")
-    static let expectationsLoaded = MetricName("vipscope_expectations_loaded",
-        help: "Expectations loaded: expected IPs or prefixes (0: none given, or the inputs are empty).")
 }

@@ -82,6 +82,26 @@ public struct MetricName: Sendable, Hashable {
     var descriptor: MetricNameDescriptor { MetricNameDescriptor(metricName: name, unitName: "", helpText: help) }
 }
 
+/// An address the cluster (or the command line) declares, and the Service it belongs to ("" when given by hand):
+/// the series the tools create for it.
+public struct ExpectedAddress: Sendable, Hashable {
+    public var ip: IPAddress
+    public var service: String
+    public init(ip: IPAddress, service: String) {
+        self.ip = ip
+        self.service = service
+    }
+}
+
+extension MetricName {
+    /// Every tool's count of what it was told to expect.
+    public static let expectationsLoaded = MetricName("vipscope_expectations_loaded",
+        help: "Expectations loaded: expected IPs or prefixes (0: none given, or the inputs are empty).")
+    /// garpwatch's and bgpdecode's live capture.
+    public static let captureDroppedPackets = MetricName("vipscope_capture_dropped_packets_total",
+        help: "Packets the kernel dropped before libpcap read them.")
+}
+
 extension PrometheusCollectorRegistry {
     public func gauge(_ metric: MetricName, _ labels: [(String, String)]) -> Gauge {
         makeGauge(descriptor: metric.descriptor, labels: labels)

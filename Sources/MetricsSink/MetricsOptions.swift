@@ -57,10 +57,18 @@ public final class MetricsPublisher {
     /// Whether a refresh is due (one `interval` after the last).
     public var isDue: Bool { lastWrite == .min || MonotonicClock.now() - lastWrite >= Self.interval }
 
-    /// After the caller refreshed the registry: write the file; returns an error text the caller reports once.
-    public func published() -> String? {
+    private var reportedFailure = false
+
+    /// When a refresh is due (or `force`): `refresh` (the tool moves its model into the registry), then the file
+    /// is written. Returns why the file could not be written, the first time only (the caller says it once).
+    public func publish(force: Bool = false, refresh: () -> Void) -> String? {
+        guard force || isDue else { return nil }
+        refresh()
         lastWrite = MonotonicClock.now()
-        guard let file else { return nil }
-        return MetricsFile.write(registry.exposition(), to: file)
+        guard let file, let failure = MetricsFile.write(registry.exposition(), to: file), !reportedFailure else {
+            return nil
+        }
+        reportedFailure = true
+        return "--metrics-file: \(failure)"
     }
 }

@@ -40,7 +40,7 @@ public final class SvcMetrics {
         for target in targets where series[target] == nil {
             series[target] = Series(target, service: services[target] ?? "", node: node, registry: registry)
         }
-        registry.gauge(Self.expectationsLoaded, [("node", node)]).set(to: Double(series.count))
+        registry.gauge(MetricName.expectationsLoaded, [("node", node)]).set(to: Double(series.count))
     }
 
     /// One probe's result (on time or late).
@@ -68,6 +68,4 @@ public final class SvcMetrics {
         help: "Time to the whole greeting (or to the TCP handshake when none came), of probes that connected.")
     static let serverInfo = MetricName("vipscope_svc_server_info",
         help: "1 for the version the server's last greeting gave.")
-    static let expectationsLoaded = MetricName("vipscope_expectations_loaded",
-        help: "Expectations loaded: expected IPs or prefixes (0: none given, or the inputs are empty).")
 }

@@ -362,12 +362,9 @@ struct WatchCommand: ParsableCommand {
         let (model, publisher) = try makeMetrics()
         StopSignal.install()  // Ctrl-C or kill ends the watch cleanly
         publisher?.start()
-        var reportedFailure = false
         let publish: (Bool) -> Void = { force in
-            guard let publisher, force || publisher.isDue else { return }
-            if let failure = publisher.published(), !reportedFailure {
-                StandardStreams.error("addrinspect: --metrics-file: \(PrintableText.escaped(failure))")
-                reportedFailure = true
+            if let failure = publisher?.publish(force: force, refresh: {}) {
+                StandardStreams.error("addrinspect: \(PrintableText.escaped(failure))")
             }
         }
         defer { publish(true) }

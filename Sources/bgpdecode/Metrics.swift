@@ -10,7 +10,6 @@ import ToolSupport
 final class BGPMetricsOutput {
     let model: BGPMetrics
     let publisher: MetricsPublisher
-    private var reportedFailure = false
 
     /// nil when no metrics were asked for; an unusable --metrics-listen ends the run (exit 1) before any input.
     static func make(_ report: ReportOptions, expectations: [BGPExpectation]) -> BGPMetricsOutput? {
@@ -32,12 +31,10 @@ final class BGPMetricsOutput {
     func start() { publisher.start() }
 
     func publish(_ analyzer: BGPAnalyzer, source: PacketSource? = nil, force: Bool = false) {
-        guard force || publisher.isDue else { return }
-        model.refresh(analyzer)
-        if let drops = source?.statistics()?.droppedByKernel { model.setKernelDrops(drops) }
-        if let failure = publisher.published(), !reportedFailure {
-            StandardStreams.error("bgpdecode: --metrics-file: \(PrintableText.escaped(failure))")
-            reportedFailure = true
+        let failure = publisher.publish(force: force) {
+            model.refresh(analyzer)
+            if let drops = source?.statistics()?.droppedByKernel { model.setKernelDrops(drops) }
         }
+        if let failure { StandardStreams.error("bgpdecode: \(PrintableText.escaped(failure))") }
     }
 }

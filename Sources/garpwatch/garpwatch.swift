@@ -359,7 +359,7 @@ struct GarpWatch: ParsableCommand {
         var end = ReadEnd()
         if capture.isLive {
             metricsOutput?.publisher.start()
-            readLive(sources, into: &pipeline, end: &end, metrics: &metricsOutput)
+            readLive(sources, into: &pipeline, end: &end, metrics: metricsOutput)
         } else {
             readFiles(sources, into: &pipeline, end: &end)
         }
@@ -482,10 +482,10 @@ struct GarpWatch: ParsableCommand {
     }
 
     private func readLive(
-        _ sources: [PacketSource], into pipeline: inout Pipeline, end: inout ReadEnd, metrics: inout MetricsOutput?
+        _ sources: [PacketSource], into pipeline: inout Pipeline, end: inout ReadEnd, metrics: MetricsOutput?
     ) {
         do {
-            try readLiveFrames(sources, into: &pipeline, metrics: &metrics)
+            try readLiveFrames(sources, into: &pipeline, metrics: metrics)
         } catch {
             end.failures.append(Self.describe(error, reading: capture.interfaces.joined(separator: ", ")))
         }
@@ -494,7 +494,7 @@ struct GarpWatch: ParsableCommand {
 
     /// Feed every frame of the interfaces to the pipeline until --duration, --count or a signal.
     private func readLiveFrames(
-        _ sources: [PacketSource], into pipeline: inout Pipeline, metrics: inout MetricsOutput?
+        _ sources: [PacketSource], into pipeline: inout Pipeline, metrics: MetricsOutput?
     ) throws {
         var probe: ProbeSender?
         if let prober = pipeline.prober {
@@ -784,18 +784,13 @@ struct Pipeline {
 struct MetricsOutput {
     let model: GarpMetrics
     let publisher: MetricsPublisher
-    /// A failure to write --metrics-file is said once, not every second.
-    var reportedFailure = false
 
-    mutating func publish(_ pipeline: Pipeline, sources: [PacketSource], force: Bool = false) {
-        guard force || publisher.isDue else { return }
-        model.refresh(pipeline.analyzer, nodes: pipeline.renderer.nodes)
-        let drops = sources.reduce(UInt64(0)) { $0 &+ UInt64($1.statistics()?.droppedByKernel ?? 0) }
-        model.setKernelDrops(drops)
-        if let failure = publisher.published(), !reportedFailure {
-            StandardStreams.error("garpwatch: --metrics-file: \(PrintableText.escaped(failure))")
-            reportedFailure = true
+    func publish(_ pipeline: Pipeline, sources: [PacketSource], force: Bool = false) {
+        let failure = publisher.publish(force: force) {
+            model.refresh(pipeline.analyzer, nodes: pipeline.renderer.nodes)
+            model.setKernelDrops(sources.reduce(UInt64(0)) { $0 &+ ($1.statistics()?.droppedByKernel ?? 0) })
         }
+        if let failure { StandardStreams.error("garpwatch: \(PrintableText.escaped(failure))") }
     }
 }
 

@@ -231,12 +231,9 @@ struct SvcProbe: ParsableCommand {
             }
             model = made
         }
-        var reportedFailure = false
         let publish: (Bool) -> Void = { force in
-            guard let publisher, force || publisher.isDue else { return }
-            if let failure = publisher.published(), !reportedFailure {
-                StandardStreams.error("svcprobe: --metrics-file: \(PrintableText.escaped(failure))")
-                reportedFailure = true
+            if let failure = publisher?.publish(force: force, refresh: {}) {
+                StandardStreams.error("svcprobe: \(PrintableText.escaped(failure))")
             }
         }
         let observe: (ProbeResult) -> Void = { result in
