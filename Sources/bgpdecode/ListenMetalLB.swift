@@ -138,7 +138,7 @@ struct MetalLBStandIn {
         }
         standIn.summary = "standing in for BGPPeer " + used.prefix(4).map { PrintableText.escaped($0.object.description) }
             .joined(separator: ", ") + (used.count > 4 ? ", ..." : "") + " (\(file)): AS \(localAS), "
-            + "\(standIn.peers.count) node addresses from \(PrintableText.escaped(nodes)) with AS \(speakersAS)"
+            + "\(standIn.peers.count) node address\(standIn.peers.count == 1 ? "" : "es") from \(PrintableText.escaped(nodes)) with AS \(speakersAS)"
             + (password == nil ? "" : ", TCP-MD5")
         return .success(standIn)
     }
