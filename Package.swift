@@ -83,7 +83,8 @@ let package = Package(
         .executableTarget(
             name: "bgpdecode",
             dependencies: [
-                "BGPDecodeKit", "MetricsSink", "ToolSupport", "Capture", "CaptureCLI", "PacketCore", "CMalloc", argumentParser,
+                "BGPDecodeKit", "MetricsSink", "ToolSupport", "Capture", "CaptureCLI", "PacketCore", "CMalloc",
+                "KubeInputs", "MetalLBInputs", argumentParser,
             ],
             // Its event closure runs once per route: as for BGPDecodeKit, no run-time exclusivity checks in
             // release builds.

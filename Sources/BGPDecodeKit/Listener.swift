@@ -90,7 +90,7 @@ public final class BGPListener {
         for (peer, password) in configuration.md5Passwords.sorted(by: { $0.key < $1.key }) {
             try setMD5(peer: peer, password: password, ipv4Socket: ipv4Only)
         }
-        let bound = withSocketAddress(configuration.bindAddress, port: configuration.port, ipv4: ipv4Only) {
+        let bound = Self.withSocketAddress(configuration.bindAddress, port: configuration.port, ipv4: ipv4Only) {
             bind(descriptor, $0, $1)
         }
         guard bound == 0 else {
@@ -120,7 +120,7 @@ public final class BGPListener {
             for (index, byte) in key.enumerated() { raw[index] = byte }
         }
         withUnsafeMutableBytes(of: &signature.tcpm_addr) { raw in
-            _ = withSocketAddress(peer, port: 0, ipv4: ipv4Socket) { address, length in
+            _ = Self.withSocketAddress(peer, port: 0, ipv4: ipv4Socket) { address, length in
                 raw.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(length)))
                 return 0
             }
@@ -133,8 +133,18 @@ public final class BGPListener {
         }
     }
 
+    /// Whether `address` is one of this host's (in this network namespace): a socket can be bound to it.
+    /// `bgpdecode listen --metallb` listens on a BGPPeer's peerAddress only when it is.
+    public static func isLocal(_ address: IPAddress) -> Bool {
+        let ipv4 = !isV6(address)
+        let descriptor = socket(ipv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return withSocketAddress(address, port: 0, ipv4: ipv4) { bind(descriptor, $0, $1) } == 0
+    }
+
     /// Call `body` with a sockaddr for `address` (nil: any), IPv4-mapped on an IPv6 socket.
-    private func withSocketAddress(
+    private static func withSocketAddress(
         _ address: IPAddress?, port: UInt16, ipv4: Bool, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32
     ) -> Int32 {
         if ipv4 {

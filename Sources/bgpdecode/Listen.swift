@@ -13,6 +13,8 @@ struct Listen: ParsableCommand {
         usage: """
             bgpdecode listen --local-as <asn> --router-id <id> [--bind <addr[:port]>]
                              (--peer <ip> --peer-as <asn> ... | --accept-any)
+            bgpdecode listen --metallb <file> --nodes <file> [--secrets <dir>]
+                             --router-id <id> [--local-as <asn>] [--bind <a[:p]>]
                              [--md5-password <ip=secret> ...]
                              [--md5-password-file <ip=file> ...] [--hold-time <s>]
                              [--max-prefixes <n>] [--settle <s>]
@@ -60,6 +62,27 @@ struct Listen: ParsableCommand {
             (1/1, 1/2) and is closed; one that sends no OPEN within 15 s gets Hold
             Timer Expired (4/0).
 
+            STANDING IN FOR METALLB'S ROUTER
+            --metallb FILE (kubectl get bgppeers -A -o yaml, MetalLB 0.13/0.14)
+            with --nodes FILE (kubectl get nodes -o json) sets up the router the
+            BGPPeers describe. A BGPPeer's router side is ours: --local-as is its
+            peerASN (all BGPPeers must agree, else give --local-as, which then
+            picks the BGPPeers with that peerASN), and --bind is its
+            peerAddress:peerPort when that address is one of this host's (else,
+            as without --metallb, every address, port 179). The speakers' side is
+            myASN: every node's InternalIP (of the peerAddress's family) becomes a
+            --peer with --peer-as myASN, since MetalLB's speakers connect from
+            their node's address, which a BGPPeer does not hold; hence --nodes is
+            required. nodeSelectors are not applied: a node that does not peer
+            never connects. A TCP-MD5 password in passwordSecret (name N) is read
+            from --secrets DIR, where Kubernetes mounts a Secret as files: the
+            first line of DIR/N/password (kubectl get secret N -o
+            jsonpath='{.data.password}' | base64 -d > DIR/N/password also makes
+            one). An inline password: is used as it is (MetalLB accepts it; a
+            Secret keeps it out of the resource). --peer, --peer-as, --local-as,
+            --bind and --md5-password given on the command line win over the
+            files.
+
             Ctrl-C (SIGINT) or SIGTERM sends Cease/Administrative Shutdown (6/2) to
             every peer, then prints the final table of each session.
 
@@ -90,6 +113,8 @@ struct Listen: ParsableCommand {
               bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
                   --peer 203.0.113.1 --peer-as 64513 \\
                   --md5-password 203.0.113.1=s3cret --json
+              bgpdecode listen --router-id 203.0.113.254 --metallb bgppeers.yaml \\
+                  --nodes nodes.json --secrets /var/run/secrets/bgp --table
               bgpdecode listen --local-as 64512 --router-id 203.0.113.254 \\
                   --peer 203.0.113.1 --peer-as 64513 \\
                   --expect-prefix 198.51.100.10/32 --wait 60
@@ -98,8 +123,8 @@ struct Listen: ParsableCommand {
 
     // Numeric options are read as text and range-checked in validate() (see Decode).
     @Option(name: .customLong("local-as"), parsing: .unconditional, help: ArgumentHelp(
-        "Our AS number (1 to 4294967295).", valueName: "asn"))
-    var localASText: String
+        "Our AS number (1 to 4294967295); with --metallb, default the BGPPeers' peerASN.", valueName: "asn"))
+    var localASText: String?
 
     @Option(name: .customLong("router-id"), help: ArgumentHelp("Our BGP identifier (an IPv4 address).",
         valueName: "id"))
@@ -128,6 +153,21 @@ struct Listen: ParsableCommand {
         "TCP-MD5 password for a peer from the first line of a file, as PEER=FILE. Repeatable.",
         valueName: "ip=file"))
     var md5PasswordFiles: [String] = []
+
+    @Option(name: .customLong("metallb"), help: ArgumentHelp(
+        "MetalLB's BGPPeers (kubectl get bgppeers -A -o yaml): stand in for the router they name. Needs --nodes.",
+        valueName: "file"))
+    var metallb: String?
+
+    @Option(name: .customLong("nodes"), help: ArgumentHelp(
+        "With --metallb: kubectl get nodes -o json; each InternalIP may connect with the BGPPeers' myASN.",
+        valueName: "file"))
+    var nodes: String?
+
+    @Option(name: .customLong("secrets"), help: ArgumentHelp(
+        "With --metallb: where Secrets are mounted; a passwordSecret N is read from DIR/N/password.",
+        valueName: "dir"))
+    var secrets: String?
 
     @Option(name: .customLong("max-prefixes"), parsing: .unconditional, help: ArgumentHelp(
         "The most routes a session may hold; past it, Cease 6/1 and the connection closes. 0: no limit "
@@ -162,7 +202,9 @@ struct Listen: ParsableCommand {
 
     static let asRange: ClosedRange<UInt32> = 1...UInt32.max
     // The checked values (validate() has refused anything these would not parse).
-    var localAS: UInt32 { UInt32(localASText.hasPrefix("+") ? String(localASText.dropFirst()) : localASText) ?? 0 }
+    var localAS: UInt32? {
+        localASText.flatMap { try? NumericOption.integer($0, option: "--local-as", range: Self.asRange).get() }
+    }
     var peerASes: [UInt32] {
         peerASTexts.compactMap { try? NumericOption.integer($0, option: "--peer-as", range: Self.asRange).get() }
     }
@@ -188,8 +230,18 @@ struct Listen: ParsableCommand {
         if IPv4Address(routerID) == nil {
             throw ValidationError("--router-id must be an IPv4 address, like 203.0.113.254.")
         }
-        if case .failure(let bad) = NumericOption.integer(localASText, option: "--local-as", range: Self.asRange) {
+        if let localASText,
+            case .failure(let bad) = NumericOption.integer(localASText, option: "--local-as", range: Self.asRange)
+        {
             throw ValidationError(bad.message)
+        }
+        if metallb == nil {
+            if localASText == nil { throw ValidationError("Give our AS with --local-as ASN (or --metallb FILE).") }
+            if nodes != nil { throw ValidationError("--nodes applies to --metallb FILE.") }
+            if secrets != nil { throw ValidationError("--secrets applies to --metallb FILE.") }
+        } else if nodes == nil {
+            throw ValidationError("--metallb needs --nodes FILE (kubectl get nodes -o json): MetalLB's speakers "
+                + "connect from their nodes' InternalIPs, which a BGPPeer does not hold.")
         }
         for text in peerASTexts {
             if case .failure(let bad) = NumericOption.integer(text, option: "--peer-as", range: Self.asRange) {
@@ -208,7 +260,7 @@ struct Listen: ParsableCommand {
             throw ValidationError(
                 "Give one --peer-as for each --peer (\(peers.count) peers, \(peerASTexts.count) AS numbers).")
         }
-        if peers.isEmpty && !acceptAny {
+        if peers.isEmpty && !acceptAny && metallb == nil {
             throw ValidationError("Say who may connect: --peer IP --peer-as N (repeatable), or --accept-any.")
         }
         for peer in peers where IPAddress(peer) == nil {
@@ -254,8 +306,26 @@ struct Listen: ParsableCommand {
         case .success(let loaded): expectations = loaded
         case .failure(let error): fail(error.message)
         }
+        var standIn: MetalLBStandIn?
+        if let metallb, let nodes {
+            switch MetalLBStandIn.load(metallb: metallb, nodes: nodes, secrets: secrets, localAS: localAS) {
+            case .success(let loaded): standIn = loaded
+            case .failure(let failure): fail(failure.message, status: failure.status)
+            }
+        }
+        let localAS = localAS ?? standIn?.localAS ?? 0
         var configuration = BGPListenerConfiguration(
             localAS: localAS, routerID: IPv4Address(routerID) ?? .any, acceptAny: acceptAny, holdTime: holdTime)
+        // The files first: what the command line says wins.
+        if let standIn {
+            configuration.peers = standIn.peers
+            configuration.md5Passwords = standIn.md5Passwords
+            if let (address, port) = standIn.bind {
+                configuration.bindAddress = address
+                configuration.port = port
+            }
+            StandardStreams.error("bgpdecode: \(standIn.summary)")
+        }
         if let bind, let (address, port) = Self.parseBind(bind) {
             configuration.bindAddress = address
             configuration.port = port
@@ -410,8 +480,8 @@ struct Listen: ParsableCommand {
         return .success(secret)
     }
 
-    private func fail(_ message: String) -> Never {
+    private func fail(_ message: String, status: Int32 = ExitStatus.failure) -> Never {
         StandardStreams.error("bgpdecode: \(message)")
-        Glibc.exit(ExitStatus.failure)
+        Glibc.exit(status)
     }
 }
