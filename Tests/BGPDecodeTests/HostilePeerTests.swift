@@ -72,15 +72,7 @@ struct HostilePeerTests {
     /// The NOTIFICATIONs (code, subcode) in what the listener sent, and whether it closed.
     static func notifications(_ descriptor: Int32) -> (codes: [[UInt8]], closed: Bool) {
         let (bytes, closed) = ListenerLoopbackTests.drain(descriptor)
-        var codes: [[UInt8]] = []
-        var index = 0
-        while index + 19 <= bytes.count {
-            let length = Int(bytes[index + 16]) << 8 | Int(bytes[index + 17])
-            guard length >= 19, index + length <= bytes.count else { break }
-            if bytes[index + 18] == 3, length >= 21 { codes.append([bytes[index + 19], bytes[index + 20]]) }
-            index += length
-        }
-        return (codes, closed)
+        return (ListenLimitsTests.notificationCodes(bytes), closed)
     }
 
     static let broken: [(name: String, bytes: [UInt8], expected: [UInt8])] = [

@@ -96,15 +96,7 @@ struct ListenMetalLBTests {
         let output = ListenMaximumPrefixesTests.stopAndRead(process)
         let (bytes, _) = ListenerLoopbackTests.drain(client)
         let types = ListenerLoopbackTests.types(bytes)
-        var codes: [[UInt8]] = []
-        var index = 0
-        while index + 19 <= bytes.count {
-            let length = Int(bytes[index + 16]) << 8 | Int(bytes[index + 17])
-            guard length >= 19, index + length <= bytes.count else { break }
-            if bytes[index + 18] == 3, length >= 21 { codes.append([bytes[index + 19], bytes[index + 20]]) }
-            index += length
-        }
-        return (codes, types, output)
+        return (ListenLimitsTests.notificationCodes(bytes), types, output)
     }
 
     // (1) The mapping, through the executable.

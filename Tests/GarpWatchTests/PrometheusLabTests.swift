@@ -127,16 +127,7 @@ import Testing
         defer { Self.stop(prometheus, "prometheus") }
 
         // The client: an ICMP echo request to the VIP every 0.2 s (its replies are the owner's IP traffic).
-        let pinger = """
-            import socket, struct, time
-            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-            for seq in range(600):
-                total = 8 * 256 + 0x5647 + seq
-                total = (total >> 16) + (total & 0xffff)
-                checksum = ~(total + (total >> 16)) & 0xffff
-                s.sendto(struct.pack('!BBHHH', 8, 0, checksum, 0x5647, seq), ('\(vip)', 0))
-                time.sleep(0.2)
-            """
+        let pinger = Pinger.script(vip, count: 600, interval: 0.2)
         let ping = try RunningProcess(ip, ["netns", "exec", observer, "python3", "-c", pinger])
         defer { Self.stop(ping, "the pinger") }
 

@@ -67,16 +67,7 @@ import Testing
         // Three ICMP echo requests: the owner answers each from the VIP. Echo replies, which Linux does not
         // rate-limit; the port-unreachable errors a closed UDP port gave are (icmp_ratelimit, icmp_ratemask). Once,
         // under a full test run beside two builds, garpwatch saw one answer from node 1 and none from node 2.
-        let poke = """
-            import socket, struct, time
-            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-            for seq in range(3):
-                total = 8 * 256 + 0x5647 + seq
-                total = (total >> 16) + (total & 0xffff)
-                checksum = ~(total + (total >> 16)) & 0xffff
-                s.sendto(struct.pack('!BBHHH', 8, 0, checksum, 0x5647, seq), ('\(vip)', 0))
-                time.sleep(0.2)
-            """
+        let poke = Pinger.script(vip, count: 3, interval: 0.2)
         let arguments = ["--ip", vip, "--conflict-window", "1", "--burst-window", "1", "--expect", "\(vip)=\(mac2)"]
         // 10 s: under load, two python3 start-ups and five ip commands have taken most of 6 s.
         let watching = try garpwatch(["--duration", "10", "-w", recorded] + arguments, on: interfaces)

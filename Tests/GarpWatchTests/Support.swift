@@ -177,3 +177,20 @@ enum KeepalivedNode {
             .standardOutput.contains(vip) ?? false
     }
 }
+
+/// A client that pings: ICMP echo requests to `target` from a raw socket, `count` of them `interval` seconds
+/// apart (the owner's echo replies are its IP traffic; Linux does not rate-limit them).
+enum Pinger {
+    static func script(_ target: String, count: Int, interval: Double) -> String {
+        """
+        import socket, struct, time
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        for seq in range(\(count)):
+            total = 8 * 256 + 0x5647 + seq
+            total = (total >> 16) + (total & 0xffff)
+            checksum = ~(total + (total >> 16)) & 0xffff
+            s.sendto(struct.pack('!BBHHH', 8, 0, checksum, 0x5647, seq), ('\(target)', 0))
+            time.sleep(\(interval))
+        """
+    }
+}
