@@ -30,8 +30,9 @@ import Testing
         }
         let ip = try #require(ChildProcess.which("ip"))
         let garpwatch = try RunningProcess(ip, ["netns", "exec", "\(prefix)-n2", try Support.garpwatchBinary(), "-i",
-            "eth0", "--duration", "3", "--ip", vip, "--ip", vip6, "--json"])
+            "eth0", "--duration", "15", "--ip", vip, "--ip", vip6, "--json"])
         Thread.sleep(forTimeInterval: 0.8)
+        // 15 s: importing scapy alone has taken over 3 s on a loaded machine; garpwatch must outlast it.
         let arping = try ChildProcess.run(["ip", "netns", "exec", "\(prefix)-n1", "arping", "-A", "-c", "1", "-I", "eth0", vip])
         #expect(arping.status == 0, "\(arping.standardError)")
         let script = """
