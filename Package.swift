@@ -64,7 +64,7 @@ let package = Package(
             name: "vipdump", dependencies: ["PacketCore", "Capture", "CaptureCLI", "ToolSupport", argumentParser]),
 
         // garpwatch: who announces each IP (ARP, NDP), failover timing, split-brain. Logic in the Kit.
-        .target(name: "GarpWatchKit", dependencies: ["PacketCore", "ToolSupport", "MetricsSink"]),
+        .target(name: "GarpWatchKit", dependencies: ["PacketCore", "ToolSupport", "MetricsSink", "CPrefetch"]),
         .executableTarget(
             name: "garpwatch",
             dependencies: [

@@ -1,3 +1,4 @@
+import CPrefetch
 import PacketCore
 
 /// Tuning and scope of an analysis.
@@ -108,6 +109,13 @@ public struct Analyzer: Sendable {
     /// Account for one decoded frame captured at `time`. `bytes`, the frame, lets VRRP adverts count as a
     /// sign of life of the master.
     public mutating func process(_ packet: borrowing Packet, bytes: UnsafeRawBufferPointer? = nil, at time: Timestamp) {
+        var frame = copy packet
+        process(lent: &frame, bytes: bytes, at: time)
+    }
+
+    /// `process` for hot loops: the frame is taken `inout` (and left as it was) because a borrowed `Packet`,
+    /// a large trivial value, was copied onto the stack (489 bytes) for every call.
+    public mutating func process(lent packet: inout Packet, bytes: UnsafeRawBufferPointer? = nil, at time: Timestamp) {
         counters.frames += 1
         if let kind = packet.issue?.kind {
             switch kind {
@@ -120,6 +128,7 @@ public struct Analyzer: Sendable {
         // Only the ARP fields are read (not a copy of the whole layer enum): the benchmark's frames are ARP.
         if case .arp(let arp) = packet.network {
             let observation = Observation(arp: arp, vlans: VLANPath(packet.link.vlans))
+            index.prefetch(observation.key)
             if observation.kind == .arpRequest || observation.kind == .arpProbe,
                 packet.link.destination?.isBroadcast == true, let target = observation.targetIP
             {
@@ -146,7 +155,7 @@ public struct Analyzer: Sendable {
         } else if let mac = packet.link.source {
             let vrrp = packet.transport.isVRRP
             if !storage.isEmpty || !options.ipSourceScope.isEmpty || vrrp {
-                noteLife(packet, bytes: bytes, mac: mac, at: time)
+                noteLife(&packet, bytes: bytes, mac: mac, at: time)
             }
         }
     }
@@ -154,7 +163,7 @@ public struct Analyzer: Sendable {
     /// Signs of life that claim nothing: a frame with a tracked address as source from its owner's MAC (a
     /// reply to a client), and VRRP adverts listing tracked addresses. They bound a takeover's gap better
     /// than the old owner's last ARP frame, which may be seconds older than its last reply.
-    private mutating func noteLife(_ packet: borrowing Packet, bytes: UnsafeRawBufferPointer?, mac: MACAddress,
+    private mutating func noteLife(_ packet: inout Packet, bytes: UnsafeRawBufferPointer?, mac: MACAddress,
                                    at time: Timestamp) {
         let vlans = VLANPath(packet.link.vlans)
         let source: IPAddress
@@ -248,9 +257,12 @@ public struct Analyzer: Sendable {
 
         var metalLBRound = false
         // A reply: does it make a second MAC answering one broadcast who-has?
+        // The binding first, so that its cache miss overlaps the question cache's.
+        let found = index.find(key, in: storage)
+        if let found { storage.withUnsafeBufferPointer { if let base = $0.baseAddress { vipscope_prefetch(base + found) } } }
         let twoOwners = answered.flatMap { questions.answer(key, from: mac, to: $0, at: time) }
         let slot: Int
-        if let existing = index.find(key, in: storage) {
+        if let existing = found {
             slot = existing
             if twoOwners == nil && storage[slot].isQuiet && storage[slot].owner == mac
                 && observation.kind != .gratuitousRequest && observation.lint.isEmpty

@@ -1,3 +1,4 @@
+import CPrefetch
 import PacketCore
 
 /// Finds a binding's position in the analyzer's arrays from its key: an open-addressing table (linear
@@ -9,8 +10,11 @@ import PacketCore
 /// collide (any host on the segment can send ARP for addresses of its choosing) cannot be precomputed.
 /// Bindings are never removed, so the table needs no tombstones.
 struct BindingIndex: Sendable {
-    /// Positions in `bindings`, or -1 for an empty slot. The count is a power of two.
-    private var slots: [Int32]
+    /// Per slot: the position in `bindings` plus one in the low 32 bits (0: an empty slot) and a 32-bit
+    /// fingerprint of the key in the high 32. A probe compares fingerprints before it reads a binding, so
+    /// only a probable match costs the cache miss of reading one (at 65,536 tracked addresses and a flood
+    /// of new ones, a miss used to read about two bindings per frame). The count is a power of two.
+    private var slots: [UInt64]
     private var shift: UInt64
     private(set) var count = 0
     private let seed: UInt64
@@ -18,7 +22,7 @@ struct BindingIndex: Sendable {
     init(minimumCapacity: Int = 64) {
         var capacity = 16
         while capacity < minimumCapacity * 2 { capacity *= 2 }
-        slots = Array(repeating: -1, count: capacity)
+        slots = Array(repeating: 0, count: capacity)
         shift = UInt64(64 - capacity.trailingZeroBitCount)
         seed = UInt64.random(in: .min ... .max) | 1
     }
@@ -26,13 +30,27 @@ struct BindingIndex: Sendable {
     /// Where `key`'s binding is, or nil.
     @inline(__always)
     func find(_ key: BindingKey, in bindings: [Binding]) -> Int? {
-        var slot = position(key)
+        let word = mix(key)
+        let tag = word << 32
+        var slot = Int(truncatingIfNeeded: word >> shift)
         let mask = slots.count - 1
         while true {
-            let found = Int(slots[slot])
-            if found < 0 { return nil }
-            if bindings[found].key == key { return found }
+            let entry = slots[slot]
+            if entry == 0 { return nil }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let found = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                if bindings[found].key == key { return found }
+            }
             slot = (slot + 1) & mask
+        }
+    }
+
+    /// Start loading `key`'s home slot into the cache (a hint): the frame's other work then overlaps the miss.
+    @inline(__always)
+    func prefetch(_ key: BindingKey) {
+        let slot = Int(truncatingIfNeeded: mix(key) >> shift)
+        slots.withUnsafeBufferPointer { buffer in
+            if let base = buffer.baseAddress { vipscope_prefetch(base + slot) }
         }
     }
 
@@ -44,24 +62,28 @@ struct BindingIndex: Sendable {
     }
 
     private mutating func place(_ key: BindingKey, _ index: Int) {
-        var slot = position(key)
+        let word = mix(key)
+        var slot = Int(truncatingIfNeeded: word >> shift)
         let mask = slots.count - 1
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        slots[slot] = Int32(truncatingIfNeeded: index)
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = word << 32 | UInt64(truncatingIfNeeded: index + 1) & 0xFFFF_FFFF
     }
 
     private mutating func grow(_ bindings: [Binding]) {
         let old = slots
-        slots = Array(repeating: -1, count: old.count * 2)
+        slots = Array(repeating: 0, count: old.count * 2)
         shift -= 1
-        for index in old where index >= 0 {
-            place(bindings[Int(index)].key, Int(index))
+        for entry in old where entry != 0 {
+            let index = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+            place(bindings[index].key, index)
         }
     }
 
-    /// The home slot: the key's words mixed with the seed, top bits of a multiplicative hash.
+    /// The key's words mixed with the seed (a multiplicative hash): the top bits pick the home slot, the low
+    /// 32 bits are the fingerprint (the multiply by an odd constant is a bijection of the low 32 bits, so
+    /// keys that differ only there, addresses of one subnet, never share a fingerprint).
     @inline(__always)
-    private func position(_ key: BindingKey) -> Int {
+    private func mix(_ key: BindingKey) -> UInt64 {
         var word: UInt64
         switch key.ip {
         case .v4(let address): word = UInt64(address.rawValue)
@@ -69,7 +91,6 @@ struct BindingIndex: Sendable {
         }
         word ^= key.vlans.rawValue &* 0x1656_67B1_9E37_79F9
         word ^= seed
-        word = (word ^ word >> 32) &* 0x9E37_79B9_7F4A_7C15
-        return Int(truncatingIfNeeded: word >> shift)
+        return (word ^ word >> 32) &* 0x9E37_79B9_7F4A_7C15
     }
 }

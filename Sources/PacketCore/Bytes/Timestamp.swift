@@ -7,10 +7,22 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// 0 ..< 1_000_000_000
     public var nanoseconds: Int32
 
+    @inline(__always)
     public init(seconds: Int64, nanoseconds: Int32) {
-        // Normalise so that nanoseconds is always in range, whatever a capture file claims.
-        // Time saturates at the ends of the range, seconds and nanoseconds together (a pcapng block with a
-        // 1-second resolution can claim 2^63 seconds and more).
+        // Every frame's timestamp comes through here, nearly always already normal.
+        if nanoseconds >= 0 && nanoseconds < 1_000_000_000 {
+            self.seconds = seconds
+            self.nanoseconds = nanoseconds
+        } else {
+            (self.seconds, self.nanoseconds) = Self.normalised(seconds, nanoseconds)
+        }
+    }
+
+    /// Normalise so that nanoseconds is in range, whatever a capture file claims. Time saturates at the ends
+    /// of the range, seconds and nanoseconds together (a pcapng block with a 1-second resolution can claim
+    /// 2^63 seconds and more).
+    @inline(never)
+    private static func normalised(_ seconds: Int64, _ nanoseconds: Int32) -> (Int64, Int32) {
         var carry = Int64(nanoseconds) / 1_000_000_000
         var nanos = Int64(nanoseconds) % 1_000_000_000
         if nanos < 0 {
@@ -18,13 +30,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             carry -= 1
         }
         let (sum, overflow) = seconds.addingReportingOverflow(carry)
-        if overflow {
-            self.seconds = carry < 0 ? .min : .max
-            self.nanoseconds = carry < 0 ? 0 : 999_999_999
-        } else {
-            self.seconds = sum
-            self.nanoseconds = Int32(nanos)
-        }
+        if overflow { return carry < 0 ? (.min, 0) : (.max, 999_999_999) }
+        return (sum, Int32(nanos))
     }
 
     public static let zero = Timestamp(seconds: 0, nanoseconds: 0)
