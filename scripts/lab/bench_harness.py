@@ -8,7 +8,9 @@ and its arguments are unchanged):
   arp     garpwatch -r vs arpwatch -r (in an empty network namespace, so its DNS lookups fail at once) and
           the libpcap floor, on one million ARP frames with ownership moves (gen-garp.py); and garpwatch's
           peak RSS per tracked address on a million frames that each bring a new address (gen-garp.py
-          cover order) above a 10-address run
+          cover order) above a 10-address run; the floor ratio again over a million addresses (defaults:
+          65,536 tracked, the rest counted); and the live pair (scripts/bench-garpwatch-live: kernel drops
+          against tcpdump's, live CPU against the same frames from the file)
   core    PacketCore's full decode vs the floor (corebench), and vipdump -r vs tcpdump -nn -r, on one
           million mixed frames (gen-mixed.py)
   bgp     bgpdecode -r --table vs tshark -T fields, and bgpdecode --mrt vs bgpdump -m, on one million small
@@ -159,6 +161,8 @@ def row(group, name, input_name, ours, theirs, kind, target, check, floor=None, 
         elif kind == "overhead":
             result["ratio_cpu"] = a["cpu"] / max(b["cpu"], 1e-9)
             result["ratio_wall"] = a["wall"] / max(b["wall"], 1e-9)
+        elif kind == "drops":
+            result["ratio_cpu"] = result["ratio_wall"] = getattr(ours, "drops", 0) - getattr(theirs, "drops", 0)
         elif kind == "per-address":
             result["ratio_cpu"] = result["ratio_wall"] = (a["rss_kb"] - b["rss_kb"]) * 1024 / max(per_address, 1)
         else:
@@ -282,7 +286,72 @@ class Bench:
         note = "arpwatch -d -N in an empty namespace (DNS fails fast); output to a file"
         self.rows.append(row("arp", "garpwatch vs arpwatch", "arp", ours, theirs, "speedup", 25, check, floor, note))
         self.rows.append(row("arp", "garpwatch vs libpcap floor", "arp", ours, floor, "overhead", 3, check))
+        self.garpwatch_many_addresses()
         self.garpwatch_memory()
+        self.garpwatch_live()
+
+    def garpwatch_many_addresses(self):
+        """Issue 15: the floor ratio over a million addresses (random order, so about 63 % of them appear),
+        with garpwatch's defaults: it tracks --max-bindings (65,536) of them and counts the frames about the
+        rest in its summary, as a user's run would."""
+        frames, addresses = self.size(1_000_000), self.size(1_000_000)
+        pcap = os.path.join(self.work, f"garp-{frames}-{addresses}.pcap")
+        generate(pcap, ["gen-garp.py", pcap, frames, addresses])
+        self.note_input("arp-many", pcap, f"{frames:,} ARP frames over {addresses:,} IPv4 addresses (random, so "
+                                          "about 63 % appear) and 64 MACs; an ownership move every 1,000 frames")
+        warm(pcap)
+        floor, floor_step = self.floor_side(pcap)
+        ours = Side("garpwatch -r", short([self.tool("garpwatch"), "-r", pcap]))
+        alternate(self.rounds, [
+            (floor, floor_step),
+            (ours, lambda: run_once([self.tool("garpwatch"), "-r", pcap], self.o("garpwatch-many.txt"),
+                                    self.o("garpwatch-many.err"))[0])])
+        with open(self.o("garpwatch-many.txt")) as f:
+            summary = next((line for line in f if line.startswith("summary: ")), "")
+        seen = re.match(r"summary: (\d+) frames", summary)
+        tracked = re.search(r"; (\d+) addresses", summary)
+        refused = re.search(r"table full: (\d+) frames", summary)
+        counted = int(seen.group(1)) if seen else 0
+        check = {"ok": counted == frames and tracked is not None,
+                 "detail": f"frames in the summary {counted:,} of {frames:,}; addresses tracked "
+                           f"{int(tracked.group(1)) if tracked else 0:,} (--max-bindings default), frames about "
+                           f"further addresses counted as not tracked {int(refused.group(1)) if refused else 0:,}"}
+        self.rows.append(row("arp", "garpwatch vs libpcap floor (1,000,000 addresses)", "arp-many", ours, floor,
+                             "overhead", 3, check, note="default --max-bindings; output to a file"))
+
+    def garpwatch_live(self):
+        """Issue 15: `tcpreplay --topspeed` of a million ARP frames into a veth pair, captured by tcpdump -w
+        /dev/null and by garpwatch -i (scripts/bench-garpwatch-live): kernel drops against tcpdump's, and the
+        live CPU time against the same frames read from the file."""
+        frames = self.size(1_000_000)
+        env = dict(os.environ, GARPWATCH_BIN=os.path.dirname(self.tool("garpwatch")))
+        done = subprocess.run([os.path.join(ROOT, "scripts", "bench-garpwatch-live"), str(frames), str(self.rounds)],
+                              env=env, capture_output=True, text=True)
+        with open(self.o("garpwatch-live.err"), "w") as f:
+            f.write(done.stderr)
+        found = re.search(r"live-pair .*tcpdump_cpu=([\d.]+) tcpdump_drops=([\d.]+) live_cpu=([\d.]+) "
+                          r"live_drops=([\d.]+) file_cpu=([\d.]+)", done.stdout)
+        if done.returncode != 0 or not found:
+            reason = f"bench-garpwatch-live exited {done.returncode}: " + " ".join(done.stderr.split())[-300:]
+            self.rows.append(failure_row("arp", "garpwatch -i kernel drops vs tcpdump", "arp-live", "drops", 0,
+                                         reason))
+            return
+        tcpdump_cpu, tcpdump_drops, live_cpu, live_drops, file_cpu = (float(x) for x in found.groups())
+        self.note_input("arp-live", os.path.join(ROOT, "bench", "work", f"garp-live-{frames}.pcap"),
+                        f"{frames:,} ARP frames over 254 addresses of 198.51.100.0/24, replayed with tcpreplay "
+                        "--topspeed into a veth pair in a namespace of its own")
+        # CPU times only (a capture's wall time is the replay's): wall is shown as the CPU time.
+        tcpdump = Side("tcpdump -w /dev/null", "tcpdump -n -i vb -w /dev/null", [Run(tcpdump_cpu, tcpdump_cpu, 0)])
+        tcpdump.drops = tcpdump_drops
+        live = Side("garpwatch -i", "garpwatch -i vb --summary-only", [Run(live_cpu, live_cpu, 0)])
+        live.drops = live_drops
+        file = Side("garpwatch -r", "garpwatch -r FILE --summary-only", [Run(file_cpu, file_cpu, 0)])
+        check = {"ok": True, "detail": f"kernel drops (median of {self.rounds} rounds): garpwatch -i "
+                                       f"{live_drops:g}, tcpdump {tcpdump_drops:g} of {frames:,} frames"}
+        self.rows.append(row("arp", "garpwatch -i kernel drops vs tcpdump", "arp-live", live, tcpdump, "drops", 0,
+                             check, note="frames dropped by the kernel beyond tcpdump's, medians"))
+        self.rows.append(row("arp", "garpwatch -i CPU vs the same frames from the file", "arp-live", live, file,
+                             "overhead", 2, check, note="CPU time only: a live capture lasts as long as the replay"))
 
     def garpwatch_memory(self):
         """Issue 15: peak RSS per tracked address, a million frames each bringing a new address (every address

@@ -18,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 KIND_TEXT = {"speedup": "faster (higher is better)", "overhead": "cost over the floor (lower is better)",
              "memory": "peak RSS ratio (lower is better)",
-             "per-address": "bytes of peak RSS per tracked address (lower is better)"}
+             "per-address": "bytes of peak RSS per tracked address (lower is better)",
+             "drops": "kernel drops beyond the peer's (lower is better)"}
 
 
 def seconds(value):
@@ -36,6 +37,8 @@ def target_text(r):
         return "-"
     if r["kind"] == "per-address":
         return f"≤ {r['target']:g} B"
+    if r["kind"] == "drops":
+        return f"≤ {r['target']:g} more"
     return ("≥ " if r["kind"] == "speedup" else "≤ ") + f"{r['target']:g}x"
 
 
@@ -49,6 +52,8 @@ def value_text(r, value):
     """A ratio, or for a per-address row bytes per address."""
     if r["kind"] == "per-address" and value is not None:
         return f"{value:.0f} B"
+    if r["kind"] == "drops" and value is not None:
+        return f"{value:+.0f} frames"
     return ratio_text(value)
 
 
@@ -91,7 +96,7 @@ def markdown(info):
         for r in misses:
             if r["verdict"] == "FAILURE":
                 out.append(f"- {r['name']}: FAILURE: {r['check']['detail']}")
-            elif r["kind"] == "per-address":
+            elif r["kind"] in ("per-address", "drops"):
                 out.append(f"- {r['name']}: {value_text(r, r['ratio_cpu'])} against a target of {target_text(r)}.")
             elif r["kind"] == "memory":
                 out.append(f"- {r['name']}: peak RSS {megabytes(r['ours']['rss_kb'])} against "
@@ -144,7 +149,7 @@ def markdown(info):
 
 def svg(info):
     # Bytes per address are no ratio: they stay in the table, off the ratio chart.
-    rows = [r for r in info["rows"] if (r.get("ratio_cpu") or r["verdict"] == "FAILURE") and r["kind"] != "per-address"]
+    rows = [r for r in info["rows"] if (r.get("ratio_cpu") or r["verdict"] == "FAILURE") and r["kind"] not in ("per-address", "drops")]
     values = [r["ratio_cpu"] for r in rows if r.get("ratio_cpu")] + [r["target"] for r in rows if r["target"]]
     low = 10 ** math.floor(math.log10(min(values + [1]) / 1.5))
     high = 10 ** math.ceil(math.log10(max(values + [1]) * 1.5))
