@@ -254,13 +254,18 @@ class Bench:
         return side, lambda: run_once([self.tool("corebench"), "floor", path], self.o("floor.txt"))[0]
 
     # --- arp ---------------------------------------------------------------------------------------
-    def group_arp(self):
-        frames, addresses = self.size(1_000_000), self.size(10_000)
+    def garp_input(self, key, frames, addresses, coverage):
+        """gen-garp.py's capture of `frames` ARP frames over `addresses` addresses, noted and read once."""
         pcap = os.path.join(self.work, f"garp-{frames}-{addresses}.pcap")
         generate(pcap, ["gen-garp.py", pcap, frames, addresses])
-        self.note_input("arp", pcap, f"{frames:,} ARP frames over {addresses:,} IPv4 addresses and 64 MACs; "
-                                     "an ownership move (gratuitous request or reply) every 1,000 frames")
+        self.note_input(key, pcap, f"{frames:,} ARP frames over {addresses:,} IPv4 addresses{coverage} and 64 "
+                                   "MACs; an ownership move (gratuitous request or reply) every 1,000 frames")
         warm(pcap)
+        return pcap
+
+    def group_arp(self):
+        frames, addresses = self.size(1_000_000), self.size(10_000)
+        pcap = self.garp_input("arp", frames, addresses, "")
         ns = f"bh{os.getpid()}arp"
         subprocess.run(["ip", "netns", "add", ns], check=True)
         try:
@@ -295,11 +300,7 @@ class Bench:
         with garpwatch's defaults: it tracks --max-bindings (65,536) of them and counts the frames about the
         rest in its summary, as a user's run would."""
         frames, addresses = self.size(1_000_000), self.size(1_000_000)
-        pcap = os.path.join(self.work, f"garp-{frames}-{addresses}.pcap")
-        generate(pcap, ["gen-garp.py", pcap, frames, addresses])
-        self.note_input("arp-many", pcap, f"{frames:,} ARP frames over {addresses:,} IPv4 addresses (random, so "
-                                          "about 63 % appear) and 64 MACs; an ownership move every 1,000 frames")
-        warm(pcap)
+        pcap = self.garp_input("arp-many", frames, addresses, " (random, so about 63 % appear)")
         floor, floor_step = self.floor_side(pcap)
         ours = Side("garpwatch -r", short([self.tool("garpwatch"), "-r", pcap]))
         alternate(self.rounds, [
