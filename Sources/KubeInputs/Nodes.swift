@@ -5,6 +5,14 @@ import PacketCore
 public struct NodeAddresses: Sendable, Equatable {
     public var name: String
     public var internalIPs: [IPAddress]
+    /// `metadata.labels`: what MetalLB's `nodeSelectors` match.
+    public var labels: [String: String] = [:]
+
+    public init(name: String, internalIPs: [IPAddress], labels: [String: String] = [:]) {
+        self.name = name
+        self.internalIPs = internalIPs
+        self.labels = labels
+    }
 }
 
 /// The nodes in `kubectl get nodes -o json` (or `-o json` of one Node).
@@ -33,9 +41,11 @@ public struct NodeInventory: Sendable, Equatable {
                 throw KubeInputError(
                     file: file, problem: "\(context) is a \(try fields.string("kind") ?? ""), expected a Node.")
             }
-            guard let name = try fields.object("metadata")?.string("name") else {
+            let metadata = try fields.object("metadata")
+            guard let name = try metadata?.string("name") else {
                 throw fields.error("metadata.name", "is missing.")
             }
+            let labels = try metadata?.stringMap("labels") ?? [:]
             var addresses: [IPAddress] = []
             for entry in try fields.object("status")?.objects("addresses") ?? [] {
                 guard try entry.string("type") == "InternalIP" else { continue }
@@ -43,7 +53,7 @@ public struct NodeInventory: Sendable, Equatable {
                 let address = try entry.address("address", text)
                 if !addresses.contains(address) { addresses.append(address) }
             }
-            nodes.append(NodeAddresses(name: name, internalIPs: addresses))
+            nodes.append(NodeAddresses(name: name, internalIPs: addresses, labels: labels))
         }
         nodes.sort { $0.name < $1.name }
         return NodeInventory(nodes: nodes)

@@ -74,7 +74,9 @@ public struct MetalLBConfiguration: Sendable, Equatable {
         let object = try ObjectName(fields)
         let spec = try fields.object("spec") ?? Fields([:], path: "spec", file: file, context: named)
         switch kind {
-        case "IPAddressPool": pools.append(try IPAddressPool(object, spec))
+        case "IPAddressPool":
+            let labels = try fields.object("metadata")?.stringMap("labels") ?? [:]
+            pools.append(try IPAddressPool(object, labels: labels, spec))
         case "L2Advertisement": l2Advertisements.append(try L2Advertisement(object, spec))
         case "BGPPeer": bgpPeers.append(try BGPPeer(object, apiVersion: apiVersion, spec))
         case "BGPAdvertisement": bgpAdvertisements.append(try BGPAdvertisement(object, spec))
@@ -108,14 +110,17 @@ public struct PoolAddresses: Sendable, Equatable, CustomStringConvertible {
 
 public struct IPAddressPool: Sendable, Equatable {
     public var object: ObjectName
+    /// `metadata.labels`: what L2Advertisement/BGPAdvertisement `ipAddressPoolSelectors` match.
+    public var labels: [String: String]
     public var addresses: [PoolAddresses]
     /// false: only Services that ask for this pool (annotation or loadBalancerIP) get its addresses.
     public var autoAssign: Bool
     /// true: MetalLB never hands out .0 and .255 addresses from this pool.
     public var avoidBuggyIPs: Bool
 
-    init(_ object: ObjectName, _ spec: Fields) throws(KubeInputError) {
+    init(_ object: ObjectName, labels: [String: String], _ spec: Fields) throws(KubeInputError) {
         self.object = object
+        self.labels = labels
         addresses = []
         for (index, text) in try spec.strings("addresses").enumerated() {
             guard let range = IPRange(text) else {
@@ -153,6 +158,34 @@ public struct LabelSelector: Sendable, Equatable {
             }
             matchExpressions.append(Requirement(key: key, operator: op, values: try expression.strings("values")))
         }
+    }
+
+    /// Kubernetes semantics: every matchLabels pair and every requirement must hold; an empty selector
+    /// matches everything. `In` needs the key with one of the values, `NotIn` the key absent or with none of
+    /// them, `Exists`/`DoesNotExist` the key's presence; an unknown operator matches nothing (fail closed).
+    public func matches(_ labels: [String: String]) -> Bool {
+        for (key, value) in matchLabels where labels[key] != value { return false }
+        for requirement in matchExpressions {
+            let value = labels[requirement.key]
+            switch requirement.operator {
+            case "In":
+                guard let value, requirement.values.contains(value) else { return false }
+            case "NotIn":
+                if let value, requirement.values.contains(value) { return false }
+            case "Exists":
+                if value == nil { return false }
+            case "DoesNotExist":
+                if value != nil { return false }
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// MetalLB's reading of a selector list: empty selects everything, otherwise any one selector matching.
+    public static func anyMatches(_ selectors: [LabelSelector], _ labels: [String: String]) -> Bool {
+        selectors.isEmpty || selectors.contains { $0.matches(labels) }
     }
 
     static func list(_ fields: Fields, _ key: String) throws(KubeInputError) -> [LabelSelector] {

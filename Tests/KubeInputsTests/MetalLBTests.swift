@@ -121,6 +121,47 @@ struct MetalLBTests {
         #expect(configuration.pools.map(\.object.name) == ["ok"])
     }
 
+    @Test("Label selectors: matchLabels and the four operators, as Kubernetes reads them; pool labels kept")
+    func labelSelectors() throws {
+        let yaml = """
+            apiVersion: metallb.io/v1beta1
+            kind: IPAddressPool
+            metadata: {name: web, labels: {tier: front, zone: a}}
+            spec: {addresses: [198.51.100.0/28]}
+            ---
+            apiVersion: metallb.io/v1beta1
+            kind: L2Advertisement
+            metadata: {name: l2}
+            spec:
+              ipAddressPoolSelectors:
+              - matchLabels: {tier: front}
+                matchExpressions:
+                - {key: zone, operator: In, values: [a, b]}
+                - {key: legacy, operator: DoesNotExist}
+              - matchExpressions:
+                - {key: zone, operator: NotIn, values: [c]}
+                - {key: tier, operator: Exists}
+              - matchExpressions:
+                - {key: zone, operator: Gt, values: ["1"]}
+            """
+        let configuration = try MetalLBConfiguration.parse(Inputs.bytes(yaml), file: "selectors.yaml")
+        let pool = try #require(configuration.pools.first)
+        #expect(pool.labels == ["tier": "front", "zone": "a"])
+        let selectors = try #require(configuration.l2Advertisements.first).ipAddressPoolSelectors
+        #expect(selectors.count == 3)
+        #expect(selectors[0].matches(pool.labels))
+        #expect(!selectors[0].matches(["tier": "front", "zone": "c"]))
+        #expect(!selectors[0].matches(["tier": "front", "zone": "a", "legacy": "yes"]))
+        #expect(!selectors[0].matches(["zone": "a"]))
+        #expect(selectors[1].matches(["tier": "x"]))
+        #expect(!selectors[1].matches(["tier": "x", "zone": "c"]))
+        #expect(!selectors[1].matches([:]))
+        #expect(!selectors[2].matches(pool.labels), "an operator Kubernetes does not define matches nothing")
+        #expect(LabelSelector.anyMatches([], [:]))
+        #expect(LabelSelector.anyMatches(selectors, ["tier": "x"]))
+        #expect(!LabelSelector.anyMatches([selectors[2]], pool.labels))
+    }
+
     @Test("Every prefix of a real file parses or fails with a KubeInputError, never a crash", arguments: files)
     func truncationSweep(_ name: String) throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Inputs.path(name))))

@@ -142,6 +142,15 @@ struct NodeTests {
         #expect(inventory.node(holding: worker1[1]) == "worker1")
     }
 
+    @Test("metadata.labels are kept per node (what MetalLB nodeSelectors match)")
+    func labels() throws {
+        let inventory = try NodeInventory.read(file: Self.file)
+        let cp1 = try #require(inventory.nodes.first { $0.name == "cp1" })
+        #expect(cp1.labels["kubernetes.io/hostname"] == "cp1")
+        #expect(cp1.labels["node-role.kubernetes.io/control-plane"] == "")
+        #expect(inventory.nodes.allSatisfy { $0.labels["kubernetes.io/hostname"] == $0.name })
+    }
+
     @Test("A bad node address names the node and the field")
     func badAddress() {
         let json = #"{"items":[{"kind":"Node","metadata":{"name":"n1"},"status":{"addresses":"#
