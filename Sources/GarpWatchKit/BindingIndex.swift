@@ -54,6 +54,29 @@ struct BindingIndex: Sendable {
         }
     }
 
+    /// Start loading the binding `key` probably has (the first slot on its probe path whose fingerprint
+    /// matches) into the cache, without reading any binding: a hint, so a wrong guess costs only the load.
+    /// Reading the slot waits for it, so call this after `prefetch(_:)` had some work to hide behind.
+    @inline(__always)
+    func prefetchBinding(_ key: BindingKey, in bindings: [Binding]) {
+        let word = mix(key)
+        let tag = word << 32
+        var slot = Int(truncatingIfNeeded: word >> shift)
+        let mask = slots.count - 1
+        for _ in 0..<4 {
+            let entry = slots[slot]
+            if entry == 0 { return }
+            if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                let found = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                bindings.withUnsafeBufferPointer { buffer in
+                    if let base = buffer.baseAddress, found < buffer.count { vipscope_prefetch(base + found) }
+                }
+                return
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
     /// Record that `key`'s binding is at `index`; the key must not be in the table yet.
     mutating func insert(_ key: BindingKey, at index: Int, in bindings: [Binding]) {
         if (count + 1) * 2 > slots.count { grow(bindings) }

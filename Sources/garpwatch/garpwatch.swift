@@ -718,8 +718,13 @@ struct Pipeline {
         }
         if timestamp < earliest { earliest = timestamp }
         if timestamp > latest { latest = timestamp }
-        packet.decode(bytes, linkType: linkType, originalLength: originalLength)
-        analyzer.process(lent: &packet, bytes: bytes, at: timestamp)
+        // Plain ARP frames skip the general decode (the prober reads every frame as a Packet, so not with it).
+        if prober != nil
+            || !analyzer.processPlainARP(bytes, linkType: linkType, originalLength: originalLength, at: timestamp)
+        {
+            packet.decode(bytes, linkType: linkType, originalLength: originalLength)
+            analyzer.process(lent: &packet, bytes: bytes, at: timestamp)
+        }
         // A takeover leaving the pending state always comes with an event (takeover or split-brain), which
         // releases what `held` keeps.
         if !analyzer.events.isEmpty { flushEvents() }
