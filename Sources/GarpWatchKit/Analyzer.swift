@@ -158,7 +158,7 @@ public struct Analyzer: Sendable {
     /// libpcap floor). Returns false, having done nothing, for any other frame (tagged, truncated, not ARP,
     /// not Ethernet/IPv4 ARP): the caller then decodes it and calls `process(lent:)`, so both paths see
     /// exactly the same ARP fields and anomalies (garpwatch's text and JSON output is byte-identical either way on
-    /// every bundled and corpus capture; GoldenTests hold it).
+    /// every bundled and corpus capture; PlainARPPathTests compares the two paths' events and bindings).
     public mutating func processPlainARP(
         _ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, at time: Timestamp
     ) -> Bool {
@@ -166,29 +166,23 @@ public struct Analyzer: Sendable {
             bytes[12] == 0x08, bytes[13] == 0x06
         else { return false }
         var cursor = Cursor(bytes, origin: 0, layer: .link)
-        let frame: PlainARP
+        let arp: ARPPacket
+        let source: MACAddress
+        let toBroadcast: Bool
         do throws(ParseError) {
             let header = try cursor.readHeader(14)
-            let source = header.mac(6)
-            var arp = try ARPPacket(parsing: &cursor)
-            if source != arp.senderMAC { arp.anomalies.insert(.ethernetSourceMismatch) }
-            frame = PlainARP(arp: arp, source: source, toBroadcast: header.mac(0).isBroadcast, time: time)
+            source = header.mac(6)
+            toBroadcast = header.mac(0).isBroadcast
+            var parsed = try ARPPacket(parsing: &cursor)
+            if source != parsed.senderMAC { parsed.anomalies.insert(.ethernetSourceMismatch) }
+            arp = parsed
         } catch {
             return false
         }
         counters.frames += 1
         if let nextDeadline, time >= nextDeadline { advance(to: time) }
-        processARP(frame.arp, vlans: VLANPath(rawValue: 0), source: frame.source, toBroadcast: frame.toBroadcast,
-                   at: time)
+        processARP(arp, vlans: VLANPath(rawValue: 0), source: source, toBroadcast: toBroadcast, at: time)
         return true
-    }
-
-    /// A plain ARP frame as `processPlainARP` read it.
-    struct PlainARP {
-        var arp: ARPPacket
-        var source: MACAddress
-        var toBroadcast: Bool
-        var time: Timestamp
     }
 
     @inline(__always)
